@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xferblk PCI glue: probe validates everything the device reports before
+ * believing it, builds the rings and vectors, and registers the disk whose
+ * queue_limits are the device's real DMA limits. Remove fails what is in
+ * flight and frees everything.
+ */
+#include <linux/delay.h>
+#include <linux/idr.h>
+#include <linux/interrupt.h>
+#include <linux/module.h>
+
+#include "xferblk.h"
+
+#define XFERBLK_MINORS		16
+#define XFERBLK_MAX_DEPTH	4096
+/* Largest command the driver will describe; bigger device limits are capped. */
+#define XFERBLK_MAX_XFER	(64U << 20)
+#define XFERBLK_RESET_TIMEOUT_MS 5000
+#define XFERBLK_PARENT_POOL	64
+
+static int xferblk_major;
+static DEFINE_IDA(xferblk_ida);
+static struct kmem_cache *xferblk_parent_cache;
+
+bool xferblk_split = true;
+module_param_named(split, xferblk_split, bool, 0644);
+MODULE_PARM_DESC(split,
+		 "Cut bios to the device's limits (default Y). N is for tests only: large bios then reach the device whole and are rejected.");
+
+static unsigned int xferblk_queue_depth = 128;
+
+static int xferblk_set_queue_depth(const char *val, const struct kernel_param *kp)
+{
+	unsigned int depth;
+	int ret;
+
+	ret = kstrtouint(val, 0, &depth);
+	if (ret)
+		return ret;
+	if (depth < 2 || depth > XFERBLK_MAX_DEPTH || !is_power_of_2(depth)) {
+		pr_err("xferblk: queue_depth must be a power of two from 2 to %u, not %u\n",
+		       XFERBLK_MAX_DEPTH, depth);
+		return -EINVAL;
+	}
+	return param_set_uint(val, kp);
+}
+
+static const struct kernel_param_ops xferblk_queue_depth_ops = {
+	.set = xferblk_set_queue_depth,
+	.get = param_get_uint,
+};
+
+module_param_cb(queue_depth, &xferblk_queue_depth_ops, &xferblk_queue_depth, 0444);
+MODULE_PARM_DESC(queue_depth,
+		 "Ring entries per queue, a power of two from 2 to 4096 (default 128; capped by the device)");
+
+static const struct block_device_operations xferblk_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = xferblk_submit_bio,
+};
+
+/* Reads and checks what the device claims; refuses what the driver cannot honour. */
+static int xferblk_read_limits(struct xferblk_dev *xd)
+{
+	struct device *dev = &xd->pdev->dev;
+	struct xferblk_limits *lim = &xd->lim;
+	u32 magic = xferblk_read32(xd, XFERBLK_REG_MAGIC);
+	u32 version = xferblk_read32(xd, XFERBLK_REG_VERSION);
+	u32 max_xfer;
+
+	if (magic != XFERBLK_MAGIC) {
+		dev_err(dev, "bad magic %#x\n", magic);
+		return -ENODEV;
+	}
+	if (version >> 16 != XFERBLK_VERSION_MAJOR) {
+		dev_err(dev, "unsupported device version %u.%u\n",
+			version >> 16, version & 0xffff);
+		return -ENODEV;
+	}
+
+	xd->capacity = xferblk_read64(xd, XFERBLK_REG_CAPACITY);
+	lim->block_size = xferblk_read32(xd, XFERBLK_REG_BLOCK_SIZE);
+	max_xfer = xferblk_read32(xd, XFERBLK_REG_MAX_XFER);
+	lim->max_segs = xferblk_read32(xd, XFERBLK_REG_MAX_SEGS);
+	lim->max_seg_size = xferblk_read32(xd, XFERBLK_REG_MAX_SEG_SIZE);
+	lim->seg_boundary = xferblk_read64(xd, XFERBLK_REG_SEG_BOUNDARY);
+
+	if (lim->block_size < SECTOR_SIZE || lim->block_size > PAGE_SIZE ||
+	    !is_power_of_2(lim->block_size)) {
+		dev_err(dev, "invalid logical block size %u\n", lim->block_size);
+		return -EINVAL;
+	}
+	if (!xd->capacity ||
+	    xd->capacity > (U64_MAX >> SECTOR_SHIFT) / lim->block_size) {
+		dev_err(dev, "invalid capacity %llu blocks\n", xd->capacity);
+		return -EINVAL;
+	}
+	/* The block layer needs a page per command and per segment. */
+	if (max_xfer < PAGE_SIZE || max_xfer % lim->block_size) {
+		dev_err(dev, "invalid max transfer %u bytes\n", max_xfer);
+		return -EINVAL;
+	}
+	if (!lim->max_segs) {
+		dev_err(dev, "invalid max segments 0\n");
+		return -EINVAL;
+	}
+	if (lim->max_seg_size < PAGE_SIZE) {
+		dev_err(dev, "invalid max segment size %u bytes\n", lim->max_seg_size);
+		return -EINVAL;
+	}
+	if (lim->seg_boundary < PAGE_SIZE - 1 ||
+	    (lim->seg_boundary & (lim->seg_boundary + 1))) {
+		dev_err(dev, "invalid segment boundary mask %#llx\n", lim->seg_boundary);
+		return -EINVAL;
+	}
+
+	/* Limits the driver itself imposes: still the truth about what it sends. */
+	lim->max_xfer = min(max_xfer, XFERBLK_MAX_XFER);
+	lim->max_segs = min_t(u32, lim->max_segs, XFERBLK_SGL_ENTRIES);
+	/* Whole blocks per segment keep every planned command block-aligned. */
+	lim->max_seg_size = round_down(lim->max_seg_size, lim->block_size);
+	return 0;
+}
+
+static int xferblk_reset(struct xferblk_dev *xd)
+{
+	unsigned long timeout = jiffies + msecs_to_jiffies(XFERBLK_RESET_TIMEOUT_MS);
+	u32 status;
+
+	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
+	for (;;) {
+		status = xferblk_read32(xd, XFERBLK_REG_STATUS);
+		/* All ones: the device is gone and will not touch memory again. */
+		if (status == U32_MAX || !(status & XFERBLK_STATUS_READY))
+			return 0;
+		if (time_after(jiffies, timeout))
+			return -ETIMEDOUT;
+		usleep_range(1000, 2000);
+	}
+}
+
+static int xferblk_enable_queue(struct xferblk_dev *xd, struct xferblk_queue *q,
+				unsigned int vector)
+{
+	u32 base = XFERBLK_REG_QUEUE(q->qid);
+
+	xferblk_write64(xd, base + XFERBLK_QREG_SQ_ADDR, q->sq_dma);
+	xferblk_write64(xd, base + XFERBLK_QREG_CQ_ADDR, q->cq_dma);
+	xferblk_write32(xd, base + XFERBLK_QREG_DEPTH, q->depth);
+	xferblk_write32(xd, base + XFERBLK_QREG_VECTOR, vector);
+	xferblk_write32(xd, base + XFERBLK_QREG_CTRL, XFERBLK_QCTRL_ENABLE);
+	if (!(xferblk_read32(xd, base + XFERBLK_QREG_CTRL) & XFERBLK_QCTRL_ENABLE)) {
+		dev_err(&xd->pdev->dev, "device refused to enable queue %u\n", q->qid);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void xferblk_free_irqs(struct xferblk_dev *xd)
+{
+	unsigned int i;
+
+	for (i = 0; i < xd->nr_queues; i++) {
+		struct xferblk_queue *q = &xd->queues[i];
+
+		if (q->irq > 0)
+			free_irq(q->irq, q);
+		q->irq = 0;
+	}
+}
+
+static void xferblk_free_queues(struct xferblk_dev *xd)
+{
+	unsigned int i;
+
+	xferblk_free_irqs(xd);
+	for (i = 0; i < xd->nr_queues; i++)
+		xferblk_queue_free(xd, &xd->queues[i]);
+}
+
+static int xferblk_setup_queues(struct xferblk_dev *xd)
+{
+	struct pci_dev *pdev = xd->pdev;
+	u32 dev_queues = xferblk_read32(xd, XFERBLK_REG_NUM_QUEUES);
+	u32 dev_depth = xferblk_read32(xd, XFERBLK_REG_MAX_DEPTH);
+	unsigned int depth, i;
+	int nvec, ret;
+
+	if (!dev_queues || dev_queues > XFERBLK_MAX_QUEUES) {
+		dev_err(&pdev->dev, "invalid queue count %u\n", dev_queues);
+		return -EINVAL;
+	}
+	if (dev_depth < 2 || !is_power_of_2(dev_depth)) {
+		dev_err(&pdev->dev, "invalid max queue depth %u\n", dev_depth);
+		return -EINVAL;
+	}
+	depth = min(xferblk_queue_depth, dev_depth);
+
+	nvec = pci_alloc_irq_vectors(pdev, 1, min(dev_queues, num_possible_cpus()),
+				     PCI_IRQ_MSIX);
+	if (nvec < 0) {
+		dev_err(&pdev->dev, "no MSI-X vectors: %d\n", nvec);
+		return nvec;
+	}
+
+	xd->queues = devm_kcalloc(&pdev->dev, nvec, sizeof(*xd->queues), GFP_KERNEL);
+	if (!xd->queues) {
+		ret = -ENOMEM;
+		goto free_vectors;
+	}
+	for (i = 0; i < nvec; i++) {
+		struct xferblk_queue *q = &xd->queues[i];
+
+		xd->nr_queues = i + 1;
+		ret = xferblk_queue_init(xd, q, i, depth);
+		if (ret)
+			goto free_queues;
+		ret = request_irq(pci_irq_vector(pdev, i), xferblk_irq, 0,
+				  dev_name(&pdev->dev), q);
+		if (ret)
+			goto free_queues;
+		q->irq = pci_irq_vector(pdev, i);
+		ret = xferblk_enable_queue(xd, q, i);
+		if (ret)
+			goto free_queues;
+	}
+	return 0;
+
+free_queues:
+	xferblk_reset(xd);
+	xferblk_free_queues(xd);
+	xd->nr_queues = 0;
+free_vectors:
+	pci_free_irq_vectors(pdev);
+	return ret;
+}
+
+static int xferblk_add_disk(struct xferblk_dev *xd)
+{
+	const struct xferblk_limits *l = &xd->lim;
+	struct queue_limits lim = {
+		.logical_block_size = l->block_size,
+		.physical_block_size = l->block_size,
+		.max_hw_sectors = l->max_xfer >> SECTOR_SHIFT,
+		.max_segments = l->max_segs,
+		.max_segment_size = l->max_seg_size,
+		.seg_boundary_mask = l->seg_boundary,
+		/* Block-aligned buffers keep every bvec, so every plan, in whole blocks. */
+		.dma_alignment = l->block_size - 1,
+	};
+	struct gendisk *disk;
+	int ret;
+
+	disk = blk_alloc_disk(&lim, dev_to_node(&xd->pdev->dev));
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
+	disk->major = xferblk_major;
+	disk->first_minor = xd->index * XFERBLK_MINORS;
+	disk->minors = XFERBLK_MINORS;
+	disk->fops = &xferblk_fops;
+	disk->private_data = xd;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "xferblk%d", xd->index);
+	set_capacity(disk, xd->capacity * (l->block_size >> SECTOR_SHIFT));
+	xd->disk = disk;
+
+	ret = device_add_disk(&xd->pdev->dev, disk, xferblk_disk_groups);
+	if (ret) {
+		put_disk(disk);
+		xd->disk = NULL;
+	}
+	return ret;
+}
+
+static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct xferblk_dev *xd;
+	int ret;
+
+	xd = devm_kzalloc(dev, sizeof(*xd), GFP_KERNEL);
+	if (!xd)
+		return -ENOMEM;
+	xd->pdev = pdev;
+	pci_set_drvdata(pdev, xd);
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	xd->regs = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
+	if (IS_ERR(xd->regs))
+		return PTR_ERR(xd->regs);
+	if (pci_resource_len(pdev, 0) < XFERBLK_BAR0_SIZE) {
+		dev_err(dev, "BAR0 too small\n");
+		return -ENODEV;
+	}
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
+
+	ret = xferblk_read_limits(xd);
+	if (ret)
+		return ret;
+	/* So a DMA layer that remaps pages keeps to the same limits. */
+	dma_set_max_seg_size(dev, xd->lim.max_seg_size);
+	dma_set_seg_boundary(dev, xd->lim.seg_boundary);
+
+	ret = xferblk_reset(xd);
+	if (ret) {
+		dev_err(dev, "device did not reset\n");
+		return ret;
+	}
+	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_ENABLE);
+	if (!(xferblk_read32(xd, XFERBLK_REG_STATUS) & XFERBLK_STATUS_READY)) {
+		dev_err(dev, "device did not become ready\n");
+		return -EIO;
+	}
+
+	xd->stats = alloc_percpu(struct xferblk_stats);
+	if (!xd->stats)
+		return -ENOMEM;
+	ret = bioset_init(&xd->bioset, XFERBLK_PARENT_POOL,
+			  offsetof(struct xferblk_child, bio), 0);
+	if (ret)
+		goto free_stats;
+	ret = mempool_init_slab_pool(&xd->parent_pool, XFERBLK_PARENT_POOL,
+				     xferblk_parent_cache);
+	if (ret)
+		goto free_bioset;
+
+	ret = xferblk_setup_queues(xd);
+	if (ret)
+		goto free_pool;
+
+	ret = ida_alloc(&xferblk_ida, GFP_KERNEL);
+	if (ret < 0)
+		goto free_queues;
+	xd->index = ret;
+	if (xd->index >= (1 << MINORBITS) / XFERBLK_MINORS) {
+		ret = -ENOSPC;
+		goto free_index;
+	}
+
+	ret = xferblk_add_disk(xd);
+	if (ret)
+		goto free_index;
+
+	dev_info(dev, "%s: %llu blocks of %u bytes; per command %u bytes, %u segments of %u bytes, boundary %#llx; %u queues of %u\n",
+		 xd->disk->disk_name, xd->capacity, xd->lim.block_size,
+		 xd->lim.max_xfer, xd->lim.max_segs, xd->lim.max_seg_size,
+		 xd->lim.seg_boundary, xd->nr_queues, xd->queues[0].depth);
+	return 0;
+
+free_index:
+	ida_free(&xferblk_ida, xd->index);
+free_queues:
+	xferblk_reset(xd);
+	xferblk_free_queues(xd);
+	pci_free_irq_vectors(pdev);
+free_pool:
+	mempool_exit(&xd->parent_pool);
+free_bioset:
+	bioset_exit(&xd->bioset);
+free_stats:
+	free_percpu(xd->stats);
+	return ret;
+}
+
+static void xferblk_remove(struct pci_dev *pdev)
+{
+	struct xferblk_dev *xd = pci_get_drvdata(pdev);
+
+	/* No new bios after this; children already cut may still be on the device. */
+	del_gendisk(xd->disk);
+
+	/* After the reset the device posts nothing more: we own every command. */
+	if (xferblk_reset(xd))
+		dev_warn(&pdev->dev, "device did not reset; failing its I/O anyway\n");
+	xferblk_write32(xd, XFERBLK_REG_CTRL, 0);
+	pci_clear_master(pdev);
+	xferblk_free_irqs(xd);
+	xferblk_port_fail_all(xd, BLK_STS_IOERR);
+
+	xferblk_free_queues(xd);
+	pci_free_irq_vectors(pdev);
+	put_disk(xd->disk);
+	mempool_exit(&xd->parent_pool);
+	bioset_exit(&xd->bioset);
+	free_percpu(xd->stats);
+	ida_free(&xferblk_ida, xd->index);
+}
+
+static const struct pci_device_id xferblk_ids[] = {
+	{ PCI_DEVICE(XFERBLK_PCI_VENDOR_ID, XFERBLK_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, xferblk_ids);
+
+static struct pci_driver xferblk_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = xferblk_ids,
+	.probe = xferblk_probe,
+	.remove = xferblk_remove,
+};
+
+static int __init xferblk_init(void)
+{
+	int ret;
+
+	xferblk_parent_cache = KMEM_CACHE(xferblk_parent, 0);
+	if (!xferblk_parent_cache)
+		return -ENOMEM;
+	ret = register_blkdev(0, KBUILD_MODNAME);
+	if (ret < 0)
+		goto free_cache;
+	xferblk_major = ret;
+	ret = pci_register_driver(&xferblk_pci_driver);
+	if (ret)
+		goto unregister_blkdev;
+	return 0;
+
+unregister_blkdev:
+	unregister_blkdev(xferblk_major, KBUILD_MODNAME);
+free_cache:
+	kmem_cache_destroy(xferblk_parent_cache);
+	return ret;
+}
+
+static void __exit xferblk_exit(void)
+{
+	pci_unregister_driver(&xferblk_pci_driver);
+	unregister_blkdev(xferblk_major, KBUILD_MODNAME);
+	kmem_cache_destroy(xferblk_parent_cache);
+}
+
+module_init(xferblk_init);
+module_exit(xferblk_exit);
+
+MODULE_DESCRIPTION("xferblk: IRP-style split and chained DMA block driver");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The port layer: one child bio becomes one descriptor on a submission ring;
+ * the queue's interrupt reaps completions and ends the children.
+ *
+ * A queue has depth - 1 tags, so the submission ring can never overflow:
+ * every entry in it belongs to a command holding a tag.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+
+#include "xferblk.h"
+
+static blk_status_t xferblk_status_to_blk(u16 status)
+{
+	switch (status) {
+	case XFERBLK_STS_OK:
+		return BLK_STS_OK;
+	case XFERBLK_STS_DMA_ERROR:
+		return BLK_STS_TRANSPORT;
+	case XFERBLK_STS_MEDIA_ERROR:
+		return BLK_STS_MEDIUM;
+	default:
+		return BLK_STS_IOERR;
+	}
+}
+
+static int xferblk_tag_try_get(struct xferblk_queue *q)
+{
+	unsigned int tag;
+
+	for (;;) {
+		tag = find_first_zero_bit(q->tag_map, q->nr_tags);
+		if (tag >= q->nr_tags)
+			return -1;
+		if (!test_and_set_bit_lock(tag, q->tag_map))
+			return tag;
+	}
+}
+
+static void xferblk_tag_put(struct xferblk_queue *q, unsigned int tag)
+{
+	clear_bit_unlock(tag, q->tag_map);
+	/* Order the free bit before wq_has_sleeper(); pairs with the waiter. */
+	smp_mb__after_atomic();
+	if (wq_has_sleeper(&q->tag_wait))
+		wake_up(&q->tag_wait);
+}
+
+static void xferblk_unmap(struct xferblk_dev *xd, struct xferblk_cmd *cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_maps; i++)
+		dma_unmap_page(&xd->pdev->dev, cmd->maps[i].addr,
+			       cmd->maps[i].len, cmd->dir);
+	cmd->nr_maps = 0;
+}
+
+/*
+ * Maps the child's bvecs and writes its SG list, cut by the same rule the
+ * planner counted with. Returns the number of SG entries, or 0 when the
+ * child cannot be expressed as one command.
+ */
+static unsigned int xferblk_map(struct xferblk_dev *xd, struct xferblk_cmd *cmd,
+				struct bio *bio)
+{
+	struct device *dev = &xd->pdev->dev;
+	unsigned int max_sge = xferblk_split ? xd->lim.max_segs : XFERBLK_SGL_ENTRIES;
+	unsigned int nsge = 0;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	cmd->dir = op_is_write(bio_op(bio)) ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	cmd->nr_maps = 0;
+
+	bio_for_each_bvec(bv, bio, iter) {
+		/* A multi-page bvec may carry an offset beyond its first page. */
+		struct page *page = bv.bv_page + (bv.bv_offset >> PAGE_SHIFT);
+		unsigned int offset = offset_in_page(bv.bv_offset);
+		dma_addr_t addr;
+		u32 done = 0;
+
+		if (cmd->nr_maps == XFERBLK_SGL_ENTRIES)
+			goto fail;
+		addr = dma_map_page(dev, page, offset, bv.bv_len, cmd->dir);
+		if (dma_mapping_error(dev, addr))
+			goto fail;
+		cmd->maps[cmd->nr_maps].addr = addr;
+		cmd->maps[cmd->nr_maps].len = bv.bv_len;
+		cmd->nr_maps++;
+
+		while (done < bv.bv_len) {
+			u32 len = xferblk_sge_len(&xd->lim, addr + done,
+						  bv.bv_len - done);
+
+			if (nsge == max_sge)
+				goto fail;
+			cmd->sgl[nsge].addr = cpu_to_le64(addr + done);
+			cmd->sgl[nsge].len = cpu_to_le32(len);
+			cmd->sgl[nsge].rsvd = 0;
+			nsge++;
+			done += len;
+		}
+	}
+	return nsge;
+
+fail:
+	xferblk_unmap(xd, cmd);
+	return 0;
+}
+
+static struct xferblk_queue *xferblk_pick_queue(struct xferblk_dev *xd)
+{
+	return &xd->queues[raw_smp_processor_id() % xd->nr_queues];
+}
+
+void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
+{
+	struct xferblk_queue *q = xferblk_pick_queue(xd);
+	struct bio *bio = &child->bio;
+	struct xferblk_sqe sqe = {};
+	struct xferblk_cmd *cmd;
+	unsigned int nsge;
+	int tag;
+
+	/* A full ring makes the submitter sleep until a completion frees a tag. */
+	io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
+	cmd = &q->cmds[tag];
+
+	nsge = xferblk_map(xd, cmd, bio);
+	if (!nsge) {
+		this_cpu_inc(xd->stats->unsendable);
+		xferblk_tag_put(q, tag);
+		xferblk_child_end(child, BLK_STS_IOERR);
+		return;
+	}
+	cmd->child = child;
+
+	sqe.opcode = op_is_write(bio_op(bio)) ? XFERBLK_OP_WRITE : XFERBLK_OP_READ;
+	sqe.tag = cpu_to_le16(tag);
+	sqe.nsge = cpu_to_le16(nsge);
+	sqe.lba = cpu_to_le64(bio->bi_iter.bi_sector >> (ilog2(xd->lim.block_size) - SECTOR_SHIFT));
+	sqe.nblocks = cpu_to_le32(bio->bi_iter.bi_size / xd->lim.block_size);
+	sqe.sgl = cpu_to_le64(cmd->sgl_dma);
+
+	spin_lock(&q->sq_lock);
+	memcpy(&q->sq[q->sq_tail], &sqe, sizeof(sqe));
+	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
+	/* writel orders the descriptor and SG list before the doorbell. */
+	writel(q->sq_tail, q->sq_doorbell);
+	spin_unlock(&q->sq_lock);
+}
+
+/* Takes the command off its tag; the caller ends the child. */
+static struct xferblk_child *xferblk_cmd_finish(struct xferblk_queue *q,
+						unsigned int tag)
+{
+	struct xferblk_cmd *cmd = &q->cmds[tag];
+	struct xferblk_child *child = cmd->child;
+
+	cmd->child = NULL;
+	xferblk_unmap(q->xd, cmd);
+	xferblk_tag_put(q, tag);
+	return child;
+}
+
+irqreturn_t xferblk_irq(int irq, void *data)
+{
+	struct xferblk_queue *q = data;
+	struct xferblk_dev *xd = q->xd;
+	struct bio_list done = BIO_EMPTY_LIST;
+	unsigned int reaped = 0;
+	struct bio *bio;
+
+	spin_lock(&q->cq_lock);
+	for (;;) {
+		struct xferblk_cqe *cqe = &q->cq[q->cq_head];
+		struct xferblk_child *child;
+		u16 tag, status;
+
+		if ((le16_to_cpu(READ_ONCE(cqe->flags)) & XFERBLK_CQE_PHASE) != q->cq_phase)
+			break;
+		/* Read the entry only after seeing its phase flip. */
+		dma_rmb();
+		tag = le16_to_cpu(cqe->tag);
+		status = le16_to_cpu(cqe->status);
+
+		if (++q->cq_head == q->depth) {
+			q->cq_head = 0;
+			q->cq_phase ^= XFERBLK_CQE_PHASE;
+		}
+		reaped++;
+
+		/* The device is not trusted: a tag we did not issue is ignored. */
+		if (tag >= q->nr_tags || !q->cmds[tag].child) {
+			this_cpu_inc(xd->stats->bogus);
+			dev_warn_ratelimited(&xd->pdev->dev,
+					     "queue %u: completion for unknown tag %u\n",
+					     q->qid, tag);
+			continue;
+		}
+		if (status >= XFERBLK_STS_FIRST_REJECT && status <= XFERBLK_STS_LAST_REJECT)
+			this_cpu_inc(xd->stats->rejected);
+
+		child = xferblk_cmd_finish(q, tag);
+		child->bio.bi_status = xferblk_status_to_blk(status);
+		bio_list_add(&done, &child->bio);
+	}
+	if (reaped)
+		writel(q->cq_head, q->cq_doorbell);
+	spin_unlock(&q->cq_lock);
+
+	/* End children outside the lock: their end_io may complete parents. */
+	while ((bio = bio_list_pop(&done)))
+		bio_endio(bio);
+
+	return reaped ? IRQ_HANDLED : IRQ_NONE;
+}
+
+/*
+ * Ends every command still holding a tag. Only for a device that was reset
+ * (it will post nothing more) and whose interrupts are released.
+ */
+void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
+{
+	unsigned int qid, tag;
+
+	for (qid = 0; qid < xd->nr_queues; qid++) {
+		struct xferblk_queue *q = &xd->queues[qid];
+
+		for (tag = 0; tag < q->nr_tags; tag++) {
+			if (q->cmds[tag].child)
+				xferblk_child_end(xferblk_cmd_finish(q, tag), status);
+		}
+	}
+}
+
+int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
+		       unsigned int qid, unsigned int depth)
+{
+	struct device *dev = &xd->pdev->dev;
+	unsigned int tag;
+
+	q->xd = xd;
+	q->qid = qid;
+	q->depth = depth;
+	q->nr_tags = depth - 1;
+	q->cq_phase = XFERBLK_CQE_PHASE;
+	spin_lock_init(&q->sq_lock);
+	spin_lock_init(&q->cq_lock);
+	init_waitqueue_head(&q->tag_wait);
+	q->sq_doorbell = xd->regs + XFERBLK_REG_DOORBELL(qid) + XFERBLK_DB_SQ_TAIL;
+	q->cq_doorbell = xd->regs + XFERBLK_REG_DOORBELL(qid) + XFERBLK_DB_CQ_HEAD;
+
+	q->sq = dma_alloc_coherent(dev, depth * sizeof(*q->sq), &q->sq_dma, GFP_KERNEL);
+	q->cq = dma_alloc_coherent(dev, depth * sizeof(*q->cq), &q->cq_dma, GFP_KERNEL);
+	q->tag_map = bitmap_zalloc(q->nr_tags, GFP_KERNEL);
+	q->cmds = kcalloc(q->nr_tags, sizeof(*q->cmds), GFP_KERNEL);
+	if (!q->sq || !q->cq || !q->tag_map || !q->cmds)
+		goto nomem;
+
+	for (tag = 0; tag < q->nr_tags; tag++) {
+		struct xferblk_cmd *cmd = &q->cmds[tag];
+
+		cmd->sgl = dma_alloc_coherent(dev, PAGE_SIZE, &cmd->sgl_dma, GFP_KERNEL);
+		cmd->maps = kcalloc(XFERBLK_SGL_ENTRIES, sizeof(*cmd->maps), GFP_KERNEL);
+		if (!cmd->sgl || !cmd->maps)
+			goto nomem;
+	}
+	return 0;
+
+nomem:
+	xferblk_queue_free(xd, q);
+	return -ENOMEM;
+}
+
+void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q)
+{
+	struct device *dev = &xd->pdev->dev;
+	unsigned int tag;
+
+	if (q->cmds) {
+		for (tag = 0; tag < q->nr_tags; tag++) {
+			struct xferblk_cmd *cmd = &q->cmds[tag];
+
+			if (cmd->sgl)
+				dma_free_coherent(dev, PAGE_SIZE, cmd->sgl, cmd->sgl_dma);
+			kfree(cmd->maps);
+		}
+		kfree(q->cmds);
+		q->cmds = NULL;
+	}
+	bitmap_free(q->tag_map);
+	q->tag_map = NULL;
+	if (q->sq)
+		dma_free_coherent(dev, q->depth * sizeof(*q->sq), q->sq, q->sq_dma);
+	if (q->cq)
+		dma_free_coherent(dev, q->depth * sizeof(*q->cq), q->cq, q->cq_dma);
+	q->sq = NULL;
+	q->cq = NULL;
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Counters in /sys/block/xferblkN/xferblk/, documented in docs/design.md.
+ * Driver counters are per CPU and summed on read; dev_* are the device's
+ * own counters, read from BAR0, so a test can hold the two against each
+ * other.
+ */
+#include "xferblk.h"
+
+static struct xferblk_dev *to_xd(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
+static u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *(u64 *)((char *)per_cpu_ptr(xd->stats, cpu) + offset);
+	return sum;
+}
+
+#define XFERBLK_STAT_ATTR(name, field)					\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  xferblk_stat_sum(to_xd(dev),			\
+				offsetof(struct xferblk_stats, field)));	\
+}									\
+static DEVICE_ATTR_RO(name)
+
+XFERBLK_STAT_ATTR(parents, parents);
+XFERBLK_STAT_ATTR(children, children);
+XFERBLK_STAT_ATTR(errors, errors);
+XFERBLK_STAT_ATTR(rejected, rejected);
+XFERBLK_STAT_ATTR(bogus_completions, bogus);
+XFERBLK_STAT_ATTR(unsendable, unsendable);
+
+/* One line: parents with 1, 2, 3-4, 5-8, ..., 257+ children. */
+static ssize_t children_hist_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct xferblk_dev *xd = to_xd(dev);
+	int len = 0;
+	int i;
+
+	for (i = 0; i < XFERBLK_HIST_BUCKETS; i++)
+		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "",
+				     xferblk_stat_sum(xd, offsetof(struct xferblk_stats, hist[i])));
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+static DEVICE_ATTR_RO(children_hist);
+
+#define XFERBLK_DEV_ATTR(name, counter)					\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  xferblk_read64(to_xd(dev),			\
+				XFERBLK_REG_COUNTERS + 8 * (counter)));	\
+}									\
+static DEVICE_ATTR_RO(name)
+
+XFERBLK_DEV_ATTR(dev_commands, XFERBLK_CNT_COMMANDS);
+XFERBLK_DEV_ATTR(dev_completed, XFERBLK_CNT_COMPLETED);
+XFERBLK_DEV_ATTR(dev_reads, XFERBLK_CNT_READS);
+XFERBLK_DEV_ATTR(dev_writes, XFERBLK_CNT_WRITES);
+XFERBLK_DEV_ATTR(dev_bytes_read, XFERBLK_CNT_BYTES_READ);
+XFERBLK_DEV_ATTR(dev_bytes_written, XFERBLK_CNT_BYTES_WRITTEN);
+XFERBLK_DEV_ATTR(dev_segments, XFERBLK_CNT_SEGMENTS);
+XFERBLK_DEV_ATTR(dev_max_inflight, XFERBLK_CNT_MAX_INFLIGHT);
+XFERBLK_DEV_ATTR(dev_rejected, XFERBLK_CNT_REJECTED);
+
+/* One line: device completions per status code, 0 to XFERBLK_STS_NR - 1. */
+static ssize_t dev_status_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct xferblk_dev *xd = to_xd(dev);
+	int len = 0;
+	int s;
+
+	for (s = 0; s < XFERBLK_STS_NR; s++)
+		len += sysfs_emit_at(buf, len, "%s%llu", s ? " " : "",
+				     xferblk_read64(xd, XFERBLK_REG_COUNTERS +
+						    8 * (XFERBLK_CNT_STATUS_BASE + s)));
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+static DEVICE_ATTR_RO(dev_status);
+
+/* Writing 1 zeroes the driver's and the device's counters. */
+static ssize_t reset_counters_store(struct device *dev,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct xferblk_dev *xd = to_xd(dev);
+	bool reset;
+	int cpu;
+	int ret;
+
+	ret = kstrtobool(buf, &reset);
+	if (ret)
+		return ret;
+	if (!reset)
+		return -EINVAL;
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(xd->stats, cpu), 0, sizeof(struct xferblk_stats));
+	xferblk_write32(xd, XFERBLK_REG_COUNTER_RESET, 1);
+	return count;
+}
+static DEVICE_ATTR_WO(reset_counters);
+
+static struct attribute *xferblk_attrs[] = {
+	&dev_attr_parents.attr,
+	&dev_attr_children.attr,
+	&dev_attr_children_hist.attr,
+	&dev_attr_errors.attr,
+	&dev_attr_rejected.attr,
+	&dev_attr_bogus_completions.attr,
+	&dev_attr_unsendable.attr,
+	&dev_attr_dev_commands.attr,
+	&dev_attr_dev_completed.attr,
+	&dev_attr_dev_reads.attr,
+	&dev_attr_dev_writes.attr,
+	&dev_attr_dev_bytes_read.attr,
+	&dev_attr_dev_bytes_written.attr,
+	&dev_attr_dev_segments.attr,
+	&dev_attr_dev_max_inflight.attr,
+	&dev_attr_dev_rejected.attr,
+	&dev_attr_dev_status.attr,
+	&dev_attr_reset_counters.attr,
+	NULL
+};
+
+static const struct attribute_group xferblk_attr_group = {
+	.name = "xferblk",
+	.attrs = xferblk_attrs,
+};
+
+const struct attribute_group *xferblk_disk_groups[] = {
+	&xferblk_attr_group,
+	NULL
+};

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xferblk: what the three layers of the driver share.
+ *
+ *   class.c  submit_bio: cut a parent bio into children, one per device
+ *            command, and complete the parent when its last child ends.
+ *   port.c   one child -> one descriptor on a ring; interrupts reap
+ *            completions and end the children.
+ *   pci.c    probe/remove: validate the device, rings, vectors, the disk.
+ *   sysfs.c  counters.
+ *   plan.c   the split planner (pure C, also built by the host tests).
+ */
+#ifndef XFERBLK_H
+#define XFERBLK_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/mempool.h>
+#include <linux/pci.h>
+#include <linux/wait.h>
+
+#include "plan.h"
+#include "../uapi/xferblk_hw.h"
+
+/* SG entries one command's table holds: one page of struct xferblk_sge. */
+#define XFERBLK_SGL_ENTRIES	(PAGE_SIZE / sizeof(struct xferblk_sge))
+
+/* Buckets of the children-per-parent histogram: 1, 2, 3-4, ..., 257+. */
+#define XFERBLK_HIST_BUCKETS	10
+
+/*
+ * The completion context of one parent bio (the IRP's IoStatus): lives from
+ * submit_bio until its last child ends.
+ */
+struct xferblk_parent {
+	struct bio *bio;
+	struct xferblk_dev *xd;
+	atomic_t pending;		/* children in flight, +1 while cutting */
+	atomic_t first_err_child;	/* index of the first failing child */
+	blk_status_t status;		/* written only by that child */
+	unsigned int nr_children;
+};
+
+/* A child bio and what the driver keeps for it: the bioset's front_pad. */
+struct xferblk_child {
+	struct xferblk_parent *parent;
+	unsigned int index;		/* position within the parent */
+	struct bio bio;			/* must be last */
+};
+
+static inline struct xferblk_child *to_child(struct bio *bio)
+{
+	return container_of(bio, struct xferblk_child, bio);
+}
+
+struct xferblk_dma_map {
+	dma_addr_t addr;
+	u32 len;
+};
+
+/* One device command slot; its index is the command's tag. */
+struct xferblk_cmd {
+	struct xferblk_child *child;	/* NULL while the tag is free */
+	struct xferblk_sge *sgl;	/* XFERBLK_SGL_ENTRIES, coherent */
+	dma_addr_t sgl_dma;
+	struct xferblk_dma_map *maps;	/* one per mapped bvec */
+	unsigned int nr_maps;
+	enum dma_data_direction dir;
+};
+
+struct xferblk_queue {
+	struct xferblk_dev *xd;
+	unsigned int qid;
+	unsigned int depth;		/* ring entries */
+	unsigned int nr_tags;		/* depth - 1: the SQ can never overflow */
+
+	spinlock_t sq_lock;		/* sq_tail and the SQ ring */
+	struct xferblk_sqe *sq;
+	dma_addr_t sq_dma;
+	u32 sq_tail;
+
+	spinlock_t cq_lock;		/* cq_head, cq_phase, reaping */
+	struct xferblk_cqe *cq;
+	dma_addr_t cq_dma;
+	u32 cq_head;
+	u16 cq_phase;
+
+	unsigned long *tag_map;		/* bit set: tag in use */
+	wait_queue_head_t tag_wait;	/* submitters waiting for a tag */
+	struct xferblk_cmd *cmds;	/* nr_tags */
+
+	void __iomem *sq_doorbell;
+	void __iomem *cq_doorbell;
+	int irq;
+};
+
+/* Driver-side counters, per CPU; sysfs sums them. */
+struct xferblk_stats {
+	u64 parents;
+	u64 children;
+	u64 hist[XFERBLK_HIST_BUCKETS];
+	u64 errors;			/* children that ended with an error */
+	u64 rejected;			/* device completions with a reject status */
+	u64 bogus;			/* completions with an invalid tag */
+	u64 unsendable;			/* children the port layer could not map */
+};
+
+struct xferblk_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct gendisk *disk;
+	int index;			/* xferblk<index> */
+
+	struct xferblk_limits lim;	/* what one command may carry */
+	u64 capacity;			/* logical blocks */
+
+	struct bio_set bioset;		/* children, with xferblk_child in front */
+	mempool_t parent_pool;
+
+	unsigned int nr_queues;
+	struct xferblk_queue *queues;
+
+	struct xferblk_stats __percpu *stats;
+};
+
+/* Module parameters (pci.c). */
+extern bool xferblk_split;
+
+/* class.c */
+void xferblk_submit_bio(struct bio *bio);
+void xferblk_child_end(struct xferblk_child *child, blk_status_t status);
+
+/* port.c */
+int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
+		       unsigned int qid, unsigned int depth);
+void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q);
+irqreturn_t xferblk_irq(int irq, void *data);
+void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child);
+void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
+
+/* sysfs.c */
+extern const struct attribute_group *xferblk_disk_groups[];
+
+static inline u32 xferblk_read32(struct xferblk_dev *xd, u32 reg)
+{
+	return readl(xd->regs + reg);
+}
+
+static inline u64 xferblk_read64(struct xferblk_dev *xd, u32 reg)
+{
+	return lo_hi_readq(xd->regs + reg);
+}
+
+static inline void xferblk_write32(struct xferblk_dev *xd, u32 reg, u32 val)
+{
+	writel(val, xd->regs + reg);
+}
+
+static inline void xferblk_write64(struct xferblk_dev *xd, u32 reg, u64 val)
+{
+	lo_hi_writeq(val, xd->regs + reg);
+}
+
+#endif /* XFERBLK_H */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * xferblk device interface: BAR0 registers, ring entries, status codes.
+ *
+ * Shared unchanged by the QEMU device model, the Linux driver and the
+ * userspace tools, so the three cannot drift apart. The prose version is
+ * docs/device-spec.md; when the two disagree, fix both.
+ *
+ * All registers and ring entries are little-endian.
+ */
+#ifndef _UAPI_XFERBLK_HW_H
+#define _UAPI_XFERBLK_HW_H
+
+#include <linux/const.h>
+#include <linux/types.h>
+
+#define XFERBLK_PCI_VENDOR_ID		0x1234
+#define XFERBLK_PCI_DEVICE_ID		0x58fb
+
+#define XFERBLK_MAGIC			0x4b4c4258	/* "XBLK" */
+#define XFERBLK_VERSION_MAJOR		1
+#define XFERBLK_VERSION_MINOR		0
+
+/* BAR0: registers; BAR2: MSI-X table and PBA. */
+#define XFERBLK_BAR0_SIZE		0x4000
+
+/* Identity and limits: read-only, 32 bit unless noted. */
+#define XFERBLK_REG_MAGIC		0x000
+#define XFERBLK_REG_VERSION		0x004	/* major << 16 | minor */
+#define XFERBLK_REG_CAPACITY		0x008	/* 64 bit, logical blocks */
+#define XFERBLK_REG_BLOCK_SIZE		0x010	/* logical block, bytes */
+#define XFERBLK_REG_MAX_XFER		0x014	/* bytes per command */
+#define XFERBLK_REG_MAX_SEGS		0x018	/* SG entries per command */
+#define XFERBLK_REG_MAX_SEG_SIZE	0x01c	/* bytes per SG entry */
+#define XFERBLK_REG_SEG_BOUNDARY	0x020	/* 64 bit mask */
+#define XFERBLK_REG_NUM_QUEUES		0x028	/* queue pairs offered */
+#define XFERBLK_REG_MAX_DEPTH		0x02c	/* entries per ring, max */
+#define XFERBLK_REG_FEATURES		0x030	/* XFERBLK_FEAT_* */
+
+/* Control. */
+#define XFERBLK_REG_CTRL		0x040	/* read/write */
+#define XFERBLK_REG_STATUS		0x044	/* read-only */
+#define XFERBLK_REG_COUNTER_RESET	0x048	/* write-only: zero counters */
+
+#define XFERBLK_CTRL_ENABLE		_BITUL(0)
+#define XFERBLK_CTRL_RESET		_BITUL(1)	/* self-clearing */
+
+#define XFERBLK_STATUS_READY		_BITUL(0)
+
+/* Counters: 64 bit each, read-only, at XFERBLK_REG_COUNTERS + 8 * index. */
+#define XFERBLK_REG_COUNTERS		0x100
+
+enum xferblk_counter {
+	XFERBLK_CNT_COMMANDS = 0,	/* fetched from a submission ring */
+	XFERBLK_CNT_COMPLETED,		/* completions posted, any status */
+	XFERBLK_CNT_READS,		/* successful read commands */
+	XFERBLK_CNT_WRITES,		/* successful write commands */
+	XFERBLK_CNT_FLUSHES,		/* successful flush commands */
+	XFERBLK_CNT_BYTES_READ,
+	XFERBLK_CNT_BYTES_WRITTEN,
+	XFERBLK_CNT_SEGMENTS,		/* SG entries of accepted commands */
+	XFERBLK_CNT_MAX_INFLIGHT,	/* high-water mark, all queues */
+	XFERBLK_CNT_REJECTED,		/* commands failing validation */
+	XFERBLK_CNT_STATUS_BASE = 16,	/* + status: completions per status */
+	XFERBLK_CNT_NR = 32,
+};
+
+/* Per-queue configuration, at XFERBLK_REG_QUEUE(q) + offset. */
+#define XFERBLK_REG_QUEUE_BASE		0x1000
+#define XFERBLK_REG_QUEUE_STRIDE	0x20
+#define XFERBLK_REG_QUEUE(q)	(XFERBLK_REG_QUEUE_BASE + (q) * XFERBLK_REG_QUEUE_STRIDE)
+#define XFERBLK_QREG_SQ_ADDR		0x00	/* 64 bit */
+#define XFERBLK_QREG_CQ_ADDR		0x08	/* 64 bit */
+#define XFERBLK_QREG_DEPTH		0x10	/* entries, power of two */
+#define XFERBLK_QREG_VECTOR		0x14	/* MSI-X vector */
+#define XFERBLK_QREG_CTRL		0x18	/* XFERBLK_QCTRL_* */
+
+#define XFERBLK_QCTRL_ENABLE		_BITUL(0)
+
+#define XFERBLK_MAX_QUEUES		64
+
+/* Doorbells, at XFERBLK_REG_DOORBELL(q) + offset, write-only. */
+#define XFERBLK_REG_DOORBELL_BASE	0x2000
+#define XFERBLK_REG_DOORBELL(q)		(XFERBLK_REG_DOORBELL_BASE + (q) * 8)
+#define XFERBLK_DB_SQ_TAIL		0x0
+#define XFERBLK_DB_CQ_HEAD		0x4
+
+/* Feature bits: none defined in version 1.0. */
+
+enum xferblk_opcode {
+	XFERBLK_OP_READ = 1,
+	XFERBLK_OP_WRITE = 2,
+	XFERBLK_OP_FLUSH = 3,
+};
+
+#define XFERBLK_CMD_FUA			_BITUL(0)
+
+/* Submission queue entry: one command. */
+struct xferblk_sqe {
+	__u8 opcode;
+	__u8 flags;
+	__le16 tag;		/* < ring depth, unique among in-flight */
+	__le16 nsge;		/* entries in the SG list */
+	__le16 rsvd0;
+	__le64 lba;		/* first logical block */
+	__le32 nblocks;		/* logical blocks to move */
+	__le32 rsvd1;
+	__le64 sgl;		/* bus address of nsge struct xferblk_sge */
+	__le64 rsvd2[4];
+};
+
+/* Scatter-gather entry: one physically contiguous piece of the buffer. */
+struct xferblk_sge {
+	__le64 addr;
+	__le32 len;
+	__le32 rsvd;
+};
+
+/* Completion queue entry. */
+struct xferblk_cqe {
+	__le16 tag;
+	__le16 status;		/* enum xferblk_status */
+	__le16 flags;		/* XFERBLK_CQE_PHASE */
+	__le16 rsvd0;
+	__le32 result;		/* bytes moved */
+	__le32 rsvd1;
+};
+
+#define XFERBLK_CQE_PHASE		_BITUL(0)
+
+enum xferblk_status {
+	XFERBLK_STS_OK = 0,
+	XFERBLK_STS_INVALID_OPCODE = 1,
+	XFERBLK_STS_INVALID_FIELD = 2,	/* tag, nsge, lengths, reserved */
+	XFERBLK_STS_LBA_RANGE = 3,
+	XFERBLK_STS_XFER_TOO_LARGE = 4,
+	XFERBLK_STS_TOO_MANY_SEGS = 5,
+	XFERBLK_STS_SEG_TOO_LARGE = 6,
+	XFERBLK_STS_SEG_BOUNDARY = 7,
+	XFERBLK_STS_DMA_ERROR = 8,
+	XFERBLK_STS_MEDIA_ERROR = 9,
+	XFERBLK_STS_NR,
+};
+
+/* Statuses in [first, last] are rejections: the backing image is untouched. */
+#define XFERBLK_STS_FIRST_REJECT	XFERBLK_STS_INVALID_OPCODE
+#define XFERBLK_STS_LAST_REJECT		XFERBLK_STS_SEG_BOUNDARY
+
+#endif /* _UAPI_XFERBLK_HW_H */
