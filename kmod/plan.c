@@ -15,7 +15,7 @@ u32 xferblk_sge_len(const struct xferblk_limits *lim, u64 addr, u32 len)
 
 	if (n > lim->max_seg_size)
 		n = lim->max_seg_size;
-	/* A mask of all ones wraps to_boundary to 0: no boundary then. */
+	/* 0 only when the mask is all ones and addr is 0: no boundary then. */
 	if (to_boundary && to_boundary < n)
 		n = (u32)to_boundary;
 	return n;

@@ -19,10 +19,10 @@ typedef __u64 u64;
 
 /* What one device command may carry; validated before the planner runs. */
 struct xferblk_limits {
-	u32 block_size;		/* logical block, power of two */
+	u32 block_size;		/* logical block, power of two, <= 4096 */
 	u32 max_xfer;		/* bytes, a multiple of block_size */
 	u32 max_segs;		/* SG entries, >= 1 */
-	u32 max_seg_size;	/* bytes per SG entry, >= block_size */
+	u32 max_seg_size;	/* bytes per SG entry, >= 4096 */
 	u64 seg_boundary;	/* mask; an entry stays within mask + 1 */
 };
 

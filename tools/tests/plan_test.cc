@@ -116,11 +116,15 @@ SplitResult SplitRaw(const xferblk_limits& lim, const Bio& bio) {
         res.error = "xferblk_plan_add took more bytes than offered";
         return res;
       }
-      if (took < len && !plan.full) {
-        res.error = "xferblk_plan_add took a partial range but the plan is not full";
-        return res;
+      // As the driver does: a short take is the only stop signal, so a plan
+      // that filled exactly at a bvec's end is offered the next one too.
+      if (took < len) {
+        if (!plan.full) {
+          res.error = "xferblk_plan_add took a partial range but the plan is not full";
+          return res;
+        }
+        break;
       }
-      if (plan.full) break;
     }
 
     const uint32_t bytes = xferblk_plan_bytes(&plan);

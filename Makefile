@@ -1,0 +1,75 @@
+# xferblk: `make demo` and `make check` are the two commands; the rest are
+# the steps they are made of. Everything heavy is cached outside the tree in
+# ${XDG_CACHE_HOME:-~/.cache}/xferblk (see scripts/common.sh).
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+CACHE := $(or $(XFERBLK_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xferblk)
+KSFT := $(CACHE)/linux-source/tools/testing/selftests
+# Resolved once per make run; fetch-kernel.sh is a no-op when cached.
+KVER = $(shell scripts/fetch-kernel.sh | sed -n 's/^KVER=//p')
+KDIR = /usr/src/linux-headers-$(KVER)
+KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
+
+SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit
+SELFTEST_SCRIPTS := run.sh ktap.sh xferblk_fio.sh
+CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
+
+# The disks `make check` boots with: the device defaults, tiny limits, a
+# 64 KiB segment boundary with few segments, and 4 KiB logical blocks.
+CHECK_DISKS := --disk "" \
+	--disk "max-transfer=4096,max-segments=2,max-segment-size=4096" \
+	--disk "max-transfer=262144,max-segments=8,max-segment-size=16384,seg-boundary=0xffff" \
+	--disk "logical_block_size=4096,max-transfer=65536,max-segments=4"
+
+.PHONY: all deps kernel module qemu selftests tools host-tests static guest-tests \
+	check demo clean
+
+all: module selftests tools
+
+deps:
+	@scripts/setup-host.sh
+
+kernel: deps
+	@scripts/fetch-kernel.sh >/dev/null
+
+module: kernel
+	@$(KMAKE) W=1 modules
+
+qemu: deps
+	@qemu/build-qemu.sh >/dev/null
+
+selftests: kernel
+	@mkdir -p $(BUILD)/selftests
+	@gcc -O2 -Wall -Wextra -Werror -c kmod/plan.c -o $(BUILD)/selftests/plan.o
+	@g++ $(CXXFLAGS_ST) -c selftests/xferblk_test.cc -o $(BUILD)/selftests/xferblk_test.o
+	@for t in $(SELFTESTS); do \
+		g++ $(CXXFLAGS_ST) selftests/$$t.cc $(BUILD)/selftests/xferblk_test.o \
+			$(BUILD)/selftests/plan.o -o $(BUILD)/selftests/$$t || exit 1; \
+	done
+	@for s in $(SELFTEST_SCRIPTS); do install -m 0755 selftests/$$s $(BUILD)/selftests/; done
+
+tools: deps
+	@cmake -S tools -B $(BUILD)/tools -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD)/tools -j2 >/dev/null
+
+host-tests: tools
+	@ctest --test-dir $(BUILD)/tools --output-on-failure
+
+static: module
+	@scripts/static-checks.sh
+
+guest-tests: module selftests qemu
+	@qemu/run-guest.sh --smp 2 --timeout 1500 --log $(BUILD)/guest/check.log \
+		$(CHECK_DISKS) -- build/selftests/run.sh
+
+check:
+	@scripts/check.sh
+
+demo:
+	@scripts/demo.sh
+
+clean:
+	-@$(KMAKE) clean 2>/dev/null
+	rm -rf $(BUILD)

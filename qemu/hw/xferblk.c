@@ -1,0 +1,1015 @@
+/*
+ * xferblk: a PCI block device with a deliberately small DMA engine
+ *
+ * Each command moves at most max-transfer bytes through at most
+ * max-segments scatter-gather entries; a command beyond any limit is
+ * completed with an error status before the backing image is touched.
+ * The register map, ring layouts and status codes are the project's
+ * docs/device-spec.md, rendered in C as xferblk_hw.h.
+ *
+ * Threading: every entry point (MMIO, block layer callbacks, reset) runs
+ * with the BQL held in the main loop's AioContext, so the device state
+ * needs no further locking.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitmap.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/queue.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "hw/block/block.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci_device.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "migration/vmstate.h"
+#include "system/block-backend.h"
+#include "system/dma.h"
+#include "hw/block/xferblk_hw.h"
+
+#define TYPE_XFERBLK "xferblk"
+OBJECT_DECLARE_SIMPLE_TYPE(XferblkState, XFERBLK)
+
+#define XFERBLK_MSIX_BAR        2
+#define XFERBLK_SQE_SIZE        sizeof(struct xferblk_sqe)
+#define XFERBLK_CQE_SIZE        sizeof(struct xferblk_cqe)
+#define XFERBLK_SGE_SIZE        sizeof(struct xferblk_sge)
+#define XFERBLK_MAX_DEPTH_LIMIT 4096
+#define XFERBLK_MAX_SEGS_LIMIT  4096
+#define XFERBLK_MIN_SEG_SIZE    512
+
+QEMU_BUILD_BUG_ON(XFERBLK_SQE_SIZE != 64);
+QEMU_BUILD_BUG_ON(XFERBLK_CQE_SIZE != 16);
+QEMU_BUILD_BUG_ON(XFERBLK_SGE_SIZE != 16);
+QEMU_BUILD_BUG_ON(XFERBLK_STS_NR > 16);
+
+typedef struct XferblkQueue XferblkQueue;
+
+/* One fetched command, from its fetch until its completion is written. */
+typedef struct XferblkRequest {
+    XferblkQueue *q;
+    QTAILQ_ENTRY(XferblkRequest) entry;
+    BlockAIOCB *aiocb;
+    BlockAcctCookie acct;
+    QEMUSGList qsg;
+    bool has_qsg;
+    bool owns_tag;      /* passed the tag check: the tag is marked busy */
+    bool accepted;      /* handed to the backend: counts as in flight */
+    uint8_t opcode;
+    uint16_t tag;
+    uint16_t status;
+    uint32_t nbytes;
+} XferblkRequest;
+
+struct XferblkQueue {
+    XferblkState *s;
+
+    /* Guest-visible registers. */
+    uint64_t sq_addr;
+    uint64_t cq_addr;
+    uint32_t depth;
+    uint32_t vector;
+    bool enabled;
+
+    /* Ring state, valid while enabled. */
+    uint32_t sq_head;
+    uint32_t cq_head;
+    uint32_t cq_tail;
+    bool phase;
+    bool irq_pending;
+    uint32_t outstanding;       /* fetched, completion not yet written */
+
+    unsigned long *busy_tags;   /* max_depth bits */
+    QTAILQ_HEAD(, XferblkRequest) inflight;     /* at the backend */
+    QTAILQ_HEAD(, XferblkRequest) waiting;      /* done, CQ was full */
+};
+
+struct XferblkState {
+    PCIDevice parent_obj;
+
+    MemoryRegion mmio;
+
+    /* Properties. */
+    BlockConf conf;
+    uint32_t max_xfer;
+    uint32_t max_segs;
+    uint32_t max_seg_size;
+    uint64_t seg_boundary;
+    uint32_t num_queues;
+    uint32_t max_depth;
+
+    uint64_t capacity;          /* logical blocks */
+    uint32_t ctrl;              /* XFERBLK_CTRL_ENABLE or 0 */
+    uint32_t inflight;          /* accepted commands, all queues */
+    uint64_t counters[XFERBLK_CNT_NR];
+    XferblkQueue *queues;
+};
+
+static BlockAcctStats *xferblk_stats(XferblkState *s)
+{
+    return blk_get_stats(s->conf.blk);
+}
+
+static void xferblk_irq_flush(XferblkQueue *q)
+{
+    PCIDevice *pdev = PCI_DEVICE(q->s);
+
+    if (!q->irq_pending) {
+        return;
+    }
+    q->irq_pending = false;
+    if (msix_enabled(pdev)) {
+        msix_notify(pdev, q->vector);
+    }
+}
+
+/* Forgets a request: its tag, its place in the counts, its memory. */
+static void xferblk_release(XferblkRequest *req)
+{
+    XferblkQueue *q = req->q;
+
+    if (req->owns_tag) {
+        clear_bit(req->tag, q->busy_tags);
+    }
+    if (req->accepted) {
+        q->s->inflight--;
+    }
+    q->outstanding--;
+    if (req->has_qsg) {
+        qemu_sglist_destroy(&req->qsg);
+    }
+    g_free(req);
+}
+
+static void xferblk_count_completion(XferblkState *s, XferblkRequest *req)
+{
+    uint64_t *c = s->counters;
+
+    c[XFERBLK_CNT_COMPLETED]++;
+    c[XFERBLK_CNT_STATUS_BASE + req->status]++;
+    if (req->status >= XFERBLK_STS_FIRST_REJECT &&
+        req->status <= XFERBLK_STS_LAST_REJECT) {
+        c[XFERBLK_CNT_REJECTED]++;
+    }
+    if (req->status != XFERBLK_STS_OK) {
+        return;
+    }
+    switch (req->opcode) {
+    case XFERBLK_OP_READ:
+        c[XFERBLK_CNT_READS]++;
+        c[XFERBLK_CNT_BYTES_READ] += req->nbytes;
+        break;
+    case XFERBLK_OP_WRITE:
+        c[XFERBLK_CNT_WRITES]++;
+        c[XFERBLK_CNT_BYTES_WRITTEN] += req->nbytes;
+        break;
+    case XFERBLK_OP_FLUSH:
+        c[XFERBLK_CNT_FLUSHES]++;
+        break;
+    }
+}
+
+static bool xferblk_cq_full(XferblkQueue *q)
+{
+    return ((q->cq_tail + 1) & (q->depth - 1)) == q->cq_head;
+}
+
+/*
+ * Writes the completion entry at the CQ tail; the caller has checked that
+ * the slot is free. The entry is first written with the stale phase and
+ * only then given the current one, so a driver never sees the new phase
+ * next to old contents.
+ */
+static void xferblk_post(XferblkRequest *req)
+{
+    XferblkQueue *q = req->q;
+    XferblkState *s = q->s;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    dma_addr_t addr = q->cq_addr + (dma_addr_t)q->cq_tail * XFERBLK_CQE_SIZE;
+    struct xferblk_cqe cqe = { 0 };
+    uint16_t phase = q->phase ? XFERBLK_CQE_PHASE : 0;
+    MemTxResult res;
+
+    cqe.tag = cpu_to_le16(req->tag);
+    cqe.status = cpu_to_le16(req->status);
+    cqe.flags = cpu_to_le16(phase ^ XFERBLK_CQE_PHASE);
+    if (req->status == XFERBLK_STS_OK) {
+        cqe.result = cpu_to_le32(req->nbytes);
+    }
+    res = pci_dma_write(pdev, addr, &cqe, sizeof(cqe));
+    cqe.flags = cpu_to_le16(phase);
+    res |= pci_dma_write(pdev, addr + offsetof(struct xferblk_cqe, flags),
+                         &cqe.flags, sizeof(cqe.flags));
+    if (res != MEMTX_OK) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: queue %td: cannot write CQ entry at 0x%"
+                      PRIx64 "\n", q - s->queues, (uint64_t)addr);
+    }
+
+    q->cq_tail = (q->cq_tail + 1) & (q->depth - 1);
+    if (q->cq_tail == 0) {
+        q->phase = !q->phase;
+    }
+    q->irq_pending = true;
+    xferblk_count_completion(s, req);
+    xferblk_release(req);
+}
+
+/* Posts a finished request, or parks it until the CQ has room. */
+static void xferblk_complete(XferblkRequest *req)
+{
+    XferblkQueue *q = req->q;
+
+    if (!QTAILQ_EMPTY(&q->waiting) || xferblk_cq_full(q)) {
+        QTAILQ_INSERT_TAIL(&q->waiting, req, entry);
+        return;
+    }
+    xferblk_post(req);
+}
+
+static void xferblk_io_cb(void *opaque, int ret)
+{
+    XferblkRequest *req = opaque;
+    XferblkQueue *q = req->q;
+
+    req->aiocb = NULL;
+    QTAILQ_REMOVE(&q->inflight, req, entry);
+    if (ret < 0) {
+        block_acct_failed(xferblk_stats(q->s), &req->acct);
+        req->status = XFERBLK_STS_MEDIA_ERROR;
+    } else {
+        block_acct_done(xferblk_stats(q->s), &req->acct);
+        req->status = XFERBLK_STS_OK;
+    }
+
+    if (!q->enabled) {
+        /* The queue is being stopped: the completion is discarded. */
+        xferblk_release(req);
+        return;
+    }
+    xferblk_complete(req);
+    xferblk_irq_flush(q);
+}
+
+static BlockAIOCB *xferblk_dma_write_fua(int64_t offset, QEMUIOVector *iov,
+                                         BlockCompletionFunc *cb,
+                                         void *cb_opaque, void *opaque)
+{
+    BlockBackend *blk = opaque;
+
+    return blk_aio_pwritev(blk, offset, iov, BDRV_REQ_FUA, cb, cb_opaque);
+}
+
+/* Validation steps 1 to 5 of the spec: the entry alone. */
+static uint16_t xferblk_check_sqe(XferblkQueue *q,
+                                  const struct xferblk_sqe *sqe,
+                                  XferblkRequest *req)
+{
+    XferblkState *s = q->s;
+    uint8_t flags = sqe->flags;
+    uint16_t nsge = le16_to_cpu(sqe->nsge);
+    uint64_t lba = le64_to_cpu(sqe->lba);
+    uint32_t nblocks = le32_to_cpu(sqe->nblocks);
+    uint64_t nbytes = (uint64_t)nblocks * s->conf.logical_block_size;
+    bool rsvd = sqe->rsvd0 || sqe->rsvd1 || sqe->rsvd2[0] ||
+                sqe->rsvd2[1] || sqe->rsvd2[2] || sqe->rsvd2[3];
+
+    /* 1 */
+    switch (req->opcode) {
+    case XFERBLK_OP_READ:
+    case XFERBLK_OP_WRITE:
+    case XFERBLK_OP_FLUSH:
+        break;
+    default:
+        return XFERBLK_STS_INVALID_OPCODE;
+    }
+
+    /* 2 */
+    if (req->tag >= q->depth || test_bit(req->tag, q->busy_tags)) {
+        return XFERBLK_STS_INVALID_FIELD;
+    }
+    if (req->opcode == XFERBLK_OP_WRITE) {
+        flags &= ~XFERBLK_CMD_FUA;
+    }
+    if (rsvd || flags) {
+        return XFERBLK_STS_INVALID_FIELD;
+    }
+    if (req->opcode == XFERBLK_OP_FLUSH) {
+        if (nblocks || nsge) {
+            return XFERBLK_STS_INVALID_FIELD;
+        }
+    } else if (!nblocks || !nsge) {
+        return XFERBLK_STS_INVALID_FIELD;
+    }
+    set_bit(req->tag, q->busy_tags);
+    req->owns_tag = true;
+
+    if (req->opcode == XFERBLK_OP_FLUSH) {
+        return XFERBLK_STS_OK;
+    }
+
+    /* 3 */
+    if (lba > s->capacity || nblocks > s->capacity - lba) {
+        return XFERBLK_STS_LBA_RANGE;
+    }
+    /* 4 */
+    if (nbytes > s->max_xfer) {
+        return XFERBLK_STS_XFER_TOO_LARGE;
+    }
+    req->nbytes = nbytes;
+    /* 5 */
+    if (nsge > s->max_segs) {
+        return XFERBLK_STS_TOO_MANY_SEGS;
+    }
+    return XFERBLK_STS_OK;
+}
+
+/*
+ * Validation steps 6 to 8: reads the SG list, checks it, and on success
+ * leaves it in req->qsg. Step 7 checks its three conditions as three
+ * passes over all entries, so the status does not depend on which entry
+ * is at fault first.
+ */
+static uint16_t xferblk_load_sgl(XferblkQueue *q,
+                                 const struct xferblk_sqe *sqe,
+                                 XferblkRequest *req)
+{
+    XferblkState *s = q->s;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    AddressSpace *as = pci_get_address_space(pdev);
+    DMADirection dir = req->opcode == XFERBLK_OP_READ ?
+                       DMA_DIRECTION_FROM_DEVICE : DMA_DIRECTION_TO_DEVICE;
+    uint16_t nsge = le16_to_cpu(sqe->nsge);
+    uint64_t sgl = le64_to_cpu(sqe->sgl);
+    uint64_t sgl_len = (uint64_t)nsge * XFERBLK_SGE_SIZE;
+    uint64_t mask = s->seg_boundary;
+    g_autofree struct xferblk_sge *sge = g_new(struct xferblk_sge, nsge);
+    g_autofree uint64_t *addr = g_new(uint64_t, nsge);
+    g_autofree uint32_t *len = g_new(uint32_t, nsge);
+    uint64_t total = 0;
+    int i;
+
+    /* 6 */
+    if (sgl + sgl_len - 1 < sgl ||
+        pci_dma_read(pdev, sgl, sge, sgl_len) != MEMTX_OK) {
+        return XFERBLK_STS_DMA_ERROR;
+    }
+
+    /* 7 */
+    for (i = 0; i < nsge; i++) {
+        addr[i] = le64_to_cpu(sge[i].addr);
+        len[i] = le32_to_cpu(sge[i].len);
+        if (!len[i] || sge[i].rsvd) {
+            return XFERBLK_STS_INVALID_FIELD;
+        }
+        total += len[i];
+    }
+    if (total != req->nbytes) {
+        return XFERBLK_STS_INVALID_FIELD;
+    }
+    for (i = 0; i < nsge; i++) {
+        if (len[i] > s->max_seg_size) {
+            return XFERBLK_STS_SEG_TOO_LARGE;
+        }
+    }
+    for (i = 0; i < nsge; i++) {
+        if ((addr[i] & ~mask) != ((addr[i] + len[i] - 1) & ~mask)) {
+            return XFERBLK_STS_SEG_BOUNDARY;
+        }
+    }
+
+    /*
+     * 8: dma_blk_io() would wait forever for a range it cannot map, so
+     * every range must be known good before the command is accepted.
+     */
+    for (i = 0; i < nsge; i++) {
+        if (addr[i] + len[i] - 1 < addr[i] ||
+            !dma_memory_valid(as, addr[i], len[i], dir,
+                              MEMTXATTRS_UNSPECIFIED)) {
+            return XFERBLK_STS_DMA_ERROR;
+        }
+    }
+
+    qemu_sglist_init(&req->qsg, DEVICE(s), nsge, as);
+    req->has_qsg = true;
+    for (i = 0; i < nsge; i++) {
+        qemu_sglist_add(&req->qsg, addr[i], len[i]);
+    }
+    return XFERBLK_STS_OK;
+}
+
+static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
+{
+    XferblkQueue *q = req->q;
+    XferblkState *s = q->s;
+    BlockBackend *blk = s->conf.blk;
+    uint64_t offset = le64_to_cpu(sqe->lba) * s->conf.logical_block_size;
+
+    req->accepted = true;
+    s->inflight++;
+    if (s->inflight > s->counters[XFERBLK_CNT_MAX_INFLIGHT]) {
+        s->counters[XFERBLK_CNT_MAX_INFLIGHT] = s->inflight;
+    }
+    s->counters[XFERBLK_CNT_SEGMENTS] += le16_to_cpu(sqe->nsge);
+    QTAILQ_INSERT_TAIL(&q->inflight, req, entry);
+
+    switch (req->opcode) {
+    case XFERBLK_OP_READ:
+        block_acct_start(xferblk_stats(s), &req->acct, req->nbytes,
+                         BLOCK_ACCT_READ);
+        req->aiocb = dma_blk_read(blk, &req->qsg, offset, BDRV_SECTOR_SIZE,
+                                  xferblk_io_cb, req);
+        break;
+    case XFERBLK_OP_WRITE:
+        block_acct_start(xferblk_stats(s), &req->acct, req->nbytes,
+                         BLOCK_ACCT_WRITE);
+        if (sqe->flags & XFERBLK_CMD_FUA) {
+            req->aiocb = dma_blk_io(&req->qsg, offset, BDRV_SECTOR_SIZE,
+                                    xferblk_dma_write_fua, blk,
+                                    xferblk_io_cb, req,
+                                    DMA_DIRECTION_TO_DEVICE);
+        } else {
+            req->aiocb = dma_blk_write(blk, &req->qsg, offset,
+                                       BDRV_SECTOR_SIZE, xferblk_io_cb, req);
+        }
+        break;
+    case XFERBLK_OP_FLUSH:
+        block_acct_start(xferblk_stats(s), &req->acct, 0, BLOCK_ACCT_FLUSH);
+        req->aiocb = blk_aio_flush(blk, xferblk_io_cb, req);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
+{
+    XferblkState *s = q->s;
+    XferblkRequest *req = g_new0(XferblkRequest, 1);
+    uint16_t status;
+
+    req->q = q;
+    req->opcode = sqe->opcode;
+    req->tag = le16_to_cpu(sqe->tag);
+    q->outstanding++;
+    s->counters[XFERBLK_CNT_COMMANDS]++;
+
+    status = xferblk_check_sqe(q, sqe, req);
+    if (status == XFERBLK_STS_OK && req->opcode != XFERBLK_OP_FLUSH) {
+        status = xferblk_load_sgl(q, sqe, req);
+    }
+    if (status != XFERBLK_STS_OK) {
+        static const enum BlockAcctType acct_type[] = {
+            [XFERBLK_OP_READ] = BLOCK_ACCT_READ,
+            [XFERBLK_OP_WRITE] = BLOCK_ACCT_WRITE,
+            [XFERBLK_OP_FLUSH] = BLOCK_ACCT_FLUSH,
+        };
+
+        if (status != XFERBLK_STS_INVALID_OPCODE) {
+            block_acct_invalid(xferblk_stats(s), acct_type[req->opcode]);
+        }
+        req->nbytes = 0;
+        req->status = status;
+        xferblk_complete(req);
+        return;
+    }
+    xferblk_start_io(req, sqe);
+}
+
+static void xferblk_sq_doorbell(XferblkQueue *q, uint32_t tail)
+{
+    XferblkState *s = q->s;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    struct xferblk_sqe sqe;
+    dma_addr_t addr;
+
+    if (!q->enabled) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: SQ doorbell of disabled queue %td\n",
+                      q - s->queues);
+        return;
+    }
+    if (tail >= q->depth) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: queue %td: SQ tail %u beyond depth %u\n",
+                      q - s->queues, tail, q->depth);
+        return;
+    }
+
+    while (q->sq_head != tail) {
+        if (q->outstanding >= q->depth) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "xferblk: queue %td: more than %u commands in "
+                          "flight, fetching stalls\n",
+                          q - s->queues, q->depth);
+            break;
+        }
+        addr = q->sq_addr + (dma_addr_t)q->sq_head * XFERBLK_SQE_SIZE;
+        if (pci_dma_read(pdev, addr, &sqe, sizeof(sqe)) != MEMTX_OK) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "xferblk: queue %td: cannot read SQ entry at 0x%"
+                          PRIx64 "\n", q - s->queues, (uint64_t)addr);
+            break;
+        }
+        q->sq_head = (q->sq_head + 1) & (q->depth - 1);
+        xferblk_process_sqe(q, &sqe);
+    }
+    xferblk_irq_flush(q);
+}
+
+static void xferblk_cq_doorbell(XferblkQueue *q, uint32_t head)
+{
+    XferblkRequest *req;
+
+    if (!q->enabled) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: CQ doorbell of disabled queue %td\n",
+                      q - q->s->queues);
+        return;
+    }
+    if (head >= q->depth) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: queue %td: CQ head %u beyond depth %u\n",
+                      q - q->s->queues, head, q->depth);
+        return;
+    }
+
+    q->cq_head = head;
+    while ((req = QTAILQ_FIRST(&q->waiting)) && !xferblk_cq_full(q)) {
+        QTAILQ_REMOVE(&q->waiting, req, entry);
+        xferblk_post(req);
+    }
+    xferblk_irq_flush(q);
+}
+
+/*
+ * Waits for the queue's backend I/O and drops every completion it still
+ * holds. The queue must already be marked disabled, so that completions
+ * arriving meanwhile are discarded rather than posted.
+ */
+static void xferblk_queue_quiesce(XferblkQueue *q)
+{
+    BlockBackend *blk = q->s->conf.blk;
+    XferblkRequest *req, *next;
+
+    assert(!q->enabled);
+    blk_drain(blk);
+
+    /*
+     * A request still here never reached the block layer: dma_blk_io()
+     * is waiting for a bounce buffer. Cancelling it completes it at once.
+     */
+    QTAILQ_FOREACH_SAFE(req, &q->inflight, entry, next) {
+        blk_aio_cancel_async(req->aiocb);
+    }
+    if (!QTAILQ_EMPTY(&q->inflight)) {
+        blk_drain(blk);
+    }
+    assert(QTAILQ_EMPTY(&q->inflight));
+
+    while ((req = QTAILQ_FIRST(&q->waiting))) {
+        QTAILQ_REMOVE(&q->waiting, req, entry);
+        xferblk_release(req);
+    }
+    assert(q->outstanding == 0);
+    q->irq_pending = false;
+}
+
+static void xferblk_queue_enable(XferblkQueue *q)
+{
+    XferblkState *s = q->s;
+
+    if (q->enabled) {
+        return;
+    }
+    if (!(s->ctrl & XFERBLK_CTRL_ENABLE)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: queue %td enabled while device not ready\n",
+                      q - s->queues);
+        return;
+    }
+    if (q->depth < 2 || q->depth > s->max_depth || !is_power_of_2(q->depth) ||
+        !q->sq_addr || q->sq_addr % XFERBLK_SQE_SIZE ||
+        !q->cq_addr || q->cq_addr % XFERBLK_CQE_SIZE ||
+        q->vector >= s->num_queues) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: queue %td: invalid configuration (sq 0x%"
+                      PRIx64 " cq 0x%" PRIx64 " depth %u vector %u)\n",
+                      q - s->queues, q->sq_addr, q->cq_addr, q->depth,
+                      q->vector);
+        return;
+    }
+
+    q->sq_head = 0;
+    q->cq_head = 0;
+    q->cq_tail = 0;
+    q->phase = true;
+    q->irq_pending = false;
+    q->enabled = true;
+}
+
+static void xferblk_queue_disable(XferblkQueue *q)
+{
+    if (!q->enabled) {
+        return;
+    }
+    q->enabled = false;
+    xferblk_queue_quiesce(q);
+}
+
+/*
+ * CTRL.RESET, clearing CTRL.ENABLE, device reset and unrealize: finish the
+ * backend I/O, discard every completion, disable and clear every queue.
+ * Counters survive.
+ */
+static void xferblk_stop(XferblkState *s)
+{
+    uint32_t i;
+
+    s->ctrl = 0;
+    for (i = 0; i < s->num_queues; i++) {
+        s->queues[i].enabled = false;
+    }
+    for (i = 0; i < s->num_queues; i++) {
+        XferblkQueue *q = &s->queues[i];
+
+        xferblk_queue_quiesce(q);
+        q->sq_addr = 0;
+        q->cq_addr = 0;
+        q->depth = 0;
+        q->vector = 0;
+        q->sq_head = 0;
+        q->cq_head = 0;
+        q->cq_tail = 0;
+        q->phase = true;
+    }
+    assert(s->inflight == 0);
+}
+
+static void xferblk_ctrl_write(XferblkState *s, uint32_t val)
+{
+    if (val & XFERBLK_CTRL_RESET) {
+        xferblk_stop(s);
+    } else if (val & XFERBLK_CTRL_ENABLE) {
+        s->ctrl = XFERBLK_CTRL_ENABLE;
+    } else if (s->ctrl & XFERBLK_CTRL_ENABLE) {
+        xferblk_stop(s);
+    }
+}
+
+static uint32_t xferblk_queue_read(XferblkQueue *q, hwaddr off)
+{
+    switch (off) {
+    case XFERBLK_QREG_SQ_ADDR:
+        return q->sq_addr;
+    case XFERBLK_QREG_SQ_ADDR + 4:
+        return q->sq_addr >> 32;
+    case XFERBLK_QREG_CQ_ADDR:
+        return q->cq_addr;
+    case XFERBLK_QREG_CQ_ADDR + 4:
+        return q->cq_addr >> 32;
+    case XFERBLK_QREG_DEPTH:
+        return q->depth;
+    case XFERBLK_QREG_VECTOR:
+        return q->vector;
+    case XFERBLK_QREG_CTRL:
+        return q->enabled ? XFERBLK_QCTRL_ENABLE : 0;
+    }
+    return 0;
+}
+
+static void xferblk_queue_write(XferblkQueue *q, hwaddr off, uint32_t val)
+{
+    if (off == XFERBLK_QREG_CTRL) {
+        if (val & XFERBLK_QCTRL_ENABLE) {
+            xferblk_queue_enable(q);
+        } else {
+            xferblk_queue_disable(q);
+        }
+        return;
+    }
+    if (q->enabled) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "xferblk: queue %td: register 0x%" HWADDR_PRIx
+                      " written while enabled\n", q - q->s->queues, off);
+        return;
+    }
+
+    switch (off) {
+    case XFERBLK_QREG_SQ_ADDR:
+        q->sq_addr = deposit64(q->sq_addr, 0, 32, val);
+        break;
+    case XFERBLK_QREG_SQ_ADDR + 4:
+        q->sq_addr = deposit64(q->sq_addr, 32, 32, val);
+        break;
+    case XFERBLK_QREG_CQ_ADDR:
+        q->cq_addr = deposit64(q->cq_addr, 0, 32, val);
+        break;
+    case XFERBLK_QREG_CQ_ADDR + 4:
+        q->cq_addr = deposit64(q->cq_addr, 32, 32, val);
+        break;
+    case XFERBLK_QREG_DEPTH:
+        q->depth = val;
+        break;
+    case XFERBLK_QREG_VECTOR:
+        q->vector = val;
+        break;
+    }
+}
+
+/* Every access is split into aligned 32-bit halves, low half first. */
+static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
+{
+    hwaddr cnt_end = XFERBLK_REG_COUNTERS + 8 * XFERBLK_CNT_NR;
+    hwaddr q_end = XFERBLK_REG_QUEUE(s->num_queues);
+    uint64_t val;
+
+    if (addr >= XFERBLK_REG_COUNTERS && addr < cnt_end) {
+        val = s->counters[(addr - XFERBLK_REG_COUNTERS) / 8];
+        return addr & 4 ? val >> 32 : val;
+    }
+    if (addr >= XFERBLK_REG_QUEUE_BASE && addr < q_end) {
+        addr -= XFERBLK_REG_QUEUE_BASE;
+        return xferblk_queue_read(&s->queues[addr / XFERBLK_REG_QUEUE_STRIDE],
+                                  addr % XFERBLK_REG_QUEUE_STRIDE);
+    }
+
+    switch (addr) {
+    case XFERBLK_REG_MAGIC:
+        return XFERBLK_MAGIC;
+    case XFERBLK_REG_VERSION:
+        return XFERBLK_VERSION_MAJOR << 16 | XFERBLK_VERSION_MINOR;
+    case XFERBLK_REG_CAPACITY:
+        return s->capacity;
+    case XFERBLK_REG_CAPACITY + 4:
+        return s->capacity >> 32;
+    case XFERBLK_REG_BLOCK_SIZE:
+        return s->conf.logical_block_size;
+    case XFERBLK_REG_MAX_XFER:
+        return s->max_xfer;
+    case XFERBLK_REG_MAX_SEGS:
+        return s->max_segs;
+    case XFERBLK_REG_MAX_SEG_SIZE:
+        return s->max_seg_size;
+    case XFERBLK_REG_SEG_BOUNDARY:
+        return s->seg_boundary;
+    case XFERBLK_REG_SEG_BOUNDARY + 4:
+        return s->seg_boundary >> 32;
+    case XFERBLK_REG_NUM_QUEUES:
+        return s->num_queues;
+    case XFERBLK_REG_MAX_DEPTH:
+        return s->max_depth;
+    case XFERBLK_REG_FEATURES:
+        return 0;
+    case XFERBLK_REG_CTRL:
+        return s->ctrl;
+    case XFERBLK_REG_STATUS:
+        return s->ctrl & XFERBLK_CTRL_ENABLE ? XFERBLK_STATUS_READY : 0;
+    }
+    return 0;
+}
+
+static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
+{
+    hwaddr q_end = XFERBLK_REG_QUEUE(s->num_queues);
+    hwaddr db_end = XFERBLK_REG_DOORBELL(s->num_queues);
+    XferblkQueue *q;
+
+    if (addr >= XFERBLK_REG_DOORBELL_BASE && addr < db_end) {
+        q = &s->queues[(addr - XFERBLK_REG_DOORBELL_BASE) / 8];
+        if (addr & XFERBLK_DB_CQ_HEAD) {
+            xferblk_cq_doorbell(q, val);
+        } else {
+            xferblk_sq_doorbell(q, val);
+        }
+        return;
+    }
+    if (addr >= XFERBLK_REG_QUEUE_BASE && addr < q_end) {
+        addr -= XFERBLK_REG_QUEUE_BASE;
+        xferblk_queue_write(&s->queues[addr / XFERBLK_REG_QUEUE_STRIDE],
+                            addr % XFERBLK_REG_QUEUE_STRIDE, val);
+        return;
+    }
+
+    switch (addr) {
+    case XFERBLK_REG_CTRL:
+        xferblk_ctrl_write(s, val);
+        break;
+    case XFERBLK_REG_COUNTER_RESET:
+        memset(s->counters, 0, sizeof(s->counters));
+        break;
+    default:
+        /* Read-only or undefined: ignored. */
+        break;
+    }
+}
+
+static uint64_t xferblk_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    XferblkState *s = opaque;
+    uint64_t val = xferblk_read32(s, addr);
+
+    if (size == 8) {
+        val |= (uint64_t)xferblk_read32(s, addr + 4) << 32;
+    }
+    return val;
+}
+
+static void xferblk_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                               unsigned size)
+{
+    XferblkState *s = opaque;
+
+    xferblk_write32(s, addr, val);
+    if (size == 8) {
+        xferblk_write32(s, addr + 4, val >> 32);
+    }
+}
+
+static const MemoryRegionOps xferblk_mmio_ops = {
+    .read = xferblk_mmio_read,
+    .write = xferblk_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+static bool xferblk_check_props(XferblkState *s, Error **errp)
+{
+    uint32_t bs = s->conf.logical_block_size;
+
+    if (!s->conf.blk) {
+        error_setg(errp, "drive property not set");
+        return false;
+    }
+    if (bs != 512 && bs != 4096) {
+        error_setg(errp, "logical_block_size must be 512 or 4096, not %u", bs);
+        return false;
+    }
+    if (!s->max_xfer || s->max_xfer % bs) {
+        error_setg(errp, "max-transfer must be a nonzero multiple of "
+                   "logical_block_size (%u), not %u", bs, s->max_xfer);
+        return false;
+    }
+    if (s->max_segs < 1 || s->max_segs > XFERBLK_MAX_SEGS_LIMIT) {
+        error_setg(errp, "max-segments must be between 1 and %u, not %u",
+                   XFERBLK_MAX_SEGS_LIMIT, s->max_segs);
+        return false;
+    }
+    if (s->max_seg_size < XFERBLK_MIN_SEG_SIZE) {
+        error_setg(errp, "max-segment-size must be at least %u, not %u",
+                   XFERBLK_MIN_SEG_SIZE, s->max_seg_size);
+        return false;
+    }
+    /* mask + 1 a power of two; an all-ones mask (2^64) means no boundary */
+    if (s->seg_boundary & (s->seg_boundary + 1)) {
+        error_setg(errp, "seg-boundary must be a power of two minus one, "
+                   "not 0x%" PRIx64, s->seg_boundary);
+        return false;
+    }
+    if (s->num_queues < 1 || s->num_queues > XFERBLK_MAX_QUEUES) {
+        error_setg(errp, "queues must be between 1 and %u, not %u",
+                   XFERBLK_MAX_QUEUES, s->num_queues);
+        return false;
+    }
+    if (s->max_depth < 2 || s->max_depth > XFERBLK_MAX_DEPTH_LIMIT ||
+        !is_power_of_2(s->max_depth)) {
+        error_setg(errp, "queue-depth must be a power of two between 2 and "
+                   "%u, not %u", XFERBLK_MAX_DEPTH_LIMIT, s->max_depth);
+        return false;
+    }
+    return true;
+}
+
+static void xferblk_realize(PCIDevice *pdev, Error **errp)
+{
+    XferblkState *s = XFERBLK(pdev);
+    int64_t len;
+    uint32_t i;
+
+    if (!xferblk_check_props(s, errp)) {
+        return;
+    }
+    if (!blk_supports_write_perm(s->conf.blk)) {
+        error_setg(errp, "drive is read-only; xferblk has no read-only mode");
+        return;
+    }
+    if (!blkconf_apply_backend_options(&s->conf, false, false, errp)) {
+        return;
+    }
+    len = blk_getlength(s->conf.blk);
+    if (len < 0) {
+        error_setg_errno(errp, -len, "cannot get the size of the drive");
+        return;
+    }
+    s->capacity = len / s->conf.logical_block_size;
+
+    memory_region_init_io(&s->mmio, OBJECT(s), &xferblk_mmio_ops, s,
+                          "xferblk-mmio", XFERBLK_BAR0_SIZE);
+    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+
+    if (msix_init_exclusive_bar(pdev, s->num_queues, XFERBLK_MSIX_BAR,
+                                errp)) {
+        return;
+    }
+    for (i = 0; i < s->num_queues; i++) {
+        msix_vector_use(pdev, i);
+    }
+
+    s->queues = g_new0(XferblkQueue, s->num_queues);
+    for (i = 0; i < s->num_queues; i++) {
+        XferblkQueue *q = &s->queues[i];
+
+        q->s = s;
+        q->phase = true;
+        q->busy_tags = bitmap_new(s->max_depth);
+        QTAILQ_INIT(&q->inflight);
+        QTAILQ_INIT(&q->waiting);
+    }
+    s->ctrl = 0;
+    s->inflight = 0;
+}
+
+static void xferblk_exit(PCIDevice *pdev)
+{
+    XferblkState *s = XFERBLK(pdev);
+    uint32_t i;
+
+    xferblk_stop(s);
+    for (i = 0; i < s->num_queues; i++) {
+        g_free(s->queues[i].busy_tags);
+    }
+    g_free(s->queues);
+    s->queues = NULL;
+    msix_uninit_exclusive_bar(pdev);
+}
+
+static void xferblk_reset(DeviceState *dev)
+{
+    xferblk_stop(XFERBLK(dev));
+}
+
+static const Property xferblk_props[] = {
+    DEFINE_PROP_DRIVE("drive", XferblkState, conf.blk),
+    DEFINE_PROP_UINT32("logical_block_size", XferblkState,
+                       conf.logical_block_size, 512),
+    DEFINE_PROP_UINT32("max-transfer", XferblkState, max_xfer, 128 * KiB),
+    DEFINE_PROP_UINT32("max-segments", XferblkState, max_segs, 32),
+    DEFINE_PROP_UINT32("max-segment-size", XferblkState, max_seg_size,
+                       64 * KiB),
+    DEFINE_PROP_UINT64("seg-boundary", XferblkState, seg_boundary,
+                       0xffffffffULL),
+    DEFINE_PROP_UINT32("queues", XferblkState, num_queues, 1),
+    DEFINE_PROP_UINT32("queue-depth", XferblkState, max_depth, 256),
+};
+
+static const VMStateDescription vmstate_xferblk = {
+    .name = TYPE_XFERBLK,
+    .unmigratable = 1,
+};
+
+static void xferblk_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *pc = PCI_DEVICE_CLASS(klass);
+
+    pc->realize = xferblk_realize;
+    pc->exit = xferblk_exit;
+    pc->vendor_id = XFERBLK_PCI_VENDOR_ID;
+    pc->device_id = XFERBLK_PCI_DEVICE_ID;
+    pc->class_id = PCI_CLASS_STORAGE_OTHER;
+
+    dc->desc = "xferblk block device with a small DMA engine";
+    dc->vmsd = &vmstate_xferblk;
+    device_class_set_props(dc, xferblk_props);
+    device_class_set_legacy_reset(dc, xferblk_reset);
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+}
+
+static const TypeInfo xferblk_info = {
+    .name          = TYPE_XFERBLK,
+    .parent        = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(XferblkState),
+    .class_init    = xferblk_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { }
+    },
+};
+
+static void xferblk_register_types(void)
+{
+    type_register_static(&xferblk_info);
+}
+
+type_init(xferblk_register_types)

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Boots the Debian 6.12 guest under TCG with our QEMU and one or more xferblk
+# disks, runs one command in it and exits with that command's status.
+#
+# usage: run-guest.sh [options] [--] command [args...]
+#   --disk PROPS     add an xferblk disk on a fresh sparse image; PROPS are
+#                    extra device properties ("max-transfer=4096,max-segments=2").
+#                    Repeatable; default: one disk with the device defaults.
+#   --image-size SZ  size of each scratch image (default 256M)
+#   --smp N          guest CPUs (default 2)
+#   --mem MIB        guest memory (default 1024)
+#   --timeout SEC    hard limit for the whole run (default 600)
+#   --log FILE       console log (default build/guest/console.log)
+#   --qemu-arg ARG   extra QEMU argument, repeatable
+#   --kvm            use KVM instead of TCG (opt-in: nested KVM fails here)
+#
+# In the guest the host's / is the read-only root, the project tree is
+# read-write at its host path and the command runs from there with
+# XFERBLK_TOP, XFERBLK_KVER, XFERBLK_KROOT and XFERBLK_DISKS (PCI addresses
+# of the disks, in --disk order) set; XFERBLK_DISK_PROPS_<i> holds each
+# disk's properties. Exit status: the command's, 124 on timeout, 125 if the
+# guest died without reporting one.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/common.sh"
+
+disks=()
+image_size=256M
+smp=2
+mem=1024
+timeout_s=600
+log=$XFERBLK_TOP/build/guest/console.log
+qemu_args=()
+accel=tcg
+while [ $# -gt 0 ]; do
+	case $1 in
+	--disk) disks+=("$2"); shift 2 ;;
+	--image-size) image_size=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
+	--kvm) accel=kvm; shift ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || die "no command given"
+[ ${#disks[@]} -gt 0 ] || disks=("")
+
+eval "$("$XFERBLK_TOP/scripts/fetch-kernel.sh")"
+qemu=${QEMU:-$("$XFERBLK_TOP/qemu/build-qemu.sh")}
+initrd=$("$XFERBLK_TOP/qemu/mkinitramfs.sh" "$KVER" "$KROOT")
+
+# The run directory is inside the project tree: the guest sees it over 9p.
+mkdir -p "$XFERBLK_TOP/build/guest" "$(dirname "$log")"
+run=$(mktemp -d "$XFERBLK_TOP/build/guest/run.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+
+dev_args=()
+addrs=()
+{
+	echo "export XFERBLK_TOP=$(printf %q "$XFERBLK_TOP")"
+	echo "export XFERBLK_KVER=$KVER XFERBLK_KROOT=$(printf %q "$KROOT")"
+	for i in "${!disks[@]}"; do
+		slot=$((0x10 + i))
+		addr=$(printf '0000:00:%02x.0' "$slot")
+		addrs+=("$addr")
+		truncate -s "$image_size" "$run/disk$i.img"
+		dev_args+=(-drive "if=none,id=xd$i,format=raw,file=$run/disk$i.img"
+			-device "xferblk,drive=xd$i,addr=$(printf '%#x' "$slot")${disks[$i]:+,${disks[$i]}}")
+		echo "export XFERBLK_DISK_PROPS_$i=$(printf %q "${disks[$i]}")"
+	done
+	echo "export XFERBLK_DISKS=\"${addrs[*]}\" XFERBLK_IMAGE_BYTES=$(stat -c %s "$run/disk0.img")"
+	echo "cd \"\$XFERBLK_TOP\""
+	printf '%q ' "$@"
+	echo
+} >"$run/cmd.sh"
+
+cpu=max
+[ "$accel" = kvm ] && cpu=host
+log "booting ($accel, ${smp} CPUs, ${mem} MiB, ${#disks[@]} xferblk disk(s)); console: $log"
+set +e
+timeout -k 10 "$timeout_s" "$qemu" \
+	-M pc -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
+	-nodefaults -display none -serial stdio -no-reboot \
+	-L /usr/share/seabios -L /usr/share/qemu \
+	-kernel "$KROOT/boot/vmlinuz-$KVER" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 xferblk.top=$XFERBLK_TOP xferblk.run=$run/cmd.sh" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$XFERBLK_TOP,mount_tag=project,security_model=none,multidevs=remap" \
+	"${dev_args[@]}" "${qemu_args[@]}" </dev/null 2>&1 | tee "$log"
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	log "timed out after ${timeout_s}s"
+	exit 124
+fi
+rc=$(sed -n 's/^XFERBLK_GUEST_EXIT=\([0-9]*\).*/\1/p' "$log" | tail -n1)
+if [ -z "$rc" ]; then
+	log "guest ended without reporting a status (QEMU exit $qemu_rc)"
+	exit 125
+fi
+exit "$rc"

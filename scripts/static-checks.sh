@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Static checks, one KTAP line each: checkpatch --strict, W=1 and sparse on
+# the kernel module, the uapi header in C and C++, clang-format on all C++,
+# QEMU's checkpatch on the device model.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$XFERBLK_TOP"
+
+eval "$(scripts/fetch-kernel.sh)"
+kmake=(make -C "/usr/src/linux-headers-$KVER" M="$XFERBLK_TOP")
+# Lines a clean kbuild prints; anything else is a diagnostic.
+quiet='^(make|  (CC|LD|AR|CHECK|MODPOST|BTF|CLEAN)( \[M\])? |Skipping BTF)'
+n=0 pass=0 fail=0
+result() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then pass=$((pass + 1)); echo "ok $n $2"
+	else fail=$((fail + 1)); echo "not ok $n $2"; fi
+}
+show() { [ -n "$1" ] && echo "$1" | head -n 30 | sed 's/^/# /'; }
+echo "TAP version 13"
+
+kfiles=(kmod/*.c kmod/*.h uapi/*.h)
+out=$(perl "$XFERBLK_CACHE/linux-source/scripts/checkpatch.pl" --no-tree --strict --terse \
+	--show-types -f "${kfiles[@]}" 2>&1 | grep -E 'ERROR|WARNING|CHECK')
+show "$out"
+result "$([ -z "$out" ]; echo $?)" "checkpatch --strict: kmod/ uapi/"
+
+"${kmake[@]}" clean >/dev/null 2>&1
+out=$("${kmake[@]}" W=1 modules 2>&1 | grep -Ev "$quiet")
+show "$out"
+result "$([ -z "$out" ]; echo $?)" "W=1 build warning-free"
+
+out=$("${kmake[@]}" C=2 W=1 modules 2>&1 | grep -Ev "$quiet")
+show "$out"
+result "$([ -z "$out" ]; echo $?)" "sparse (C=2) clean"
+
+out=$( { gcc -Wall -Wextra -Werror -fsyntax-only -x c -include uapi/xferblk_hw.h /dev/null &&
+	g++ -std=c++20 -Wall -Wextra -Werror -fsyntax-only -x c++ -include uapi/xferblk_hw.h /dev/null; } 2>&1)
+show "$out"
+result "$([ -z "$out" ]; echo $?)" "uapi header compiles alone in C and C++"
+
+mapfile -t cxx < <(git ls-files '*.cc' '*.hh' '*.cpp' '*.hpp' 2>/dev/null)
+out=$(clang-format --dry-run -Werror "${cxx[@]}" 2>&1)
+show "$out"
+result "$([ -z "$out" ]; echo $?)" "clang-format: ${#cxx[@]} C++ files"
+
+qcp=$(ls -d "$XFERBLK_CACHE"/qemu/src/*/scripts/checkpatch.pl 2>/dev/null | head -n1)
+if [ -n "$qcp" ]; then
+	out=$(perl "$qcp" --no-tree --terse -f qemu/hw/xferblk.c 2>&1 | grep -E 'ERROR|WARNING')
+	show "$out"
+	result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: qemu/hw/xferblk.c"
+else
+	result 1 "QEMU checkpatch: QEMU source not found in the cache"
+fi
+
+echo "1..$n"
+echo "# Static totals: pass:$pass fail:$fail"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,226 @@
+#include "xferblk_test.hh"
+
+#include <dirent.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "kselftest.h"
+
+namespace xft {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr unsigned kBioMaxVecs = 256;  // BIO_MAX_VECS
+constexpr uint32_t kSglEntries = 256;  // the driver's per-command SG table
+
+// Device property defaults, docs/device-spec.md.
+std::map<std::string, std::string> parse_props(const std::string& props) {
+  std::map<std::string, std::string> m{{"logical_block_size", "512"},
+                                       {"max-transfer", "131072"},
+                                       {"max-segments", "32"},
+                                       {"max-segment-size", "65536"},
+                                       {"seg-boundary", "0xffffffff"}};
+  std::stringstream ss(props);
+  std::string kv;
+  while (std::getline(ss, kv, ',')) {
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) m[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return m;
+}
+
+std::string block_name_of(const std::string& pci) {
+  std::string dir = "/sys/bus/pci/devices/" + pci + "/block";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return "";
+  std::string name;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') name = e->d_name;
+  }
+  closedir(d);
+  return name;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+uint64_t read_u64(const std::string& path) {
+  std::string s = read_file(path);
+  if (s.empty()) ksft_exit_fail_msg("cannot read %s\n", path.c_str());
+  return std::stoull(s, nullptr, 0);
+}
+
+bool write_file(const std::string& path, const std::string& value) {
+  int fd = open(path.c_str(), O_WRONLY);
+  if (fd < 0) return false;
+  bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  close(fd);
+  return ok;
+}
+
+std::vector<Disk> disks() {
+  std::vector<Disk> out;
+  const char* list = getenv("XFERBLK_DISKS");
+  if (!list) ksft_exit_skip("XFERBLK_DISKS not set: run inside qemu/run-guest.sh\n");
+  std::stringstream ss(list);
+  std::string pci;
+  for (int i = 0; ss >> pci; i++) {
+    Disk d;
+    d.pci = pci;
+    const char* p = getenv(("XFERBLK_DISK_PROPS_" + std::to_string(i)).c_str());
+    d.props = p ? p : "";
+    auto m = parse_props(d.props);
+    d.lim.block_size = std::stoul(m["logical_block_size"], nullptr, 0);
+    d.lim.max_xfer = std::stoul(m["max-transfer"], nullptr, 0);
+    d.lim.max_segs = std::min<uint32_t>(std::stoul(m["max-segments"], nullptr, 0), kSglEntries);
+    d.lim.max_seg_size = std::stoul(m["max-segment-size"], nullptr, 0) & ~(d.lim.block_size - 1);
+    d.lim.seg_boundary = std::stoull(m["seg-boundary"], nullptr, 0);
+    d.name = block_name_of(pci);
+    if (d.name.empty()) ksft_exit_fail_msg("no block device under PCI device %s\n", pci.c_str());
+    d.dev = "/dev/" + d.name;
+    d.bytes = read_u64("/sys/block/" + d.name + "/size") * 512;
+    out.push_back(d);
+  }
+  return out;
+}
+
+Counters counters(const Disk& d) {
+  std::string base = "/sys/block/" + d.name + "/xferblk/";
+  Counters c{};
+  c.parents = read_u64(base + "parents");
+  c.children = read_u64(base + "children");
+  c.errors = read_u64(base + "errors");
+  c.rejected = read_u64(base + "rejected");
+  c.dev_commands = read_u64(base + "dev_commands");
+  c.dev_rejected = read_u64(base + "dev_rejected");
+  std::stringstream ss(read_file(base + "dev_status"));
+  uint64_t v;
+  while (ss >> v) c.dev_status.push_back(v);
+  return c;
+}
+
+std::vector<Range> page_chunks(const std::vector<iovec>& iov) {
+  int fd = open("/proc/self/pagemap", O_RDONLY);
+  if (fd < 0) ksft_exit_fail_msg("cannot open pagemap\n");
+  std::vector<Range> out;
+  for (const iovec& v : iov) {
+    auto addr = reinterpret_cast<uint64_t>(v.iov_base);
+    uint64_t left = v.iov_len;
+    while (left) {
+      uint64_t entry = 0;
+      uint64_t pfn_mask = (1ULL << 55) - 1;
+      if (pread(fd, &entry, sizeof(entry), (addr / kPage) * sizeof(entry)) != sizeof(entry) ||
+          !(entry >> 63) || !(entry & pfn_mask))
+        ksft_exit_fail_msg("no physical address for %#llx\n", (unsigned long long)addr);
+      uint32_t len = std::min<uint64_t>(left, kPage - addr % kPage);
+      out.push_back({(entry & pfn_mask) * kPage + addr % kPage, len});
+      addr += len;
+      left -= len;
+    }
+  }
+  close(fd);
+  return out;
+}
+
+namespace {
+
+// Pages the iovec spans from @pos on, as iov_iter_npages() counts them.
+unsigned pages_from(const std::vector<iovec>& iov, uint64_t pos, unsigned cap) {
+  unsigned n = 0;
+  uint64_t off = 0;
+  for (const iovec& v : iov) {
+    uint64_t b = reinterpret_cast<uint64_t>(v.iov_base), len = v.iov_len;
+    if (off + len > pos) {
+      uint64_t skip = pos > off ? pos - off : 0;
+      uint64_t s = b + skip, e = b + len;
+      n += (e + kPage - 1) / kPage - s / kPage;
+      if (n >= cap) return cap;
+    }
+    off += len;
+  }
+  return n;
+}
+
+unsigned children_of(std::vector<Range> bio, const xferblk_limits& lim) {
+  unsigned children = 0;
+  size_t i = 0;
+  while (i < bio.size()) {
+    xferblk_plan plan;
+    xferblk_plan_init(&plan, &lim);
+    for (size_t j = i; j < bio.size(); j++)
+      if (xferblk_plan_add(&plan, bio[j].phys, bio[j].len) < bio[j].len) break;
+    uint32_t take = xferblk_plan_bytes(&plan);
+    if (!take) throw std::runtime_error("unsplittable bio");
+    children++;
+    while (take) {
+      uint32_t n = std::min(take, bio[i].len);
+      bio[i].phys += n;
+      bio[i].len -= n;
+      take -= n;
+      if (!bio[i].len) i++;
+    }
+  }
+  return children;
+}
+
+}  // namespace
+
+Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
+  std::vector<Range> pages = page_chunks(iov);
+
+  // Bios as blkdev direct I/O builds them: slots for as many pages as the
+  // rest of the iovec spans (at most BIO_MAX_VECS); a page merges into the
+  // last bvec when physically contiguous.
+  Expect e;
+  uint64_t pos = 0;
+  size_t p = 0;
+  while (p < pages.size()) {
+    unsigned slots = pages_from(iov, pos, kBioMaxVecs);
+    std::vector<Range> bio;
+    // bio_full(): once every slot holds a bvec the bio takes nothing more,
+    // not even a page that would merge into the last one.
+    while (p < pages.size() && bio.size() < slots) {
+      const Range& pg = pages[p];
+      if (!bio.empty() && bio.back().phys + bio.back().len == pg.phys)
+        bio.back().len += pg.len;
+      else
+        bio.push_back(pg);
+      pos += pg.len;
+      p++;
+    }
+    e.parents++;
+    e.children += children_of(bio, lim);
+  }
+  return e;
+}
+
+Buffer::Buffer(size_t bytes, bool huge) : size_(bytes) {
+  const size_t align = huge ? (2u << 20) : kPage;
+  size_t len = bytes + align;
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) ksft_exit_fail_msg("mmap %zu bytes failed\n", len);
+  auto base = reinterpret_cast<uintptr_t>(p);
+  auto aligned = (base + align - 1) & ~(align - 1);
+  ptr_ = reinterpret_cast<uint8_t*>(aligned);
+  madvise(ptr_, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  for (size_t i = 0; i < bytes; i += kPage) ptr_[i] = 0;
+  // Locked pages keep the physical addresses the model read.
+  if (mlock(ptr_, bytes)) ksft_exit_fail_msg("mlock failed\n");
+  size_ = bytes;
+  map_ = p;
+  map_len_ = len;
+}
+
+Buffer::~Buffer() { munmap(map_, map_len_); }
+
+}  // namespace xft
