@@ -4,24 +4,51 @@
  *
  * submit_bio never waits for I/O. It cuts the parent bio into children, each
  * small enough for ONE device command, and hands each child to the port
- * layer as soon as it is cut. Every child ends in xferblk_child_end_io();
- * the last one to end completes the parent with the first error any child
- * saw.
+ * layer as soon as it is cut (async send), or one at a time, the next only
+ * once the previous has completed (sync send). Every child ends in
+ * xferblk_child_end_io(); the last one to end completes the parent with the
+ * first error any child saw.
  *
  * Why the bioset's mempool cannot deadlock: a child is allocated only to be
  * handed straight to the hardware (never to current->bio_list), and each
- * submitter holds at most one child that is not yet on the device. So every
+ * sender holds at most one child that is not yet on the device. So every
  * child taken from the pool comes back when the device completes it, and a
- * submitter waiting on the pool waits only on the device. No rescuer needed.
+ * sender waiting on the pool waits only on the device. No rescuer needed.
  */
 #include <linux/log2.h>
+#include <linux/sched/clock.h>
+#include <trace/events/block.h>
 
 #include "xferblk.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+#define XFERBLK_NO_ERROR	(-1)
+
+static void xferblk_child_end_io(struct bio *bio);
+
+/* Records the first failure; later ones lose the race and are dropped. */
+static void xferblk_parent_fail(struct xferblk_parent *parent,
+				unsigned int index, blk_status_t status)
+{
+	atomic_cmpxchg(&parent->first_err, XFERBLK_NO_ERROR,
+		       (int)(index << 8 | (__force u8)status));
+}
+
+static blk_status_t xferblk_parent_status(struct xferblk_parent *parent)
+{
+	int err = atomic_read(&parent->first_err);
+
+	return err == XFERBLK_NO_ERROR ? BLK_STS_OK : (__force blk_status_t)(err & 0xff);
+}
 
 static void xferblk_parent_put(struct xferblk_parent *parent)
 {
 	struct xferblk_dev *xd = parent->xd;
 	struct bio *bio = parent->bio;
+	int err = atomic_read(&parent->first_err);
+	blk_status_t status;
 	unsigned int bucket;
 
 	if (!atomic_dec_and_test(&parent->pending))
@@ -32,32 +59,25 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	bucket = min(bucket, XFERBLK_HIST_BUCKETS - 1);
 	this_cpu_inc(xd->stats->hist[bucket]);
 
-	if (atomic_read(&parent->first_err_child) >= 0)
-		bio->bi_status = parent->status;
+	status = xferblk_parent_status(parent);
+	if (status != BLK_STS_OK)
+		this_cpu_inc(xd->stats->parent_errors);
+	trace_xferblk_parent_complete(parent, err == XFERBLK_NO_ERROR ? -1 : err >> 8,
+				      status, local_clock() - parent->dispatch_ns);
+	/* The parent's iterator has moved with each split: account the whole. */
+	bdev_end_io_acct(bio->bi_bdev, bio_op(bio), parent->sectors, parent->acct_start);
+	bio->bi_status = status;
 	mempool_free(parent, &xd->parent_pool);
 	bio_endio(bio);
 }
 
-static void xferblk_child_end_io(struct bio *bio)
+/*
+ * A child whose parent has already failed must not reach the device: the
+ * port layer asks before it takes the child to the hardware.
+ */
+blk_status_t xferblk_child_cancelled(struct xferblk_child *child)
 {
-	struct xferblk_child *child = to_child(bio);
-	struct xferblk_parent *parent = child->parent;
-
-	/* First error wins: only the child that claims the slot writes it. */
-	if (bio->bi_status) {
-		this_cpu_inc(parent->xd->stats->errors);
-		if (atomic_cmpxchg(&parent->first_err_child, -1, child->index) == -1)
-			parent->status = bio->bi_status;
-	}
-	bio_put(bio);
-	xferblk_parent_put(parent);
-}
-
-/* Called by the port layer when the device (or the driver) is done. */
-void xferblk_child_end(struct xferblk_child *child, blk_status_t status)
-{
-	child->bio.bi_status = status;
-	bio_endio(&child->bio);
+	return xferblk_parent_status(child->parent);
 }
 
 /* Sectors of @bio that one device command can carry. */
@@ -76,6 +96,112 @@ static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio
 			break;
 	}
 	return xferblk_plan_bytes(&plan) >> SECTOR_SHIFT;
+}
+
+/*
+ * Cuts the next child off the parent and sends it. Returns true while part
+ * of the parent is left to send; false once everything is sent or the
+ * parent has failed.
+ */
+static bool xferblk_send_next(struct xferblk_parent *parent)
+{
+	struct xferblk_dev *xd = parent->xd;
+	struct bio *bio = parent->bio;
+	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	struct xferblk_child *child;
+	unsigned int sectors;
+	struct bio *cbio;
+
+	if (xferblk_parent_status(parent) != BLK_STS_OK)
+		goto done;
+
+	sectors = xferblk_plan_sectors(xd, bio);
+	if (!sectors) {
+		pr_warn_ratelimited("%s: bio at sector %llu cannot be split to the device's limits\n",
+				    xd->disk->disk_name,
+				    (unsigned long long)bio->bi_iter.bi_sector);
+		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_IOERR);
+		goto done;
+	}
+
+	/* The child is born here: the front of the parent, or all the rest. */
+	if (sectors < bio_sectors(bio)) {
+		cbio = bio_split(bio, sectors, gfp, &xd->bioset);
+		if (cbio)
+			trace_block_split(cbio, bio->bi_iter.bi_sector);
+	} else {
+		cbio = bio_alloc_clone(bio->bi_bdev, bio, gfp, &xd->bioset);
+		parent->all_sent = true;
+	}
+	if (!cbio) {
+		/* Only a REQ_NOWAIT allocation fails; the caller retries. */
+		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_AGAIN);
+		goto done;
+	}
+
+	child = to_child(cbio);
+	child->parent = parent;
+	child->index = parent->nr_children++;
+	cbio->bi_end_io = xferblk_child_end_io;
+	atomic_inc(&parent->pending);
+	this_cpu_inc(xd->stats->children);
+	trace_xferblk_child_submit(child);
+
+	xferblk_port_submit(xd, child);
+	return !parent->all_sent;
+
+done:
+	parent->all_sent = true;
+	return false;
+}
+
+/* Sends what the sender may send now; drops the sender reference when done. */
+static void xferblk_send(struct xferblk_parent *parent)
+{
+	bool more;
+
+	do {
+		more = xferblk_send_next(parent);
+	} while (more && !parent->sync);
+
+	if (!more)
+		xferblk_parent_put(parent);
+}
+
+static void xferblk_parent_send_work(struct work_struct *work)
+{
+	xferblk_send(container_of(work, struct xferblk_parent, send_work));
+}
+
+static void xferblk_child_end_io(struct bio *bio)
+{
+	struct xferblk_child *child = to_child(bio);
+	struct xferblk_parent *parent = child->parent;
+	struct xferblk_dev *xd = parent->xd;
+
+	trace_xferblk_child_complete(child);
+	if (bio->bi_status) {
+		this_cpu_inc(xd->stats->errors);
+		xferblk_parent_fail(parent, child->index, bio->bi_status);
+	} else {
+		atomic64_add(bio->bi_iter.bi_size, &parent->bytes_done);
+	}
+	bio_put(bio);
+
+	/*
+	 * Sync send: the next child goes out only now, from process context
+	 * (cutting may sleep). The sender reference keeps the parent alive.
+	 */
+	if (parent->sync && !parent->all_sent)
+		queue_work(xd->wq, &parent->send_work);
+	xferblk_parent_put(parent);
+}
+
+/* Called by the port layer when the device (or the driver) is done. */
+void xferblk_child_end(struct xferblk_child *child, blk_status_t status)
+{
+	child->bio.bi_status = status;
+	bio_endio(&child->bio);
 }
 
 static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
@@ -100,9 +226,9 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 void xferblk_submit_bio(struct bio *bio)
 {
 	struct xferblk_dev *xd = bio->bi_bdev->bd_disk->private_data;
+	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
 	struct xferblk_parent *parent;
 	blk_status_t status;
-	bool last = false;
 
 	status = xferblk_check_bio(xd, bio);
 	if (status != BLK_STS_OK) {
@@ -114,54 +240,37 @@ void xferblk_submit_bio(struct bio *bio)
 		bio_endio(bio);
 		return;
 	}
+	/*
+	 * REQ_NOWAIT promises all or nothing: once one child is on the device a
+	 * later one may not fail with EAGAIN, and the caller only retries an
+	 * EAGAIN it sees before submit_bio returns. So, like the block layer's
+	 * own splitter, refuse to split such a bio; one that fits one command
+	 * is sent, or ended with EAGAIN here if its queue is full.
+	 */
+	if ((bio->bi_opf & REQ_NOWAIT) && xferblk_plan_sectors(xd, bio) < bio_sectors(bio)) {
+		bio_wouldblock_error(bio);
+		return;
+	}
 
-	parent = mempool_alloc(&xd->parent_pool, GFP_NOIO);
+	parent = mempool_alloc(&xd->parent_pool, gfp);
+	if (!parent) {
+		bio_wouldblock_error(bio);
+		return;
+	}
 	parent->bio = bio;
 	parent->xd = xd;
-	atomic_set(&parent->pending, 1);
-	atomic_set(&parent->first_err_child, -1);
-	parent->status = BLK_STS_OK;
+	atomic_set(&parent->pending, 1);	/* the sender's reference */
+	atomic_set(&parent->first_err, XFERBLK_NO_ERROR);
+	atomic64_set(&parent->bytes_done, 0);
 	parent->nr_children = 0;
+	parent->sectors = bio_sectors(bio);
+	parent->sync = READ_ONCE(xd->send_sync);
+	parent->all_sent = false;
+	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
+	parent->dispatch_ns = local_clock();
+	parent->acct_start = bio_start_io_acct(bio);
 	this_cpu_inc(xd->stats->parents);
+	trace_xferblk_parent_dispatch(parent);
 
-	do {
-		unsigned int sectors = xferblk_plan_sectors(xd, bio);
-		struct xferblk_child *child;
-		struct bio *cbio;
-
-		/*
-		 * Once a child has failed the parent is lost: cut no more
-		 * children. Not one block fits only if a bvec breaks the DMA
-		 * alignment we advertise.
-		 */
-		if (atomic_read(&parent->first_err_child) >= 0)
-			break;
-		if (!sectors) {
-			pr_warn_ratelimited("%s: bio at sector %llu cannot be split to the device's limits\n",
-					    xd->disk->disk_name,
-					    (unsigned long long)bio->bi_iter.bi_sector);
-			if (atomic_cmpxchg(&parent->first_err_child, -1,
-					   parent->nr_children) == -1)
-				parent->status = BLK_STS_IOERR;
-			break;
-		}
-
-		/* The child is born here: the front of the parent, or all the rest. */
-		if (sectors < bio_sectors(bio)) {
-			cbio = bio_split(bio, sectors, GFP_NOIO, &xd->bioset);
-		} else {
-			cbio = bio_alloc_clone(bio->bi_bdev, bio, GFP_NOIO, &xd->bioset);
-			last = true;
-		}
-		child = to_child(cbio);
-		child->parent = parent;
-		child->index = parent->nr_children++;
-		cbio->bi_end_io = xferblk_child_end_io;
-		atomic_inc(&parent->pending);
-		this_cpu_inc(xd->stats->children);
-
-		xferblk_port_submit(xd, child);
-	} while (!last);
-
-	xferblk_parent_put(parent);
+	xferblk_send(parent);
 }

@@ -28,6 +28,35 @@ module_param_named(split, xferblk_split, bool, 0644);
 MODULE_PARM_DESC(split,
 		 "Cut bios to the device's limits (default Y). N is for tests only: large bios then reach the device whole and are rejected.");
 
+static bool xferblk_send_sync;
+
+static int xferblk_set_send_mode(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "async")) {
+		xferblk_send_sync = false;
+	} else if (sysfs_streq(val, "sync")) {
+		xferblk_send_sync = true;
+	} else {
+		pr_err("xferblk: send_mode must be \"async\" or \"sync\"\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int xferblk_get_send_mode(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", xferblk_send_sync ? "sync" : "async");
+}
+
+static const struct kernel_param_ops xferblk_send_mode_ops = {
+	.set = xferblk_set_send_mode,
+	.get = xferblk_get_send_mode,
+};
+
+module_param_cb(send_mode, &xferblk_send_mode_ops, NULL, 0444);
+MODULE_PARM_DESC(send_mode,
+		 "How a parent's children are sent: \"async\" (default, each as soon as it is cut) or \"sync\" (one at a time); per disk in sysfs xferblk/send_mode");
+
 static unsigned int xferblk_queue_depth = 128;
 
 static int xferblk_set_queue_depth(const char *val, const struct kernel_param *kp)
@@ -184,7 +213,8 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 	struct pci_dev *pdev = xd->pdev;
 	u32 dev_queues = xferblk_read32(xd, XFERBLK_REG_NUM_QUEUES);
 	u32 dev_depth = xferblk_read32(xd, XFERBLK_REG_MAX_DEPTH);
-	unsigned int depth, i;
+	struct irq_affinity affd = {};
+	unsigned int depth, i, cpu;
 	int nvec, ret;
 
 	if (!dev_queues || dev_queues > XFERBLK_MAX_QUEUES) {
@@ -197,11 +227,28 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 	}
 	depth = min(xferblk_queue_depth, dev_depth);
 
-	nvec = pci_alloc_irq_vectors(pdev, 1, min(dev_queues, num_possible_cpus()),
-				     PCI_IRQ_MSIX);
+	/* Managed affinity: the vectors, and so the queues, spread over the CPUs. */
+	nvec = pci_alloc_irq_vectors_affinity(pdev, 1, min(dev_queues, num_possible_cpus()),
+					      PCI_IRQ_MSIX | PCI_IRQ_AFFINITY, &affd);
 	if (nvec < 0) {
 		dev_err(&pdev->dev, "no MSI-X vectors: %d\n", nvec);
 		return nvec;
+	}
+
+	xd->cpu_queue = devm_kcalloc(&pdev->dev, nr_cpu_ids, sizeof(*xd->cpu_queue), GFP_KERNEL);
+	if (!xd->cpu_queue) {
+		ret = -ENOMEM;
+		goto free_vectors;
+	}
+	for_each_possible_cpu(cpu)
+		xd->cpu_queue[cpu] = cpu % nvec;
+	for (i = 0; i < nvec; i++) {
+		const struct cpumask *mask = pci_irq_get_affinity(pdev, i);
+
+		if (!mask)
+			continue;
+		for_each_cpu(cpu, mask)
+			xd->cpu_queue[cpu] = i;
 	}
 
 	xd->queues = devm_kcalloc(&pdev->dev, nvec, sizeof(*xd->queues), GFP_KERNEL);
@@ -248,6 +295,8 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 		.seg_boundary_mask = l->seg_boundary,
 		/* Block-aligned buffers keep every bvec, so every plan, in whole blocks. */
 		.dma_alignment = l->block_size - 1,
+		/* Parent I/O in iostat; REQ_NOWAIT is honoured down to the tags. */
+		.features = BLK_FEAT_IO_STAT | BLK_FEAT_NOWAIT,
 	};
 	struct gendisk *disk;
 	int ret;
@@ -317,9 +366,16 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -EIO;
 	}
 
-	xd->stats = alloc_percpu(struct xferblk_stats);
-	if (!xd->stats)
+	xd->send_sync = xferblk_send_sync;
+	/* Sync-send senders; WQ_MEM_RECLAIM: they free memory by finishing I/O. */
+	xd->wq = alloc_workqueue("xferblk_%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, pci_name(pdev));
+	if (!xd->wq)
 		return -ENOMEM;
+	xd->stats = alloc_percpu(struct xferblk_stats);
+	if (!xd->stats) {
+		ret = -ENOMEM;
+		goto free_wq;
+	}
 	ret = bioset_init(&xd->bioset, XFERBLK_PARENT_POOL,
 			  offsetof(struct xferblk_child, bio), 0);
 	if (ret)
@@ -364,6 +420,8 @@ free_bioset:
 	bioset_exit(&xd->bioset);
 free_stats:
 	free_percpu(xd->stats);
+free_wq:
+	destroy_workqueue(xd->wq);
 	return ret;
 }
 
@@ -388,6 +446,7 @@ static void xferblk_remove(struct pci_dev *pdev)
 	mempool_exit(&xd->parent_pool);
 	bioset_exit(&xd->bioset);
 	free_percpu(xd->stats);
+	destroy_workqueue(xd->wq);
 	ida_free(&xferblk_ida, xd->index);
 }
 

@@ -110,22 +110,39 @@ fail:
 	return 0;
 }
 
-static struct xferblk_queue *xferblk_pick_queue(struct xferblk_dev *xd)
-{
-	return &xd->queues[raw_smp_processor_id() % xd->nr_queues];
-}
-
 void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 {
-	struct xferblk_queue *q = xferblk_pick_queue(xd);
+	/* The queue of the submitting CPU: no lock is shared across queues. */
+	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
 	struct bio *bio = &child->bio;
 	struct xferblk_sqe sqe = {};
 	struct xferblk_cmd *cmd;
+	blk_status_t status;
 	unsigned int nsge;
 	int tag;
 
-	/* A full ring makes the submitter sleep until a completion frees a tag. */
-	io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
+	/*
+	 * A full ring makes the submitter sleep until a completion frees a tag,
+	 * unless it asked not to wait.
+	 */
+	if (bio->bi_opf & REQ_NOWAIT) {
+		tag = xferblk_tag_try_get(q);
+		if (tag < 0) {
+			xferblk_child_end(child, BLK_STS_AGAIN);
+			return;
+		}
+	} else {
+		io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
+	}
+
+	/* A sibling failed while this child waited: it never reaches the device. */
+	status = xferblk_child_cancelled(child);
+	if (status != BLK_STS_OK) {
+		this_cpu_inc(xd->stats->cancelled);
+		xferblk_tag_put(q, tag);
+		xferblk_child_end(child, status);
+		return;
+	}
 	cmd = &q->cmds[tag];
 
 	nsge = xferblk_map(xd, cmd, bio);

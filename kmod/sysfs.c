@@ -38,6 +38,30 @@ XFERBLK_STAT_ATTR(errors, errors);
 XFERBLK_STAT_ATTR(rejected, rejected);
 XFERBLK_STAT_ATTR(bogus_completions, bogus);
 XFERBLK_STAT_ATTR(unsendable, unsendable);
+XFERBLK_STAT_ATTR(parent_errors, parent_errors);
+XFERBLK_STAT_ATTR(cancelled, cancelled);
+
+/* "async" or "sync": how this disk sends the children of new parents. */
+static ssize_t send_mode_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(to_xd(dev)->send_sync) ? "sync" : "async");
+}
+
+static ssize_t send_mode_store(struct device *dev, struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct xferblk_dev *xd = to_xd(dev);
+
+	if (sysfs_streq(buf, "async"))
+		WRITE_ONCE(xd->send_sync, false);
+	else if (sysfs_streq(buf, "sync"))
+		WRITE_ONCE(xd->send_sync, true);
+	else
+		return -EINVAL;
+	return count;
+}
+static DEVICE_ATTR_RW(send_mode);
 
 /* One line: parents with 1, 2, 3-4, 5-8, ..., 257+ children. */
 static ssize_t children_hist_show(struct device *dev,
@@ -122,6 +146,9 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_rejected.attr,
 	&dev_attr_bogus_completions.attr,
 	&dev_attr_unsendable.attr,
+	&dev_attr_parent_errors.attr,
+	&dev_attr_cancelled.attr,
+	&dev_attr_send_mode.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,
 	&dev_attr_dev_reads.attr,

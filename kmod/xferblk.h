@@ -32,14 +32,25 @@
 /*
  * The completion context of one parent bio (the IRP's IoStatus): lives from
  * submit_bio until its last child ends.
+ *
+ * pending counts the children in flight plus one "sender" reference, held
+ * by whoever will cut the next child, until the whole parent has been sent.
+ * first_err packs the index of the first failing child and its status, so
+ * both are claimed together: -1 while every child has succeeded.
  */
 struct xferblk_parent {
-	struct bio *bio;
+	struct bio *bio;		/* advanced as children are cut */
 	struct xferblk_dev *xd;
-	atomic_t pending;		/* children in flight, +1 while cutting */
-	atomic_t first_err_child;	/* index of the first failing child */
-	blk_status_t status;		/* written only by that child */
-	unsigned int nr_children;
+	atomic_t pending;
+	atomic_t first_err;		/* child index << 8 | blk_status_t */
+	atomic64_t bytes_done;		/* by children that succeeded */
+	unsigned int nr_children;	/* cut so far */
+	unsigned int sectors;		/* of the whole parent */
+	bool sync;			/* one child at a time */
+	bool all_sent;
+	unsigned long acct_start;	/* jiffies, for I/O accounting */
+	u64 dispatch_ns;
+	struct work_struct send_work;	/* sync mode: cut the next child */
 };
 
 /* A child bio and what the driver keeps for it: the bioset's front_pad. */
@@ -101,6 +112,8 @@ struct xferblk_stats {
 	u64 children;
 	u64 hist[XFERBLK_HIST_BUCKETS];
 	u64 errors;			/* children that ended with an error */
+	u64 parent_errors;		/* parents that ended with an error */
+	u64 cancelled;			/* children ended before reaching the device */
 	u64 rejected;			/* device completions with a reject status */
 	u64 bogus;			/* completions with an invalid tag */
 	u64 unsendable;			/* children the port layer could not map */
@@ -108,6 +121,8 @@ struct xferblk_stats {
 
 struct xferblk_dev {
 	struct pci_dev *pdev;
+	struct workqueue_struct *wq;	/* sync mode senders */
+	bool send_sync;			/* new parents use sync send */
 	void __iomem *regs;
 	struct gendisk *disk;
 	int index;			/* xferblk<index> */
@@ -120,6 +135,7 @@ struct xferblk_dev {
 
 	unsigned int nr_queues;
 	struct xferblk_queue *queues;
+	unsigned int *cpu_queue;	/* nr_cpu_ids entries: queue of each CPU */
 
 	struct xferblk_stats __percpu *stats;
 };
@@ -130,6 +146,7 @@ extern bool xferblk_split;
 /* class.c */
 void xferblk_submit_bio(struct bio *bio);
 void xferblk_child_end(struct xferblk_child *child, blk_status_t status);
+blk_status_t xferblk_child_cancelled(struct xferblk_child *child);
 
 /* port.c */
 int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,

@@ -14,10 +14,11 @@ echo "queue limits: max_hw_sectors_kb=$(cat $q/max_hw_sectors_kb) max_segments=$
 	"max_segment_size=$(cat $q/max_segment_size) logical_block_size=$(cat $q/logical_block_size)"
 echo "sysfs device: $(readlink -f /sys/block/$disk/device)"
 
-banner "workload: fio, io_uring, O_DIRECT, random writes of 4 KiB to 4 MiB, iodepth 16, crc32c verify"
+banner "workload: fio, io_uring, O_DIRECT, random writes of 512 B to 4 MiB, iodepth 16, crc32c verify"
 fio --name=demo --filename="/dev/$disk" --direct=1 --ioengine=io_uring --iodepth=16 \
-	--rw=randwrite --bsrange=4k-4m --size=64m --verify=crc32c --verify_fatal=1 \
-	--do_verify=1 --randrepeat=1 --norandommap --verify_state_save=0 \
+	--rw=randwrite --bssplit=512/10:4k/20:16k/10:64k/15:128k/10:256k/10:1m/10:2m/5:4m/10 \
+	--size=64m --verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=1 \
+	--verify_state_save=0 \
 	--output-format=normal | grep -E "^demo|WRITE:|READ:|err="
 
 banner "what happened"

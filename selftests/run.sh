@@ -1,6 +1,6 @@
 #!/bin/bash
-# The in-guest selftest suite: loads xferblk.ko, runs every test, unloads the
-# module and checks the kernel log stayed clean. Prints KTAP, then one line
+# The in-guest selftest suite, once per send mode: loads xferblk.ko, runs every
+# test, unloads the module and checks the kernel log stayed clean. Prints KTAP, then one line
 # "# Guest totals: pass:N fail:N" that `make check` adds to its summary.
 top=${XFERBLK_TOP:?run inside qemu/run-guest.sh}
 bin=$top/build/selftests
@@ -18,37 +18,40 @@ result() { # result <rc> <description>: a check of this script's own
 	line "$@"
 }
 
+modes=(${XFERBLK_SEND_MODES:-async sync})
 echo "TAP version 13"
-echo "1..$((${#tests[@]} + 2))"
-dmesg -C
-insmod "$top/xferblk.ko"
-result $? "insmod xferblk.ko"
+echo "1..$(((${#tests[@]} + 2) * ${#modes[@]}))"
+for mode in "${modes[@]}"; do
+	dmesg -C
+	insmod "$top/xferblk.ko" send_mode="$mode"
+	result $? "[$mode] insmod xferblk.ko send_mode=$mode"
 
-for t in "${tests[@]}"; do
-	out=$("$bin/$t" 2>&1)
+	for t in "${tests[@]}"; do
+		out=$("$bin/$t" 2>&1)
+		rc=$?
+		echo "$out" | sed 's/^/# /'
+		totals=$(echo "$out" | sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*error:\([0-9]*\).*/\1 \2 \3/p')
+		if [ -z "$totals" ]; then
+			result 1 "[$mode] $t (exit $rc, no totals: crashed?)"
+			continue
+		fi
+		# The program's own test cases count, plus one failure if it
+		# failed without saying which case did.
+		read -r p f e <<<"$totals"
+		pass=$((pass + p))
+		fail=$((fail + f + e))
+		[ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ] && fail=$((fail + 1))
+		line "$rc" "[$mode] $t"
+	done
+
+	rmmod xferblk
 	rc=$?
-	echo "$out" | sed 's/^/# /'
-	totals=$(echo "$out" | sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*error:\([0-9]*\).*/\1 \2 \3/p')
-	if [ -z "$totals" ]; then
-		result 1 "$t (exit $rc, no totals: crashed?)"
-		continue
-	fi
-	# The program's own test cases count, plus one failure if it failed
-	# without saying which case did.
-	read -r p f e <<<"$totals"
-	pass=$((pass + p))
-	fail=$((fail + f + e))
-	[ "$rc" -ne 0 ] && [ $((f + e)) -eq 0 ] && fail=$((fail + 1))
-	line "$rc" "$t"
+	# The kernel log must hold no warning, oops or leak report.
+	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|list_(add|del) corruption|kmemleak|KASAN' || true)
+	[ -n "$bad" ] && echo "$bad" | sed 's/^/# /'
+	[ $rc -eq 0 ] && [ -z "$bad" ]
+	result $? "[$mode] rmmod after I/O, kernel log clean"
 done
-
-rmmod xferblk
-rc=$?
-# The kernel log must hold no warning, oops or leak report.
-bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t|list_(add|del) corruption|kmemleak|KASAN' || true)
-[ -n "$bad" ] && echo "$bad" | sed 's/^/# /'
-[ $rc -eq 0 ] && [ -z "$bad" ]
-result $? "rmmod after I/O, kernel log clean"
 
 echo "# Guest totals: pass:$pass fail:$fail"
 [ "$fail" -eq 0 ]

@@ -19,7 +19,7 @@ for i in "${!addrs[@]}"; do
 		--size=48m --verify=crc32c --verify_fatal=1 --do_verify=1 \
 		--randrepeat=1 --verify_state_save=0 2>&1)
 	rc=$?
-	[ $rc -eq 0 ] || echo "$out" | sed 's/^/# /' | tail -n 20
+	[ $rc -eq 0 ] || echo "$out" | grep -Ev "^ +(clat|lat|slat|\||bw|iops|cpu|IO depths|submit|complete|issued|latency)" | sed "s/^/# /"
 	ktap_result $rc "$disk fio io_uring verify=crc32c bs $lbs-4M iodepth 16"
 	p=$(($(xferblk_stat "$disk" parents) - p0)) c=$(($(xferblk_stat "$disk" children) - c0))
 	r=$(($(xferblk_stat "$disk" dev_rejected) - r0))

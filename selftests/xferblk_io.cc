@@ -98,8 +98,8 @@ std::string io_checked(const xft::Disk& d, int fd, bool write, const std::vector
                        size_t bytes, off_t off, xft::Expect* seen) {
   xft::Expect want = xft::expect_split(iov, d.lim);
   xft::Counters before = xft::counters(d);
-  ssize_t n = write ? pwritev(fd, iov.data(), iov.size(), off)
-                    : preadv(fd, iov.data(), iov.size(), off);
+  ssize_t n =
+      write ? pwritev(fd, iov.data(), iov.size(), off) : preadv(fd, iov.data(), iov.size(), off);
   if (n != static_cast<ssize_t>(bytes))
     return std::string(write ? "write" : "read") + " returned " + std::to_string(n) + " (" +
            strerror(errno) + ")";
@@ -109,8 +109,7 @@ std::string io_checked(const xft::Disk& d, int fd, bool write, const std::vector
   uint64_t rejected = after.dev_rejected - before.dev_rejected;
   seen->parents = parents;
   seen->children = children;
-  if (parents != want.parents || children != want.children || commands != children ||
-      rejected)
+  if (parents != want.parents || children != want.children || commands != children || rejected)
     return std::string(write ? "write" : "read") + ": parents " + std::to_string(parents) + "/" +
            std::to_string(want.parents) + ", children " + std::to_string(children) + "/" +
            std::to_string(want.children) + ", device commands " + std::to_string(commands) +
@@ -171,7 +170,8 @@ int main() {
     if (err.empty() && !same(out, in, &where))
       err = "data differs at byte " + std::to_string(where);
     close(fd);
-    ksft_test_result(err.empty(), "%s %s %zu bytes at %lld in %zu pieces: %u parent(s), %u children%s%s\n",
+    ksft_test_result(err.empty(),
+                     "%s %s %zu bytes at %lld in %zu pieces: %u parent(s), %u children%s%s\n",
                      d.name.c_str(), lname, c.bytes, (long long)off, in.size(), seen.parents,
                      seen.children, err.empty() ? "" : ": ", err.c_str());
   }

@@ -19,7 +19,7 @@
 
 #define XFERBLK_MAGIC			0x4b4c4258	/* "XBLK" */
 #define XFERBLK_VERSION_MAJOR		1
-#define XFERBLK_VERSION_MINOR		0
+#define XFERBLK_VERSION_MINOR		1
 
 /* BAR0: registers; BAR2: MSI-X table and PBA. */
 #define XFERBLK_BAR0_SIZE		0x4000
@@ -36,11 +36,24 @@
 #define XFERBLK_REG_NUM_QUEUES		0x028	/* queue pairs offered */
 #define XFERBLK_REG_MAX_DEPTH		0x02c	/* entries per ring, max */
 #define XFERBLK_REG_FEATURES		0x030	/* XFERBLK_FEAT_* */
+#define XFERBLK_REG_MAX_DISCARD		0x034	/* blocks per DISCARD */
+#define XFERBLK_REG_DISCARD_GRAN	0x038	/* blocks */
+#define XFERBLK_REG_MAX_WZEROES		0x03c	/* blocks per WRITE_ZEROES */
 
 /* Control. */
 #define XFERBLK_REG_CTRL		0x040	/* read/write */
 #define XFERBLK_REG_STATUS		0x044	/* read-only */
 #define XFERBLK_REG_COUNTER_RESET	0x048	/* write-only: zero counters */
+
+/*
+ * Fault injection, for tests only; a driver never touches these. Each
+ * countdown register arms one fault: N means "the Nth command fetched from
+ * now on", 0 disarms. Reads return what is left of the countdown.
+ */
+#define XFERBLK_REG_FAULT_FAIL_NTH	0x050	/* complete it with FAULT_STATUS */
+#define XFERBLK_REG_FAULT_STATUS	0x054	/* enum xferblk_status */
+#define XFERBLK_REG_FAULT_HANG_NTH	0x058	/* never complete it */
+#define XFERBLK_REG_FAULT_DELAY_US	0x05c	/* delay every completion */
 
 #define XFERBLK_CTRL_ENABLE		_BITUL(0)
 #define XFERBLK_CTRL_RESET		_BITUL(1)	/* self-clearing */
@@ -61,6 +74,11 @@ enum xferblk_counter {
 	XFERBLK_CNT_SEGMENTS,		/* SG entries of accepted commands */
 	XFERBLK_CNT_MAX_INFLIGHT,	/* high-water mark, all queues */
 	XFERBLK_CNT_REJECTED,		/* commands failing validation */
+	XFERBLK_CNT_FUA_WRITES,		/* successful WRITEs with FUA */
+	XFERBLK_CNT_DISCARDS,		/* successful DISCARD commands */
+	XFERBLK_CNT_WRITE_ZEROES,	/* successful WRITE_ZEROES commands */
+	XFERBLK_CNT_ABORTS,		/* commands ended by an ABORT */
+	XFERBLK_CNT_FAULTS,		/* faults injected */
 	XFERBLK_CNT_STATUS_BASE = 16,	/* + status: completions per status */
 	XFERBLK_CNT_NR = 32,
 };
@@ -85,15 +103,23 @@ enum xferblk_counter {
 #define XFERBLK_DB_SQ_TAIL		0x0
 #define XFERBLK_DB_CQ_HEAD		0x4
 
-/* Feature bits: none defined in version 1.0. */
+#define XFERBLK_FEAT_WRITE_CACHE	_BITUL(0)	/* volatile cache: FLUSH */
+#define XFERBLK_FEAT_FUA		_BITUL(1)
+#define XFERBLK_FEAT_DISCARD		_BITUL(2)
+#define XFERBLK_FEAT_WRITE_ZEROES	_BITUL(3)
+#define XFERBLK_FEAT_ABORT		_BITUL(4)
 
 enum xferblk_opcode {
 	XFERBLK_OP_READ = 1,
 	XFERBLK_OP_WRITE = 2,
 	XFERBLK_OP_FLUSH = 3,
+	XFERBLK_OP_DISCARD = 4,
+	XFERBLK_OP_WRITE_ZEROES = 5,
+	XFERBLK_OP_ABORT = 6,		/* lba: tag to abort, same queue */
 };
 
-#define XFERBLK_CMD_FUA			_BITUL(0)
+#define XFERBLK_CMD_FUA			_BITUL(0)	/* WRITE */
+#define XFERBLK_CMD_UNMAP		_BITUL(1)	/* WRITE_ZEROES may deallocate */
 
 /* Submission queue entry: one command. */
 struct xferblk_sqe {
@@ -122,7 +148,7 @@ struct xferblk_cqe {
 	__le16 status;		/* enum xferblk_status */
 	__le16 flags;		/* XFERBLK_CQE_PHASE */
 	__le16 rsvd0;
-	__le32 result;		/* bytes moved */
+	__le32 result;		/* bytes moved; ABORT: 1 if it ended the target */
 	__le32 rsvd1;
 };
 
@@ -139,6 +165,7 @@ enum xferblk_status {
 	XFERBLK_STS_SEG_BOUNDARY = 7,
 	XFERBLK_STS_DMA_ERROR = 8,
 	XFERBLK_STS_MEDIA_ERROR = 9,
+	XFERBLK_STS_ABORTED = 10,
 	XFERBLK_STS_NR,
 };
 

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xferblk tracepoints: a parent's dispatch, each child's submission and
+ * completion, and the parent's completion with its completion context.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM xferblk
+
+#if !defined(XFERBLK_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define XFERBLK_TRACE_H
+
+#include <linux/tracepoint.h>
+
+#include "xferblk.h"
+
+TRACE_EVENT(xferblk_parent_dispatch,
+	    TP_PROTO(struct xferblk_parent *parent),
+	    TP_ARGS(parent),
+	    TP_STRUCT__entry(__string(disk, parent->xd->disk->disk_name)
+			     __field(void *, parent)
+			     __field(sector_t, sector)
+			     __field(unsigned int, sectors)
+			     __field(unsigned int, opf)
+			     __field(bool, sync)),
+	    TP_fast_assign(__assign_str(disk);
+			   __entry->parent = parent;
+			   __entry->sector = parent->bio->bi_iter.bi_sector;
+			   __entry->sectors = parent->sectors;
+			   __entry->opf = (__force unsigned int)parent->bio->bi_opf;
+			   __entry->sync = parent->sync;),
+	    TP_printk("%s parent=%p sector=%llu sectors=%u opf=%#x send=%s",
+		      __get_str(disk), __entry->parent,
+		      (unsigned long long)__entry->sector, __entry->sectors,
+		      __entry->opf, __entry->sync ? "sync" : "async")
+);
+
+DECLARE_EVENT_CLASS(xferblk_child,
+		    TP_PROTO(struct xferblk_child *child),
+		    TP_ARGS(child),
+		    TP_STRUCT__entry(__field(void *, parent)
+				     __field(unsigned int, index)
+				     __field(sector_t, sector)
+				     __field(unsigned int, sectors)
+				     __field(int, status)),
+		    TP_fast_assign(__entry->parent = child->parent;
+				   __entry->index = child->index;
+				   __entry->sector = child->bio.bi_iter.bi_sector;
+				   __entry->sectors = bio_sectors(&child->bio);
+				   __entry->status = blk_status_to_errno(child->bio.bi_status);),
+		    TP_printk("parent=%p child=%u sector=%llu sectors=%u status=%d",
+			      __entry->parent, __entry->index,
+			      (unsigned long long)__entry->sector, __entry->sectors,
+			      __entry->status)
+);
+
+DEFINE_EVENT(xferblk_child, xferblk_child_submit,
+	     TP_PROTO(struct xferblk_child *child),
+	     TP_ARGS(child)
+);
+
+DEFINE_EVENT(xferblk_child, xferblk_child_complete,
+	     TP_PROTO(struct xferblk_child *child),
+	     TP_ARGS(child)
+);
+
+TRACE_EVENT(xferblk_parent_complete,
+	    TP_PROTO(struct xferblk_parent *parent, int first_err_child,
+		     blk_status_t status, u64 latency_ns),
+	    TP_ARGS(parent, first_err_child, status, latency_ns),
+	    TP_STRUCT__entry(__field(void *, parent)
+			     __field(unsigned int, children)
+			     __field(u64, bytes_done)
+			     __field(int, first_err_child)
+			     __field(int, status)
+			     __field(u64, latency_ns)),
+	    TP_fast_assign(__entry->parent = parent;
+			   __entry->children = parent->nr_children;
+			   __entry->bytes_done = atomic64_read(&parent->bytes_done);
+			   __entry->first_err_child = first_err_child;
+			   __entry->status = blk_status_to_errno(status);
+			   __entry->latency_ns = latency_ns;),
+	    TP_printk("parent=%p children=%u bytes_done=%llu first_err_child=%d status=%d latency_ns=%llu",
+		      __entry->parent, __entry->children,
+		      (unsigned long long)__entry->bytes_done,
+		      __entry->first_err_child, __entry->status,
+		      (unsigned long long)__entry->latency_ns)
+);
+
+#endif /* XFERBLK_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>
