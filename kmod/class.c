@@ -83,12 +83,24 @@ blk_status_t xferblk_child_cancelled(struct xferblk_child *child)
 /* Sectors of @bio that one device command can carry. */
 static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio)
 {
+	unsigned int shift = ilog2(xd->lim.block_size) - SECTOR_SHIFT;
 	struct xferblk_plan plan;
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
 	if (!xferblk_split)
 		return bio_sectors(bio);
+
+	switch (bio_op(bio)) {
+	case REQ_OP_DISCARD:
+		return xferblk_plan_span(bio->bi_iter.bi_sector >> shift, bio_sectors(bio) >> shift,
+					 xd->max_discard, xd->discard_gran) << shift;
+	case REQ_OP_WRITE_ZEROES:
+		return xferblk_plan_span(bio->bi_iter.bi_sector >> shift, bio_sectors(bio) >> shift,
+					 xd->max_wzeroes, xd->discard_gran) << shift;
+	default:
+		break;
+	}
 
 	xferblk_plan_init(&plan, &xd->lim);
 	bio_for_each_bvec(bv, bio, iter) {
@@ -98,41 +110,70 @@ static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio
 	return xferblk_plan_bytes(&plan) >> SECTOR_SHIFT;
 }
 
-/*
- * Cuts the next child off the parent and sends it. Returns true while part
- * of the parent is left to send; false once everything is sent or the
- * parent has failed.
- */
-static bool xferblk_send_next(struct xferblk_parent *parent)
+enum xferblk_send_state {
+	XFERBLK_SEND_MORE,	/* send the next child now */
+	XFERBLK_SEND_WAIT,	/* the next child waits for this one to complete */
+	XFERBLK_SEND_DONE,	/* all sent, or the parent failed */
+};
+
+/* The first command of a REQ_PREFLUSH parent: a FLUSH, alone. */
+static struct bio *xferblk_cut_flush(struct xferblk_parent *parent, gfp_t gfp)
+{
+	struct bio *bio = parent->bio;
+	struct bio *cbio;
+
+	parent->preflush = false;
+	cbio = bio_alloc_bioset(bio->bi_bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, gfp,
+				&parent->xd->bioset);
+	if (cbio && !bio_sectors(bio))
+		parent->all_sent = true;
+	return cbio;
+}
+
+/* The next piece of the parent's data (or range) for one command. */
+static struct bio *xferblk_cut_data(struct xferblk_parent *parent, gfp_t gfp)
 {
 	struct xferblk_dev *xd = parent->xd;
 	struct bio *bio = parent->bio;
-	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
-	struct xferblk_child *child;
-	unsigned int sectors;
+	unsigned int sectors = xferblk_plan_sectors(xd, bio);
 	struct bio *cbio;
 
-	if (xferblk_parent_status(parent) != BLK_STS_OK)
-		goto done;
-
-	sectors = xferblk_plan_sectors(xd, bio);
 	if (!sectors) {
 		pr_warn_ratelimited("%s: bio at sector %llu cannot be split to the device's limits\n",
 				    xd->disk->disk_name,
 				    (unsigned long long)bio->bi_iter.bi_sector);
 		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_IOERR);
-		goto done;
+		return NULL;
 	}
-
-	/* The child is born here: the front of the parent, or all the rest. */
 	if (sectors < bio_sectors(bio)) {
 		cbio = bio_split(bio, sectors, gfp, &xd->bioset);
 		if (cbio)
 			trace_block_split(cbio, bio->bi_iter.bi_sector);
 	} else {
 		cbio = bio_alloc_clone(bio->bi_bdev, bio, gfp, &xd->bioset);
-		parent->all_sent = true;
+		if (cbio)
+			parent->all_sent = true;
 	}
+	/* The parent's flush went first; each child keeps REQ_FUA. */
+	if (cbio)
+		cbio->bi_opf &= ~REQ_PREFLUSH;
+	return cbio;
+}
+
+/* Cuts the next child off the parent and sends it. */
+static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent)
+{
+	struct xferblk_dev *xd = parent->xd;
+	gfp_t gfp = parent->bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	struct xferblk_child *child;
+	bool flush = parent->preflush;
+	struct bio *cbio;
+
+	if (xferblk_parent_status(parent) != BLK_STS_OK)
+		goto done;
+
+	/* The child is born here. */
+	cbio = flush ? xferblk_cut_flush(parent, gfp) : xferblk_cut_data(parent, gfp);
 	if (!cbio) {
 		/* Only a REQ_NOWAIT allocation fails; the caller retries. */
 		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_AGAIN);
@@ -142,29 +183,36 @@ static bool xferblk_send_next(struct xferblk_parent *parent)
 	child = to_child(cbio);
 	child->parent = parent;
 	child->index = parent->nr_children++;
+	/*
+	 * Decided before the child is sent, since it may complete at once:
+	 * data waits for the preflush; in sync mode each child for the last.
+	 */
+	child->kick_sender = !parent->all_sent && (flush || parent->sync);
 	cbio->bi_end_io = xferblk_child_end_io;
 	atomic_inc(&parent->pending);
 	this_cpu_inc(xd->stats->children);
 	trace_xferblk_child_submit(child);
 
 	xferblk_port_submit(xd, child);
-	return !parent->all_sent;
+	if (parent->all_sent)
+		return XFERBLK_SEND_DONE;
+	return child->kick_sender ? XFERBLK_SEND_WAIT : XFERBLK_SEND_MORE;
 
 done:
 	parent->all_sent = true;
-	return false;
+	return XFERBLK_SEND_DONE;
 }
 
-/* Sends what the sender may send now; drops the sender reference when done. */
+/* Sends what may be sent now; drops the sender reference when all is sent. */
 static void xferblk_send(struct xferblk_parent *parent)
 {
-	bool more;
+	enum xferblk_send_state state;
 
 	do {
-		more = xferblk_send_next(parent);
-	} while (more && !parent->sync);
+		state = xferblk_send_next(parent);
+	} while (state == XFERBLK_SEND_MORE);
 
-	if (!more)
+	if (state == XFERBLK_SEND_DONE)
 		xferblk_parent_put(parent);
 }
 
@@ -186,14 +234,14 @@ static void xferblk_child_end_io(struct bio *bio)
 	} else {
 		atomic64_add(bio->bi_iter.bi_size, &parent->bytes_done);
 	}
-	bio_put(bio);
-
 	/*
-	 * Sync send: the next child goes out only now, from process context
-	 * (cutting may sleep). The sender reference keeps the parent alive.
+	 * The sender waits for this child: the next one goes out only now,
+	 * from process context (cutting may sleep). The sender reference
+	 * keeps the parent alive meanwhile.
 	 */
-	if (parent->sync && !parent->all_sent)
+	if (child->kick_sender)
 		queue_work(xd->wq, &parent->send_work);
+	bio_put(bio);
 	xferblk_parent_put(parent);
 }
 
@@ -212,6 +260,14 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
 		break;
+	case REQ_OP_DISCARD:
+		if (!xd->max_discard)
+			return BLK_STS_NOTSUPP;
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		if (!xd->max_wzeroes)
+			return BLK_STS_NOTSUPP;
+		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
@@ -229,6 +285,7 @@ void xferblk_submit_bio(struct bio *bio)
 	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
 	struct xferblk_parent *parent;
 	blk_status_t status;
+	bool preflush;
 
 	status = xferblk_check_bio(xd, bio);
 	if (status != BLK_STS_OK) {
@@ -236,7 +293,9 @@ void xferblk_submit_bio(struct bio *bio)
 		bio_endio(bio);
 		return;
 	}
-	if (!bio_sectors(bio)) {
+	/* The block layer strips flags a disk without a write cache cannot use. */
+	preflush = (bio->bi_opf & REQ_PREFLUSH) && xd->write_cache;
+	if (!bio_sectors(bio) && !preflush) {
 		bio_endio(bio);
 		return;
 	}
@@ -247,7 +306,9 @@ void xferblk_submit_bio(struct bio *bio)
 	 * own splitter, refuse to split such a bio; one that fits one command
 	 * is sent, or ended with EAGAIN here if its queue is full.
 	 */
-	if ((bio->bi_opf & REQ_NOWAIT) && xferblk_plan_sectors(xd, bio) < bio_sectors(bio)) {
+	if ((bio->bi_opf & REQ_NOWAIT) &&
+	    ((preflush && bio_sectors(bio)) ||
+	     xferblk_plan_sectors(xd, bio) < bio_sectors(bio))) {
 		bio_wouldblock_error(bio);
 		return;
 	}
@@ -266,6 +327,7 @@ void xferblk_submit_bio(struct bio *bio)
 	parent->sectors = bio_sectors(bio);
 	parent->sync = READ_ONCE(xd->send_sync);
 	parent->all_sent = false;
+	parent->preflush = preflush;
 	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
 	parent->dispatch_ns = local_clock();
 	parent->acct_start = bio_start_io_acct(bio);

@@ -14,6 +14,8 @@
 
 #define XFERBLK_MINORS		16
 #define XFERBLK_MAX_DEPTH	4096
+/* One abort slot and at least two I/O tags, with the SQ never full. */
+#define XFERBLK_MIN_DEPTH	4
 /* Largest command the driver will describe; bigger device limits are capped. */
 #define XFERBLK_MAX_XFER	(64U << 20)
 #define XFERBLK_RESET_TIMEOUT_MS 5000
@@ -57,6 +59,33 @@ module_param_cb(send_mode, &xferblk_send_mode_ops, NULL, 0444);
 MODULE_PARM_DESC(send_mode,
 		 "How a parent's children are sent: \"async\" (default, each as soon as it is cut) or \"sync\" (one at a time); per disk in sysfs xferblk/send_mode");
 
+unsigned int xferblk_timeout_ms = 30000;
+
+static int xferblk_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(val, 0, &ms);
+	if (ret)
+		return ret;
+	if (ms < 100 || ms > 3600000) {
+		pr_err("xferblk: timeout_ms must be from 100 to 3600000, not %u\n", ms);
+		return -EINVAL;
+	}
+	WRITE_ONCE(xferblk_timeout_ms, ms);
+	return 0;
+}
+
+static const struct kernel_param_ops xferblk_timeout_ops = {
+	.set = xferblk_set_timeout,
+	.get = param_get_uint,
+};
+
+module_param_cb(timeout_ms, &xferblk_timeout_ops, &xferblk_timeout_ms, 0644);
+MODULE_PARM_DESC(timeout_ms,
+		 "Command timeout in ms, 100 to 3600000 (default 30000): then the command is aborted, and the controller reset if the abort is not answered");
+
 static unsigned int xferblk_queue_depth = 128;
 
 static int xferblk_set_queue_depth(const char *val, const struct kernel_param *kp)
@@ -67,9 +96,9 @@ static int xferblk_set_queue_depth(const char *val, const struct kernel_param *k
 	ret = kstrtouint(val, 0, &depth);
 	if (ret)
 		return ret;
-	if (depth < 2 || depth > XFERBLK_MAX_DEPTH || !is_power_of_2(depth)) {
-		pr_err("xferblk: queue_depth must be a power of two from 2 to %u, not %u\n",
-		       XFERBLK_MAX_DEPTH, depth);
+	if (depth < XFERBLK_MIN_DEPTH || depth > XFERBLK_MAX_DEPTH || !is_power_of_2(depth)) {
+		pr_err("xferblk: queue_depth must be a power of two from %u to %u, not %u\n",
+		       XFERBLK_MIN_DEPTH, XFERBLK_MAX_DEPTH, depth);
 		return -EINVAL;
 	}
 	return param_set_uint(val, kp);
@@ -82,12 +111,58 @@ static const struct kernel_param_ops xferblk_queue_depth_ops = {
 
 module_param_cb(queue_depth, &xferblk_queue_depth_ops, &xferblk_queue_depth, 0444);
 MODULE_PARM_DESC(queue_depth,
-		 "Ring entries per queue, a power of two from 2 to 4096 (default 128; capped by the device)");
+		 "Ring entries per queue, a power of two from 4 to 4096 (default 128; capped by the device)");
 
 static const struct block_device_operations xferblk_fops = {
 	.owner = THIS_MODULE,
 	.submit_bio = xferblk_submit_bio,
 };
+
+/* Blocks per data-less command, capped so its sectors fit an unsigned int. */
+static u32 xferblk_span_limit(struct xferblk_dev *xd, u32 blocks)
+{
+	return min_t(u32, blocks, (UINT_MAX >> 1) / (xd->lim.block_size >> SECTOR_SHIFT));
+}
+
+static int xferblk_read_features(struct xferblk_dev *xd)
+{
+	struct device *dev = &xd->pdev->dev;
+	u32 feat = xferblk_read32(xd, XFERBLK_REG_FEATURES);
+	u32 gran = 1;
+
+	xd->features = feat;
+	xd->write_cache = feat & XFERBLK_FEAT_WRITE_CACHE;
+	/* FUA per child is how a split parent keeps its promise. */
+	if (xd->write_cache && !(feat & XFERBLK_FEAT_FUA)) {
+		dev_err(dev, "write cache without FUA is not supported\n");
+		return -EINVAL;
+	}
+	if (feat & (XFERBLK_FEAT_DISCARD | XFERBLK_FEAT_WRITE_ZEROES)) {
+		gran = xferblk_read32(xd, XFERBLK_REG_DISCARD_GRAN);
+		if (!gran || !is_power_of_2(gran) || gran > SZ_1G / xd->lim.block_size) {
+			dev_err(dev, "invalid discard granularity %u blocks\n", gran);
+			return -EINVAL;
+		}
+	}
+	xd->discard_gran = gran;
+	if (feat & XFERBLK_FEAT_DISCARD) {
+		xd->max_discard = xferblk_read32(xd, XFERBLK_REG_MAX_DISCARD);
+		if (xd->max_discard < gran) {
+			dev_err(dev, "invalid max discard %u blocks\n", xd->max_discard);
+			return -EINVAL;
+		}
+		xd->max_discard = xferblk_span_limit(xd, xd->max_discard);
+	}
+	if (feat & XFERBLK_FEAT_WRITE_ZEROES) {
+		xd->max_wzeroes = xferblk_read32(xd, XFERBLK_REG_MAX_WZEROES);
+		if (!xd->max_wzeroes) {
+			dev_err(dev, "invalid max write-zeroes 0 blocks\n");
+			return -EINVAL;
+		}
+		xd->max_wzeroes = xferblk_span_limit(xd, xd->max_wzeroes);
+	}
+	return 0;
+}
 
 /* Reads and checks what the device claims; refuses what the driver cannot honour. */
 static int xferblk_read_limits(struct xferblk_dev *xd)
@@ -97,6 +172,7 @@ static int xferblk_read_limits(struct xferblk_dev *xd)
 	u32 magic = xferblk_read32(xd, XFERBLK_REG_MAGIC);
 	u32 version = xferblk_read32(xd, XFERBLK_REG_VERSION);
 	u32 max_xfer;
+	int ret;
 
 	if (magic != XFERBLK_MAGIC) {
 		dev_err(dev, "bad magic %#x\n", magic);
@@ -144,6 +220,10 @@ static int xferblk_read_limits(struct xferblk_dev *xd)
 		return -EINVAL;
 	}
 
+	ret = xferblk_read_features(xd);
+	if (ret)
+		return ret;
+
 	/* Limits the driver itself imposes: still the truth about what it sends. */
 	lim->max_xfer = min(max_xfer, XFERBLK_MAX_XFER);
 	lim->max_segs = min_t(u32, lim->max_segs, XFERBLK_SGL_ENTRIES);
@@ -152,7 +232,7 @@ static int xferblk_read_limits(struct xferblk_dev *xd)
 	return 0;
 }
 
-static int xferblk_reset(struct xferblk_dev *xd)
+int xferblk_reset(struct xferblk_dev *xd)
 {
 	unsigned long timeout = jiffies + msecs_to_jiffies(XFERBLK_RESET_TIMEOUT_MS);
 	u32 status;
@@ -167,23 +247,6 @@ static int xferblk_reset(struct xferblk_dev *xd)
 			return -ETIMEDOUT;
 		usleep_range(1000, 2000);
 	}
-}
-
-static int xferblk_enable_queue(struct xferblk_dev *xd, struct xferblk_queue *q,
-				unsigned int vector)
-{
-	u32 base = XFERBLK_REG_QUEUE(q->qid);
-
-	xferblk_write64(xd, base + XFERBLK_QREG_SQ_ADDR, q->sq_dma);
-	xferblk_write64(xd, base + XFERBLK_QREG_CQ_ADDR, q->cq_dma);
-	xferblk_write32(xd, base + XFERBLK_QREG_DEPTH, q->depth);
-	xferblk_write32(xd, base + XFERBLK_QREG_VECTOR, vector);
-	xferblk_write32(xd, base + XFERBLK_QREG_CTRL, XFERBLK_QCTRL_ENABLE);
-	if (!(xferblk_read32(xd, base + XFERBLK_QREG_CTRL) & XFERBLK_QCTRL_ENABLE)) {
-		dev_err(&xd->pdev->dev, "device refused to enable queue %u\n", q->qid);
-		return -EIO;
-	}
-	return 0;
 }
 
 static void xferblk_free_irqs(struct xferblk_dev *xd)
@@ -221,7 +284,7 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 		dev_err(&pdev->dev, "invalid queue count %u\n", dev_queues);
 		return -EINVAL;
 	}
-	if (dev_depth < 2 || !is_power_of_2(dev_depth)) {
+	if (dev_depth < XFERBLK_MIN_DEPTH || !is_power_of_2(dev_depth)) {
 		dev_err(&pdev->dev, "invalid max queue depth %u\n", dev_depth);
 		return -EINVAL;
 	}
@@ -268,7 +331,7 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 		if (ret)
 			goto free_queues;
 		q->irq = pci_irq_vector(pdev, i);
-		ret = xferblk_enable_queue(xd, q, i);
+		ret = xferblk_queue_enable(xd, q);
 		if (ret)
 			goto free_queues;
 	}
@@ -296,7 +359,11 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 		/* Block-aligned buffers keep every bvec, so every plan, in whole blocks. */
 		.dma_alignment = l->block_size - 1,
 		/* Parent I/O in iostat; REQ_NOWAIT is honoured down to the tags. */
-		.features = BLK_FEAT_IO_STAT | BLK_FEAT_NOWAIT,
+		.features = BLK_FEAT_IO_STAT | BLK_FEAT_NOWAIT |
+			    (xd->write_cache ? BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA : 0),
+		.max_hw_discard_sectors = xd->max_discard * (l->block_size >> SECTOR_SHIFT),
+		.discard_granularity = xd->discard_gran * l->block_size,
+		.max_write_zeroes_sectors = xd->max_wzeroes * (l->block_size >> SECTOR_SHIFT),
 	};
 	struct gendisk *disk;
 	int ret;
@@ -398,9 +465,12 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto free_index;
 	}
 
+	INIT_DELAYED_WORK(&xd->timeout_work, xferblk_timeout_work);
+	queue_delayed_work(xd->wq, &xd->timeout_work, HZ);
+
 	ret = xferblk_add_disk(xd);
 	if (ret)
-		goto free_index;
+		goto stop_timeouts;
 
 	dev_info(dev, "%s: %llu blocks of %u bytes; per command %u bytes, %u segments of %u bytes, boundary %#llx; %u queues of %u\n",
 		 xd->disk->disk_name, xd->capacity, xd->lim.block_size,
@@ -408,6 +478,8 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 xd->lim.seg_boundary, xd->nr_queues, xd->queues[0].depth);
 	return 0;
 
+stop_timeouts:
+	cancel_delayed_work_sync(&xd->timeout_work);
 free_index:
 	ida_free(&xferblk_ida, xd->index);
 free_queues:
@@ -431,6 +503,7 @@ static void xferblk_remove(struct pci_dev *pdev)
 
 	/* No new bios after this; children already cut may still be on the device. */
 	del_gendisk(xd->disk);
+	cancel_delayed_work_sync(&xd->timeout_work);
 
 	/* After the reset the device posts nothing more: we own every command. */
 	if (xferblk_reset(xd))

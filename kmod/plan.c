@@ -56,3 +56,13 @@ u32 xferblk_plan_bytes(const struct xferblk_plan *plan)
 {
 	return plan->bytes & ~(plan->lim->block_size - 1);
 }
+
+u32 xferblk_plan_span(u64 first, u64 count, u32 max, u32 granularity)
+{
+	u64 end;
+
+	if (count <= max)
+		return (u32)count;
+	end = (first + max) & ~((u64)granularity - 1);
+	return end > first ? (u32)(end - first) : max;
+}

@@ -55,6 +55,14 @@ u32 xferblk_plan_add(struct xferblk_plan *plan, u64 addr, u32 len);
  */
 u32 xferblk_plan_bytes(const struct xferblk_plan *plan);
 
+/*
+ * Blocks of a data-less command (DISCARD, WRITE_ZEROES) starting at block
+ * @first, of @count left, at most @max per command. A cut that is needed
+ * anyway falls on a multiple of @granularity (a power of two, in blocks)
+ * when one lies inside the command, so the following commands stay aligned.
+ */
+u32 xferblk_plan_span(u64 first, u64 count, u32 max, u32 granularity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,8 +3,11 @@
  * The port layer: one child bio becomes one descriptor on a submission ring;
  * the queue's interrupt reaps completions and ends the children.
  *
- * A queue has depth - 1 tags, so the submission ring can never overflow:
- * every entry in it belongs to a command holding a tag.
+ * A queue of depth D has D - 2 I/O tags and one abort slot, so at most
+ * D - 1 commands are ever in flight and the submission ring cannot
+ * overflow. cmd->child is set under sq_lock, in the same critical section
+ * that puts the command on the ring: "has a child" means "is on the ring",
+ * which is what a controller reset relies on.
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -20,6 +23,9 @@ static blk_status_t xferblk_status_to_blk(u16 status)
 		return BLK_STS_TRANSPORT;
 	case XFERBLK_STS_MEDIA_ERROR:
 		return BLK_STS_MEDIUM;
+	case XFERBLK_STS_ABORTED:
+		/* The driver aborts only commands that timed out. */
+		return BLK_STS_TIMEOUT;
 	default:
 		return BLK_STS_IOERR;
 	}
@@ -110,6 +116,65 @@ fail:
 	return 0;
 }
 
+/* The command a child becomes, but for its tag and SG list. */
+static void xferblk_build_sqe(struct xferblk_dev *xd, struct bio *bio,
+			      struct xferblk_sqe *sqe)
+{
+	unsigned int shift = ilog2(xd->lim.block_size) - SECTOR_SHIFT;
+
+	sqe->lba = cpu_to_le64(bio->bi_iter.bi_sector >> shift);
+	sqe->nblocks = cpu_to_le32(bio_sectors(bio) >> shift);
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		sqe->opcode = XFERBLK_OP_READ;
+		break;
+	case REQ_OP_WRITE:
+		if (!bio_has_data(bio)) {
+			/* The child that carries a parent's REQ_PREFLUSH. */
+			sqe->opcode = XFERBLK_OP_FLUSH;
+			sqe->lba = 0;
+			sqe->nblocks = 0;
+			break;
+		}
+		sqe->opcode = XFERBLK_OP_WRITE;
+		if (bio->bi_opf & REQ_FUA)
+			sqe->flags |= XFERBLK_CMD_FUA;
+		break;
+	case REQ_OP_DISCARD:
+		sqe->opcode = XFERBLK_OP_DISCARD;
+		break;
+	case REQ_OP_WRITE_ZEROES:
+		sqe->opcode = XFERBLK_OP_WRITE_ZEROES;
+		if (!(bio->bi_opf & REQ_NOUNMAP))
+			sqe->flags |= XFERBLK_CMD_UNMAP;
+		break;
+	default:
+		/* class.c lets no other operation through. */
+		WARN_ON_ONCE(1);
+	}
+}
+
+/* Puts one entry on the ring; false if the queue is stopped for a reset. */
+static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
+			 struct xferblk_cmd *cmd, struct xferblk_child *child)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->sq_lock, flags);
+	if (q->stopped) {
+		spin_unlock_irqrestore(&q->sq_lock, flags);
+		return false;
+	}
+	cmd->child = child;
+	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
+	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
+	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
+	/* writel orders the descriptor and SG list before the doorbell. */
+	writel(q->sq_tail, q->sq_doorbell);
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+	return true;
+}
+
 void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 {
 	/* The queue of the submitting CPU: no lock is shared across queues. */
@@ -118,7 +183,7 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 	struct xferblk_sqe sqe = {};
 	struct xferblk_cmd *cmd;
 	blk_status_t status;
-	unsigned int nsge;
+	unsigned int nsge = 0;
 	int tag;
 
 	/*
@@ -139,34 +204,30 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 	status = xferblk_child_cancelled(child);
 	if (status != BLK_STS_OK) {
 		this_cpu_inc(xd->stats->cancelled);
-		xferblk_tag_put(q, tag);
-		xferblk_child_end(child, status);
-		return;
+		goto end;
 	}
 	cmd = &q->cmds[tag];
 
-	nsge = xferblk_map(xd, cmd, bio);
-	if (!nsge) {
-		this_cpu_inc(xd->stats->unsendable);
-		xferblk_tag_put(q, tag);
-		xferblk_child_end(child, BLK_STS_IOERR);
-		return;
+	if (bio_has_data(bio)) {
+		nsge = xferblk_map(xd, cmd, bio);
+		if (!nsge) {
+			this_cpu_inc(xd->stats->unsendable);
+			status = BLK_STS_IOERR;
+			goto end;
+		}
 	}
-	cmd->child = child;
-
-	sqe.opcode = op_is_write(bio_op(bio)) ? XFERBLK_OP_WRITE : XFERBLK_OP_READ;
+	xferblk_build_sqe(xd, bio, &sqe);
 	sqe.tag = cpu_to_le16(tag);
 	sqe.nsge = cpu_to_le16(nsge);
-	sqe.lba = cpu_to_le64(bio->bi_iter.bi_sector >> (ilog2(xd->lim.block_size) - SECTOR_SHIFT));
-	sqe.nblocks = cpu_to_le32(bio->bi_iter.bi_size / xd->lim.block_size);
-	sqe.sgl = cpu_to_le64(cmd->sgl_dma);
+	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
+	if (xferblk_ring(q, &sqe, cmd, child))
+		return;
 
-	spin_lock(&q->sq_lock);
-	memcpy(&q->sq[q->sq_tail], &sqe, sizeof(sqe));
-	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
-	/* writel orders the descriptor and SG list before the doorbell. */
-	writel(q->sq_tail, q->sq_doorbell);
-	spin_unlock(&q->sq_lock);
+	xferblk_unmap(xd, cmd);
+	status = BLK_STS_IOERR;
+end:
+	xferblk_tag_put(q, tag);
+	xferblk_child_end(child, status);
 }
 
 /* Takes the command off its tag; the caller ends the child. */
@@ -209,6 +270,11 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		}
 		reaped++;
 
+		if (tag == q->nr_tags && q->abort_target >= 0) {
+			/* The abort slot: the target completes on its own entry. */
+			q->abort_target = -1;
+			continue;
+		}
 		/* The device is not trusted: a tag we did not issue is ignored. */
 		if (tag >= q->nr_tags || !q->cmds[tag].child) {
 			this_cpu_inc(xd->stats->bogus);
@@ -219,6 +285,8 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		}
 		if (status >= XFERBLK_STS_FIRST_REJECT && status <= XFERBLK_STS_LAST_REJECT)
 			this_cpu_inc(xd->stats->rejected);
+		if (status == XFERBLK_STS_ABORTED)
+			this_cpu_inc(xd->stats->timeouts);
 
 		child = xferblk_cmd_finish(q, tag);
 		child->bio.bi_status = xferblk_status_to_blk(status);
@@ -235,22 +303,170 @@ irqreturn_t xferblk_irq(int irq, void *data)
 	return reaped ? IRQ_HANDLED : IRQ_NONE;
 }
 
+/* Asks the device to end the command holding @tag. Under cq_lock. */
+static void xferblk_send_abort(struct xferblk_queue *q, unsigned int tag)
+{
+	struct xferblk_sqe sqe = {
+		.opcode = XFERBLK_OP_ABORT,
+		.tag = cpu_to_le16(q->nr_tags),
+		.lba = cpu_to_le64(tag),
+	};
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->sq_lock, flags);
+	if (!q->stopped) {
+		q->abort_target = tag;
+		q->abort_deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
+		memcpy(&q->sq[q->sq_tail], &sqe, sizeof(sqe));
+		q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
+		writel(q->sq_tail, q->sq_doorbell);
+	}
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+}
+
 /*
- * Ends every command still holding a tag. Only for a device that was reset
- * (it will post nothing more) and whose interrupts are released.
+ * Looks for commands past their deadline: the oldest gets an abort (one at
+ * a time per queue). Returns true if the controller must be reset: an abort
+ * went unanswered, or the device cannot abort.
+ */
+static bool xferblk_queue_check_timeouts(struct xferblk_dev *xd, struct xferblk_queue *q)
+{
+	unsigned long now = jiffies;
+	bool reset = false;
+	unsigned int tag;
+
+	spin_lock_irq(&q->cq_lock);
+	if (q->abort_target >= 0) {
+		reset = time_after(now, q->abort_deadline);
+		goto out;
+	}
+	for (tag = 0; tag < q->nr_tags; tag++) {
+		struct xferblk_cmd *cmd = &q->cmds[tag];
+
+		if (!cmd->child || !time_after(now, cmd->deadline))
+			continue;
+		dev_warn_ratelimited(&xd->pdev->dev, "queue %u: command %u timed out\n",
+				     q->qid, tag);
+		if (!(xd->features & XFERBLK_FEAT_ABORT)) {
+			reset = true;
+			break;
+		}
+		xferblk_send_abort(q, tag);
+		break;
+	}
+out:
+	spin_unlock_irq(&q->cq_lock);
+	return reset;
+}
+
+/* Program one queue's registers and enable it. */
+int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
+{
+	u32 base = XFERBLK_REG_QUEUE(q->qid);
+
+	xferblk_write64(xd, base + XFERBLK_QREG_SQ_ADDR, q->sq_dma);
+	xferblk_write64(xd, base + XFERBLK_QREG_CQ_ADDR, q->cq_dma);
+	xferblk_write32(xd, base + XFERBLK_QREG_DEPTH, q->depth);
+	xferblk_write32(xd, base + XFERBLK_QREG_VECTOR, q->qid);
+	xferblk_write32(xd, base + XFERBLK_QREG_CTRL, XFERBLK_QCTRL_ENABLE);
+	if (!(xferblk_read32(xd, base + XFERBLK_QREG_CTRL) & XFERBLK_QCTRL_ENABLE)) {
+		dev_err(&xd->pdev->dev, "device refused to enable queue %u\n", q->qid);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Ends every command on the rings with @status and empties the rings. Only
+ * for a device that was reset (it posts nothing more) with no interrupt
+ * handler running.
  */
 void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 {
+	struct bio_list done = BIO_EMPTY_LIST;
 	unsigned int qid, tag;
+	struct bio *bio;
 
 	for (qid = 0; qid < xd->nr_queues; qid++) {
 		struct xferblk_queue *q = &xd->queues[qid];
 
+		spin_lock_irq(&q->cq_lock);
 		for (tag = 0; tag < q->nr_tags; tag++) {
-			if (q->cmds[tag].child)
-				xferblk_child_end(xferblk_cmd_finish(q, tag), status);
+			struct xferblk_cmd *cmd = &q->cmds[tag];
+			struct xferblk_child *child;
+
+			if (!cmd->child)
+				continue;
+			/* The command that ran out of time says so. */
+			child = xferblk_cmd_finish(q, tag);
+			child->bio.bi_status = q->abort_target == tag ? BLK_STS_TIMEOUT : status;
+			bio_list_add(&done, &child->bio);
+		}
+		q->abort_target = -1;
+		q->sq_tail = 0;
+		q->cq_head = 0;
+		q->cq_phase = XFERBLK_CQE_PHASE;
+		memset(q->sq, 0, q->depth * sizeof(*q->sq));
+		memset(q->cq, 0, q->depth * sizeof(*q->cq));
+		spin_unlock_irq(&q->cq_lock);
+	}
+	while ((bio = bio_list_pop(&done)))
+		bio_endio(bio);
+}
+
+static void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped)
+{
+	unsigned int qid;
+
+	for (qid = 0; qid < xd->nr_queues; qid++) {
+		struct xferblk_queue *q = &xd->queues[qid];
+
+		spin_lock_irq(&q->sq_lock);
+		q->stopped = stopped;
+		spin_unlock_irq(&q->sq_lock);
+	}
+}
+
+/*
+ * The last resort: reset the device, fail everything it held, bring the
+ * queues back. New commands fail with EIO while this runs.
+ */
+static void xferblk_reset_controller(struct xferblk_dev *xd)
+{
+	unsigned int qid;
+
+	dev_warn(&xd->pdev->dev, "resetting the controller\n");
+	this_cpu_inc(xd->stats->resets);
+	xferblk_set_stopped(xd, true);
+	if (xferblk_reset(xd))
+		dev_err(&xd->pdev->dev, "device did not reset\n");
+	for (qid = 0; qid < xd->nr_queues; qid++)
+		synchronize_irq(xd->queues[qid].irq);
+	xferblk_port_fail_all(xd, BLK_STS_IOERR);
+
+	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_ENABLE);
+	for (qid = 0; qid < xd->nr_queues; qid++) {
+		if (xferblk_queue_enable(xd, &xd->queues[qid])) {
+			dev_err(&xd->pdev->dev, "controller did not come back; failing all I/O\n");
+			return;
 		}
 	}
+	xferblk_set_stopped(xd, false);
+}
+
+void xferblk_timeout_work(struct work_struct *work)
+{
+	struct xferblk_dev *xd = container_of(to_delayed_work(work), struct xferblk_dev,
+					      timeout_work);
+	unsigned int period = max(READ_ONCE(xferblk_timeout_ms) / 4, 10U);
+	bool reset = false;
+	unsigned int qid;
+
+	for (qid = 0; qid < xd->nr_queues; qid++)
+		reset |= xferblk_queue_check_timeouts(xd, &xd->queues[qid]);
+	if (reset)
+		xferblk_reset_controller(xd);
+	queue_delayed_work(xd->wq, &xd->timeout_work, msecs_to_jiffies(period));
 }
 
 int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
@@ -262,7 +478,8 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 	q->xd = xd;
 	q->qid = qid;
 	q->depth = depth;
-	q->nr_tags = depth - 1;
+	q->nr_tags = depth - 2;
+	q->abort_target = -1;
 	q->cq_phase = XFERBLK_CQE_PHASE;
 	spin_lock_init(&q->sq_lock);
 	spin_lock_init(&q->cq_lock);

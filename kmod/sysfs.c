@@ -40,6 +40,8 @@ XFERBLK_STAT_ATTR(bogus_completions, bogus);
 XFERBLK_STAT_ATTR(unsendable, unsendable);
 XFERBLK_STAT_ATTR(parent_errors, parent_errors);
 XFERBLK_STAT_ATTR(cancelled, cancelled);
+XFERBLK_STAT_ATTR(timeouts, timeouts);
+XFERBLK_STAT_ATTR(resets, resets);
 
 /* "async" or "sync": how this disk sends the children of new parents. */
 static ssize_t send_mode_show(struct device *dev, struct device_attribute *attr,
@@ -98,6 +100,12 @@ XFERBLK_DEV_ATTR(dev_bytes_written, XFERBLK_CNT_BYTES_WRITTEN);
 XFERBLK_DEV_ATTR(dev_segments, XFERBLK_CNT_SEGMENTS);
 XFERBLK_DEV_ATTR(dev_max_inflight, XFERBLK_CNT_MAX_INFLIGHT);
 XFERBLK_DEV_ATTR(dev_rejected, XFERBLK_CNT_REJECTED);
+XFERBLK_DEV_ATTR(dev_flushes, XFERBLK_CNT_FLUSHES);
+XFERBLK_DEV_ATTR(dev_fua_writes, XFERBLK_CNT_FUA_WRITES);
+XFERBLK_DEV_ATTR(dev_discards, XFERBLK_CNT_DISCARDS);
+XFERBLK_DEV_ATTR(dev_write_zeroes, XFERBLK_CNT_WRITE_ZEROES);
+XFERBLK_DEV_ATTR(dev_aborts, XFERBLK_CNT_ABORTS);
+XFERBLK_DEV_ATTR(dev_faults, XFERBLK_CNT_FAULTS);
 
 /* One line: device completions per status code, 0 to XFERBLK_STS_NR - 1. */
 static ssize_t dev_status_show(struct device *dev,
@@ -148,6 +156,8 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_unsendable.attr,
 	&dev_attr_parent_errors.attr,
 	&dev_attr_cancelled.attr,
+	&dev_attr_timeouts.attr,
+	&dev_attr_resets.attr,
 	&dev_attr_send_mode.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,
@@ -158,6 +168,12 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_dev_segments.attr,
 	&dev_attr_dev_max_inflight.attr,
 	&dev_attr_dev_rejected.attr,
+	&dev_attr_dev_flushes.attr,
+	&dev_attr_dev_fua_writes.attr,
+	&dev_attr_dev_discards.attr,
+	&dev_attr_dev_write_zeroes.attr,
+	&dev_attr_dev_aborts.attr,
+	&dev_attr_dev_faults.attr,
 	&dev_attr_dev_status.attr,
 	&dev_attr_reset_counters.attr,
 	NULL

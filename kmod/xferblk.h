@@ -47,6 +47,7 @@ struct xferblk_parent {
 	unsigned int nr_children;	/* cut so far */
 	unsigned int sectors;		/* of the whole parent */
 	bool sync;			/* one child at a time */
+	bool preflush;			/* a FLUSH must go before any data */
 	bool all_sent;
 	unsigned long acct_start;	/* jiffies, for I/O accounting */
 	u64 dispatch_ns;
@@ -57,6 +58,7 @@ struct xferblk_parent {
 struct xferblk_child {
 	struct xferblk_parent *parent;
 	unsigned int index;		/* position within the parent */
+	bool kick_sender;		/* its end sends the parent's next child */
 	struct bio bio;			/* must be last */
 };
 
@@ -78,15 +80,17 @@ struct xferblk_cmd {
 	struct xferblk_dma_map *maps;	/* one per mapped bvec */
 	unsigned int nr_maps;
 	enum dma_data_direction dir;
+	unsigned long deadline;		/* jiffies: then it is aborted */
 };
 
 struct xferblk_queue {
 	struct xferblk_dev *xd;
 	unsigned int qid;
 	unsigned int depth;		/* ring entries */
-	unsigned int nr_tags;		/* depth - 1: the SQ can never overflow */
+	unsigned int nr_tags;		/* I/O tags: depth - 2; tag nr_tags aborts */
 
-	spinlock_t sq_lock;		/* sq_tail and the SQ ring */
+	spinlock_t sq_lock;		/* sq_tail, the SQ ring, stopped */
+	bool stopped;			/* a controller reset is running */
 	struct xferblk_sqe *sq;
 	dma_addr_t sq_dma;
 	u32 sq_tail;
@@ -96,6 +100,8 @@ struct xferblk_queue {
 	dma_addr_t cq_dma;
 	u32 cq_head;
 	u16 cq_phase;
+	int abort_target;		/* tag being aborted, or -1; cq_lock */
+	unsigned long abort_deadline;
 
 	unsigned long *tag_map;		/* bit set: tag in use */
 	wait_queue_head_t tag_wait;	/* submitters waiting for a tag */
@@ -117,11 +123,14 @@ struct xferblk_stats {
 	u64 rejected;			/* device completions with a reject status */
 	u64 bogus;			/* completions with an invalid tag */
 	u64 unsendable;			/* children the port layer could not map */
+	u64 timeouts;			/* commands ended by an abort */
+	u64 resets;			/* controller resets */
 };
 
 struct xferblk_dev {
 	struct pci_dev *pdev;
-	struct workqueue_struct *wq;	/* sync mode senders */
+	struct workqueue_struct *wq;	/* sync mode senders, timeouts */
+	struct delayed_work timeout_work;
 	bool send_sync;			/* new parents use sync send */
 	void __iomem *regs;
 	struct gendisk *disk;
@@ -129,6 +138,11 @@ struct xferblk_dev {
 
 	struct xferblk_limits lim;	/* what one command may carry */
 	u64 capacity;			/* logical blocks */
+	u32 features;			/* XFERBLK_FEAT_* */
+	bool write_cache;		/* volatile cache: FLUSH and FUA matter */
+	u32 max_discard;		/* blocks per DISCARD, 0: none */
+	u32 max_wzeroes;		/* blocks per WRITE_ZEROES, 0: none */
+	u32 discard_gran;		/* blocks */
 
 	struct bio_set bioset;		/* children, with xferblk_child in front */
 	mempool_t parent_pool;
@@ -142,6 +156,7 @@ struct xferblk_dev {
 
 /* Module parameters (pci.c). */
 extern bool xferblk_split;
+extern unsigned int xferblk_timeout_ms;
 
 /* class.c */
 void xferblk_submit_bio(struct bio *bio);
@@ -152,9 +167,14 @@ blk_status_t xferblk_child_cancelled(struct xferblk_child *child);
 int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 		       unsigned int qid, unsigned int depth);
 void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q);
+int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q);
 irqreturn_t xferblk_irq(int irq, void *data);
 void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child);
 void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
+void xferblk_timeout_work(struct work_struct *work);
+
+/* pci.c */
+int xferblk_reset(struct xferblk_dev *xd);
 
 /* sysfs.c */
 extern const struct attribute_group *xferblk_disk_groups[];
