@@ -12,16 +12,17 @@ KVER = $(shell scripts/fetch-kernel.sh | sed -n 's/^KVER=//p')
 KDIR = /usr/src/linux-headers-$(KVER)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 
-SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit
-SELFTEST_SCRIPTS := run.sh ktap.sh xferblk_fio.sh
+SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops
+SELFTEST_SCRIPTS := run.sh ktap.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh
 CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
 
-# The disks `make check` boots with: the device defaults, tiny limits, a
-# 64 KiB segment boundary with few segments, and 4 KiB logical blocks.
+# The disks `make check` boots with: the device defaults; tiny limits (also
+# for discard and write-zeroes); a 64 KiB segment boundary with few
+# segments; 4 KiB logical blocks on a single queue.
 CHECK_DISKS := --disk "" \
-	--disk "max-transfer=4096,max-segments=2,max-segment-size=4096" \
+	--disk "max-transfer=4096,max-segments=2,max-segment-size=4096,max-discard-blocks=64,discard-granularity=8,max-write-zeroes-blocks=128" \
 	--disk "max-transfer=262144,max-segments=8,max-segment-size=16384,seg-boundary=0xffff" \
-	--disk "logical_block_size=4096,max-transfer=65536,max-segments=4"
+	--disk "logical_block_size=4096,max-transfer=65536,max-segments=4,queues=1"
 
 .PHONY: all deps kernel module qemu selftests tools host-tests static guest-tests \
 	check demo clean
@@ -46,9 +47,11 @@ selftests: kernel
 	@g++ $(CXXFLAGS_ST) -c selftests/xferblk_test.cc -o $(BUILD)/selftests/xferblk_test.o
 	@for t in $(SELFTESTS); do \
 		g++ $(CXXFLAGS_ST) selftests/$$t.cc $(BUILD)/selftests/xferblk_test.o \
-			$(BUILD)/selftests/plan.o -o $(BUILD)/selftests/$$t || exit 1; \
+			$(BUILD)/selftests/plan.o -luring -o $(BUILD)/selftests/$$t || exit 1; \
 	done
 	@for s in $(SELFTEST_SCRIPTS); do install -m 0755 selftests/$$s $(BUILD)/selftests/; done
+	@$(MAKE) -s -C $(KDIR) M=$(TOP)/selftests/biotest W=1 modules
+	@install -m 0644 selftests/biotest/xferblk_biotest.ko $(BUILD)/selftests/
 
 tools: deps
 	@cmake -S tools -B $(BUILD)/tools -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -60,9 +63,16 @@ host-tests: tools
 static: module
 	@scripts/static-checks.sh
 
+# Two boots: the suite on four disks in both send modes, then multiqueue
+# with four vCPUs and a four-queue disk.
 guest-tests: module selftests qemu
-	@qemu/run-guest.sh --smp 2 --timeout 1500 --log $(BUILD)/guest/check.log \
-		$(CHECK_DISKS) -- build/selftests/run.sh
+	@rc=0; \
+	qemu/run-guest.sh --smp 2 --timeout 1500 --log $(BUILD)/guest/check.log \
+		$(CHECK_DISKS) -- build/selftests/run.sh || rc=1; \
+	qemu/run-guest.sh --smp 4 --timeout 600 --log $(BUILD)/guest/check-mq.log \
+		--disk "queues=4" -- env XFERBLK_TESTS=xferblk_mq.sh XFERBLK_SEND_MODES=async \
+		build/selftests/run.sh || rc=1; \
+	exit $$rc
 
 check:
 	@scripts/check.sh
@@ -72,4 +82,5 @@ demo:
 
 clean:
 	-@$(KMAKE) clean 2>/dev/null
+	-@$(MAKE) -C $(KDIR) M=$(TOP)/selftests/biotest clean 2>/dev/null
 	rm -rf $(BUILD)

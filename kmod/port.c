@@ -167,6 +167,7 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	}
 	cmd->child = child;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
+	q->submitted++;
 	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
 	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
 	/* writel orders the descriptor and SG list before the doorbell. */

@@ -43,6 +43,22 @@ XFERBLK_STAT_ATTR(cancelled, cancelled);
 XFERBLK_STAT_ATTR(timeouts, timeouts);
 XFERBLK_STAT_ATTR(resets, resets);
 
+/* One line: commands each queue has put on its ring. */
+static ssize_t queue_commands_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct xferblk_dev *xd = to_xd(dev);
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < xd->nr_queues; i++)
+		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "",
+				     READ_ONCE(xd->queues[i].submitted));
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+static DEVICE_ATTR_RO(queue_commands);
+
 /* "async" or "sync": how this disk sends the children of new parents. */
 static ssize_t send_mode_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
@@ -159,6 +175,7 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_timeouts.attr,
 	&dev_attr_resets.attr,
 	&dev_attr_send_mode.attr,
+	&dev_attr_queue_commands.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,
 	&dev_attr_dev_reads.attr,

@@ -89,8 +89,9 @@ struct xferblk_queue {
 	unsigned int depth;		/* ring entries */
 	unsigned int nr_tags;		/* I/O tags: depth - 2; tag nr_tags aborts */
 
-	spinlock_t sq_lock;		/* sq_tail, the SQ ring, stopped */
+	spinlock_t sq_lock;		/* sq_tail, the SQ ring, stopped, submitted */
 	bool stopped;			/* a controller reset is running */
+	u64 submitted;			/* commands put on this ring */
 	struct xferblk_sqe *sq;
 	dma_addr_t sq_dma;
 	u32 sq_tail;

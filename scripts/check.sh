@@ -34,9 +34,13 @@ summary=$(echo "$out" | sed -n 's/^# Static totals: pass:\([0-9]*\) fail:\([0-9]
 if [ -n "$summary" ]; then count $summary; else count 0 1; fi
 
 log "in-guest kselftests"
+rm -f build/guest/check.log build/guest/check-mq.log
 make --no-print-directory guest-tests
-summary=$(tr -d '\r' <build/guest/check.log | sed -n 's/^# Guest totals: pass:\([0-9]*\) fail:\([0-9]*\)/\1 \2/p' | tail -n1)
-if [ -n "$summary" ]; then count $summary; else count 0 1; fi
+for boot in check check-mq; do
+	summary=$(tr -d '\r' <"build/guest/$boot.log" 2>/dev/null |
+		sed -n 's/^# Guest totals: pass:\([0-9]*\) fail:\([0-9]*\)/\1 \2/p' | tail -n1)
+	if [ -n "$summary" ]; then count $summary; else count 0 1; fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

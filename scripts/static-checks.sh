@@ -19,11 +19,11 @@ result() {
 show() { [ -n "$1" ] && echo "$1" | head -n 30 | sed 's/^/# /'; }
 echo "TAP version 13"
 
-kfiles=(kmod/*.c kmod/*.h uapi/*.h)
+kfiles=(kmod/*.c kmod/*.h uapi/*.h selftests/biotest/*.c)
 out=$(perl "$XFERBLK_CACHE/linux-source/scripts/checkpatch.pl" --no-tree --strict --terse \
 	--show-types -f "${kfiles[@]}" 2>&1 | grep -E 'ERROR|WARNING|CHECK')
 show "$out"
-result "$([ -z "$out" ]; echo $?)" "checkpatch --strict: kmod/ uapi/"
+result "$([ -z "$out" ]; echo $?)" "checkpatch --strict: kmod/ uapi/ selftests/biotest/"
 
 "${kmake[@]}" clean >/dev/null 2>&1
 out=$("${kmake[@]}" W=1 modules 2>&1 | grep -Ev "$quiet")

@@ -4,7 +4,7 @@
 # "# Guest totals: pass:N fail:N" that `make check` adds to its summary.
 top=${XFERBLK_TOP:?run inside qemu/run-guest.sh}
 bin=$top/build/selftests
-tests=(xferblk_limits xferblk_io xferblk_nosplit xferblk_fio.sh)
+tests=(${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_fio.sh xferblk_fs.sh})
 pass=0
 fail=0
 n=0
@@ -21,6 +21,8 @@ result() { # result <rc> <description>: a check of this script's own
 modes=(${XFERBLK_SEND_MODES:-async sync})
 echo "TAP version 13"
 echo "1..$(((${#tests[@]} + 2) * ${#modes[@]}))"
+# Submits bios userspace cannot (xferblk_ops); stays loaded for all modes.
+insmod "$bin/xferblk_biotest.ko" 2>/dev/null
 for mode in "${modes[@]}"; do
 	dmesg -C
 	insmod "$top/xferblk.ko" send_mode="$mode"

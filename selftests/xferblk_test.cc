@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -107,6 +109,31 @@ Counters counters(const Disk& d) {
   uint64_t v;
   while (ss >> v) c.dev_status.push_back(v);
   return c;
+}
+
+uint64_t stat(const Disk& d, const std::string& name) {
+  return read_u64("/sys/block/" + d.name + "/xferblk/" + name);
+}
+
+Bar0::Bar0(const Disk& d) {
+  std::string path = "/sys/bus/pci/devices/" + d.pci + "/resource0";
+  int fd = open(path.c_str(), O_RDWR | O_SYNC);
+  if (fd < 0) ksft_exit_fail_msg("open %s: %s\n", path.c_str(), strerror(errno));
+  len_ = 0x4000;
+  void* p = mmap(nullptr, len_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) ksft_exit_fail_msg("mmap %s: %s\n", path.c_str(), strerror(errno));
+  base_ = static_cast<volatile uint8_t*>(p);
+}
+
+Bar0::~Bar0() { munmap(const_cast<uint8_t*>(base_), len_); }
+
+uint32_t Bar0::read32(uint32_t off) const {
+  return *reinterpret_cast<volatile uint32_t*>(base_ + off);
+}
+
+void Bar0::write32(uint32_t off, uint32_t value) const {
+  *reinterpret_cast<volatile uint32_t*>(base_ + off) = value;
 }
 
 std::vector<Range> page_chunks(const std::vector<iovec>& iov) {

@@ -46,6 +46,25 @@ struct Counters {
 };
 Counters counters(const Disk& d);
 
+// One counter from /sys/block/<disk>/xferblk/<name>.
+uint64_t stat(const Disk& d, const std::string& name);
+
+// BAR0 of the disk's PCI device, mapped through its resource file: how the
+// tests reach the device's test-only fault registers.
+class Bar0 {
+ public:
+  explicit Bar0(const Disk& d);
+  ~Bar0();
+  Bar0(const Bar0&) = delete;
+  Bar0& operator=(const Bar0&) = delete;
+  uint32_t read32(uint32_t off) const;
+  void write32(uint32_t off, uint32_t value) const;
+
+ private:
+  volatile uint8_t* base_ = nullptr;
+  size_t len_ = 0;
+};
+
 // One physically contiguous piece of a user buffer, as a bvec sees it.
 struct Range {
   uint64_t phys;

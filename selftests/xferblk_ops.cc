@@ -1,0 +1,352 @@
+// The I/O contract beyond plain reads and writes: preflush and FUA on a
+// split parent, discard and write-zeroes across split boundaries, sync
+// versus async send, cancelling siblings after a failure, timeouts with
+// abort, and REQ_NOWAIT against a full ring.
+//
+// Disks (the order qemu/run-guest.sh was given): 0 with the device
+// defaults, 1 with tiny limits and small discard/write-zeroes limits, 3 with
+// a single queue. Needs xferblk_biotest.ko loaded.
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../uapi/xferblk_hw.h"
+#include "kselftest.h"
+#include "xferblk_test.hh"
+
+namespace {
+
+const char* kBiotest = "/sys/kernel/debug/xferblk_biotest/submit";
+const char* kTracing = "/sys/kernel/tracing";
+
+uint64_t delta(const xft::Disk& d, const std::string& name, uint64_t before) {
+  return xft::stat(d, name) - before;
+}
+
+// Submits one bio through the helper module; returns 0 or the errno.
+int biotest(const xft::Disk& d, const char* op, const char* flags, uint64_t sector, uint64_t bytes,
+            unsigned seed) {
+  std::ostringstream line;
+  line << d.dev << ' ' << op << ' ' << flags << ' ' << sector << ' ' << bytes << ' ' << seed;
+  int fd = open(kBiotest, O_WRONLY);
+  if (fd < 0) ksft_exit_fail_msg("open %s: %s (module loaded?)\n", kBiotest, strerror(errno));
+  std::string s = line.str();
+  int err = write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size()) ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+// Reads @bytes at byte offset @off with O_DIRECT.
+std::vector<uint8_t> read_back(const xft::Disk& d, uint64_t off, size_t bytes) {
+  xft::Buffer buf(bytes, false);
+  int fd = open(d.dev.c_str(), O_RDONLY | O_DIRECT);
+  bool ok = fd >= 0 && pread(fd, buf.data(), bytes, off) == static_cast<ssize_t>(bytes);
+  if (fd >= 0) close(fd);
+  if (!ok) ksft_exit_fail_msg("read back %s: %s\n", d.dev.c_str(), strerror(errno));
+  return {buf.data(), buf.data() + bytes};
+}
+
+bool write_pattern(const xft::Disk& d, uint64_t off, size_t bytes, uint8_t value) {
+  xft::Buffer buf(bytes, false);
+  memset(buf.data(), value, bytes);
+  int fd = open(d.dev.c_str(), O_WRONLY | O_DIRECT);
+  bool ok = fd >= 0 && pwrite(fd, buf.data(), bytes, off) == static_cast<ssize_t>(bytes);
+  if (fd >= 0) close(fd);
+  return ok;
+}
+
+bool all(const std::vector<uint8_t>& v, size_t from, size_t to, uint8_t value) {
+  for (size_t i = from; i < to; i++)
+    if (v[i] != value) return false;
+  return true;
+}
+
+// One O_DIRECT write and read back of @bytes; true if the data verified.
+// errno is left from a failing call.
+bool write_read(const xft::Disk& d, uint64_t off, size_t bytes, int flags, uint8_t seed) {
+  xft::Buffer out(bytes, false), in(bytes, false);
+  for (size_t i = 0; i < bytes; i++) out.data()[i] = static_cast<uint8_t>(seed + i * 13);
+  int fd = open(d.dev.c_str(), O_RDWR | O_DIRECT | flags);
+  if (fd < 0) return false;
+  bool ok = pwrite(fd, out.data(), bytes, off) == static_cast<ssize_t>(bytes) &&
+            pread(fd, in.data(), bytes, off) == static_cast<ssize_t>(bytes) &&
+            memcmp(out.data(), in.data(), bytes) == 0;
+  int err = errno;
+  close(fd);
+  errno = err;
+  return ok;
+}
+
+void trace_enable(bool on) {
+  const char* v = on ? "1" : "0";
+  xft::write_file(std::string(kTracing) + "/events/xferblk/xferblk_child_submit/enable", v);
+  xft::write_file(std::string(kTracing) + "/events/xferblk/xferblk_child_complete/enable", v);
+  if (on) xft::write_file(std::string(kTracing) + "/trace", "");
+}
+
+// Children per the planner's span rule, as the driver must cut them.
+unsigned span_children(uint64_t first, uint64_t count, uint32_t max, uint32_t gran) {
+  unsigned n = 0;
+  while (count) {
+    uint32_t take = xferblk_plan_span(first, count, max, gran);
+    first += take;
+    count -= take;
+    n++;
+  }
+  return n;
+}
+
+void test_preflush_fua(const xft::Disk& d) {
+  const uint64_t bytes = 1 << 20, sector = 8192;
+  const unsigned k = bytes / d.lim.max_xfer;  // page-sized bvecs: only max_xfer binds
+  uint64_t flushes = xft::stat(d, "dev_flushes"), fua = xft::stat(d, "dev_fua_writes");
+  uint64_t children = xft::stat(d, "children");
+  trace_enable(true);
+  int err = biotest(d, "write", "preflush,fua", sector, bytes, 11);
+  trace_enable(false);
+
+  // Child 0 is the flush: it must have completed before child 1 was sent.
+  std::ifstream trace(std::string(kTracing) + "/trace");
+  std::string line;
+  int flush_done = -1, first_data = -1, n = 0;
+  while (std::getline(trace, line)) {
+    if (line.find("child=0 ") != std::string::npos &&
+        line.find("xferblk_child_complete") != std::string::npos && flush_done < 0)
+      flush_done = n;
+    if (line.find("child=1 ") != std::string::npos &&
+        line.find("xferblk_child_submit") != std::string::npos && first_data < 0)
+      first_data = n;
+    n++;
+  }
+  uint64_t nflush = delta(d, "dev_flushes", flushes), nfua = delta(d, "dev_fua_writes", fua);
+  uint64_t nchildren = delta(d, "children", children);
+  auto data = read_back(d, sector * 512, bytes);
+  bool pattern = true;
+  for (size_t i = 0; i < bytes; i++)
+    if (data[i] != static_cast<uint8_t>(11 + i * 7)) pattern = false;
+
+  ksft_test_result(!err && nflush == 1 && nfua == k && nchildren == k + 1,
+                   "PREFLUSH|FUA %llu-byte parent: %llu flush, %llu FUA writes, %llu children "
+                   "(want 1, %u, %u)\n",
+                   (unsigned long long)bytes, (unsigned long long)nflush, (unsigned long long)nfua,
+                   (unsigned long long)nchildren, k, k + 1);
+  ksft_test_result(flush_done >= 0 && first_data > flush_done,
+                   "the flush completed (trace line %d) before the first data child was sent "
+                   "(line %d)\n",
+                   flush_done, first_data);
+  ksft_test_result(pattern, "the PREFLUSH|FUA data reads back\n");
+}
+
+void test_fsync_and_dsync(const xft::Disk& d) {
+  uint64_t flushes = xft::stat(d, "dev_flushes"), fua = xft::stat(d, "dev_fua_writes");
+  int fd = open(d.dev.c_str(), O_RDWR);
+  bool ok = fd >= 0 && fsync(fd) == 0;
+  if (fd >= 0) close(fd);
+  ksft_test_result(ok && delta(d, "dev_flushes", flushes) == 1,
+                   "fsync of the disk sends one FLUSH (%llu)\n",
+                   (unsigned long long)delta(d, "dev_flushes", flushes));
+
+  // Each child of an O_DSYNC write carries FUA; the block device's write
+  // sync then adds one FLUSH of its own.
+  flushes = xft::stat(d, "dev_flushes");
+  const size_t bytes = 4 * d.lim.max_xfer;
+  ok = write_read(d, 16 << 20, bytes, O_DSYNC, 3);
+  uint64_t nfua = delta(d, "dev_fua_writes", fua), nflush = delta(d, "dev_flushes", flushes);
+  ksft_test_result(ok && nfua == 4 && nflush == 1,
+                   "O_DSYNC write of 4 commands: %llu FUA writes, %llu flush\n",
+                   (unsigned long long)nfua, (unsigned long long)nflush);
+}
+
+// Discard or write-zeroes of a range the driver must split, with data on
+// both sides of it; the range reads back as zeros, the neighbours intact.
+void test_zeroing(const xft::Disk& d, const char* op, const char* counter, uint32_t max) {
+  const uint32_t lbs = d.lim.block_size, gran = 8;
+  const uint64_t first = 4100, count = 2048;  // not granularity aligned
+  const uint64_t off = (first - 16) * lbs, len = (count + 32) * lbs;
+  bool seeded = write_pattern(d, off, len, 0xa7);
+  uint64_t before = xft::stat(d, counter), children = xft::stat(d, "children");
+  int err = biotest(d, op, "none", first * lbs / 512, count * lbs, 0);
+  uint64_t commands = delta(d, counter, before), nchildren = delta(d, "children", children);
+  auto v = read_back(d, off, len);
+  unsigned want = span_children(first, count, max, gran);
+  bool zeros = all(v, 16 * lbs, (16 + count) * lbs, 0);
+  bool kept = all(v, 0, 16 * lbs, 0xa7) && all(v, (16 + count) * lbs, len, 0xa7);
+  ksft_test_result(seeded && !err && zeros && kept && commands == want && nchildren == want,
+                   "%s of %llu blocks at %llu: %llu commands, %llu children (want %u), zeros %s, "
+                   "neighbours %s\n",
+                   op, (unsigned long long)count, (unsigned long long)first,
+                   (unsigned long long)commands, (unsigned long long)nchildren, want,
+                   zeros ? "yes" : "no", kept ? "intact" : "damaged");
+}
+
+void test_ioctls(const xft::Disk& d) {
+  const uint64_t off = 64 << 20, len = 3 << 20;
+  int fd = open(d.dev.c_str(), O_RDWR);
+  bool ok = fd >= 0;
+  for (unsigned long req : {BLKDISCARD, BLKZEROOUT}) {
+    ok = ok && write_pattern(d, off, len, 0x5c);
+    uint64_t range[2] = {off, len};
+    ok = ok && ioctl(fd, req, range) == 0 && all(read_back(d, off, len), 0, len, 0);
+  }
+  if (fd >= 0) close(fd);
+  ksft_test_result(ok, "BLKDISCARD and BLKZEROOUT of 3 MiB read back as zeros\n");
+}
+
+void set_mode(const xft::Disk& d, const char* mode) {
+  xft::write_file("/sys/block/" + d.name + "/xferblk/send_mode", mode);
+}
+
+void test_send_modes(const xft::Disk& d) {
+  std::string initial = xft::read_file("/sys/block/" + d.name + "/xferblk/send_mode");
+  uint64_t inflight[2];
+  bool ok[2];
+  const char* modes[] = {"sync", "async"};
+  for (int m = 0; m < 2; m++) {
+    set_mode(d, modes[m]);
+    xft::write_file("/sys/block/" + d.name + "/xferblk/reset_counters", "1");
+    ok[m] = write_read(d, 32 << 20, 1 << 20, 0, 21);
+    inflight[m] = xft::stat(d, "dev_max_inflight");
+  }
+  set_mode(d, initial.substr(0, initial.find('\n')).c_str());
+  ksft_test_result(ok[0] && ok[1], "sync and async send write and read the same data\n");
+  ksft_test_result(inflight[0] == 1 && inflight[1] > 1,
+                   "most commands in flight for one 8-child parent: sync %llu, async %llu\n",
+                   (unsigned long long)inflight[0], (unsigned long long)inflight[1]);
+}
+
+void test_cancel(const xft::Disk& d) {
+  xft::Bar0 bar(d);
+  std::string initial = xft::read_file("/sys/block/" + d.name + "/xferblk/send_mode");
+  const unsigned k = (1 << 20) / d.lim.max_xfer;
+
+  // Sync send: the third child fails; the five after it are never sent.
+  set_mode(d, "sync");
+  uint64_t cmds = xft::stat(d, "dev_commands"), children = xft::stat(d, "children");
+  uint64_t failed = xft::stat(d, "parent_errors"), faults = xft::stat(d, "dev_faults");
+  bar.write32(XFERBLK_REG_FAULT_STATUS, XFERBLK_STS_MEDIA_ERROR);
+  bar.write32(XFERBLK_REG_FAULT_FAIL_NTH, 3);
+  bool failed_write = !write_read(d, 40 << 20, 1 << 20, 0, 5);
+  ksft_test_result(
+      failed_write && delta(d, "children", children) == 3 && delta(d, "dev_commands", cmds) == 3 &&
+          delta(d, "parent_errors", failed) == 1 && delta(d, "dev_faults", faults) == 1,
+      "sync: child 3 of %u fails: parent fails (%s), %llu children cut, %llu "
+      "commands on the device\n",
+      k, strerror(errno), (unsigned long long)delta(d, "children", children),
+      (unsigned long long)delta(d, "dev_commands", cmds));
+
+  // Async send: every child is accounted for, on the device or cancelled.
+  set_mode(d, "async");
+  cmds = xft::stat(d, "dev_commands");
+  children = xft::stat(d, "children");
+  uint64_t cancelled = xft::stat(d, "cancelled");
+  bar.write32(XFERBLK_REG_FAULT_FAIL_NTH, 1);
+  failed_write = !write_read(d, 40 << 20, 1 << 20, 0, 6);
+  uint64_t c = delta(d, "children", children);
+  ksft_test_result(failed_write && c >= 1 && c <= k &&
+                       c == delta(d, "dev_commands", cmds) + delta(d, "cancelled", cancelled),
+                   "async: child 1 fails: parent fails, %llu children = %llu on the device + "
+                   "%llu cancelled\n",
+                   (unsigned long long)c, (unsigned long long)delta(d, "dev_commands", cmds),
+                   (unsigned long long)delta(d, "cancelled", cancelled));
+  set_mode(d, initial.substr(0, initial.find('\n')).c_str());
+  ksft_test_result(write_read(d, 40 << 20, 1 << 20, 0, 7), "the next I/O after a failure works\n");
+}
+
+void test_timeout(const xft::Disk& d) {
+  const char* param = "/sys/module/xferblk/parameters/timeout_ms";
+  std::string initial = xft::read_file(param);
+  xft::Bar0 bar(d);
+  xft::write_file(param, "1000");
+  uint64_t aborts = xft::stat(d, "dev_aborts"), timeouts = xft::stat(d, "timeouts");
+  bar.write32(XFERBLK_REG_FAULT_HANG_NTH, 1);
+  auto t0 = std::chrono::steady_clock::now();
+  bool ok = write_read(d, 48 << 20, 4096, 0, 9);
+  int err = errno;
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ksft_test_result(!ok && err == ETIMEDOUT && s >= 0.9 && s < 5 &&
+                       delta(d, "dev_aborts", aborts) == 1 && delta(d, "timeouts", timeouts) == 1,
+                   "a command the device never completes is aborted: %s after %.2f s (timeout "
+                   "1 s)\n",
+                   strerror(err), s);
+  xft::write_file(param, initial.substr(0, initial.find('\n')));
+  ksft_test_result(write_read(d, 48 << 20, 64 << 10, 0, 10),
+                   "the next I/O after a timeout works\n");
+}
+
+// With every completion held back, fill the single queue, then a
+// RWF_NOWAIT write must come back with EAGAIN instead of waiting.
+void test_nowait(const xft::Disk& d) {
+  xft::Bar0 bar(d);
+  const unsigned fill = 160;  // more than a queue's 126 tags
+  io_uring ring;
+  if (io_uring_queue_init(256, &ring, 0)) ksft_exit_fail_msg("io_uring_queue_init failed\n");
+  int fd = open(d.dev.c_str(), O_RDWR | O_DIRECT);
+  xft::Buffer buf(4096 * (fill + 1), false);
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 500000);
+  for (unsigned i = 0; i < fill; i++) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_write(sqe, fd, buf.data() + 4096 * i, 4096, 4096ULL * i);
+    sqe->user_data = i;
+  }
+  io_uring_submit(&ring);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  io_uring_prep_write(sqe, fd, buf.data() + 4096 * fill, 4096, 4096ULL * fill);
+  sqe->rw_flags = RWF_NOWAIT;
+  sqe->user_data = fill;
+  auto t0 = std::chrono::steady_clock::now();
+  io_uring_submit(&ring);
+  int nowait_res = 1, failed = 0;
+  double nowait_s = -1;
+  for (unsigned seen = 0; seen <= fill; seen++) {
+    io_uring_cqe* cqe;
+    if (io_uring_wait_cqe(&ring, &cqe)) break;
+    if (cqe->user_data == fill) {
+      nowait_res = cqe->res;
+      nowait_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } else if (cqe->res != 4096) {
+      failed++;
+    }
+    io_uring_cqe_seen(&ring, cqe);
+  }
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 0);
+  io_uring_queue_exit(&ring);
+  close(fd);
+  ksft_test_result(nowait_res == -EAGAIN && nowait_s >= 0 && nowait_s < 0.3 && !failed,
+                   "RWF_NOWAIT write against a full ring: %s after %.3f s; %d of %u others "
+                   "failed\n",
+                   nowait_res < 0 ? strerror(-nowait_res) : "success", nowait_s, failed, fill);
+}
+
+}  // namespace
+
+int main() {
+  auto disks = xft::disks();
+  if (disks.size() < 4) ksft_exit_skip("needs the four disks of make check\n");
+  const xft::Disk &plain = disks[0], &tiny = disks[1], &single = disks[3];
+  ksft_print_header();
+  ksft_set_plan(16);
+
+  test_preflush_fua(plain);
+  test_fsync_and_dsync(plain);
+  test_zeroing(tiny, "discard", "dev_discards", 64);
+  test_zeroing(tiny, "zeroes", "dev_write_zeroes", 128);
+  test_ioctls(plain);
+  test_send_modes(plain);
+  test_cancel(plain);
+  test_timeout(plain);
+  test_nowait(single);
+  ksft_finished();
+}
