@@ -142,10 +142,16 @@ fi
 
 # --- configure (once per set of options) ----------------------------------
 build=$qroot/build
+cc=gcc
+if command -v ccache >/dev/null; then
+	cc="ccache gcc"
+else
+	log "ccache not found: building without it"
+fi
 cfg=(
 	--target-list=x86_64-softmmu
 	--python=/usr/bin/python3
-	--cc="ccache gcc"
+	--cc="$cc"
 	--without-default-features
 	--without-default-devices
 	--with-devices-x86_64=xferblk

@@ -5,11 +5,20 @@
  * max-segments scatter-gather entries; a command beyond any limit is
  * completed with an error status before the backing image is touched.
  * The register map, ring layouts and status codes are the project's
- * docs/device-spec.md, rendered in C as xferblk_hw.h.
+ * docs/device-spec.md (version 1.1), rendered in C as xferblk_hw.h.
  *
- * Threading: every entry point (MMIO, block layer callbacks, reset) runs
- * with the BQL held in the main loop's AioContext, so the device state
- * needs no further locking.
+ * Life of a command: the SQ doorbell fetches and validates it; a rejected
+ * one is finished at once, an accepted one goes to the block layer (or,
+ * with an injected fault, is failed or left hanging). A finished command
+ * joins its queue's "done" list, from which completions are posted in
+ * order once any injected delay has passed and the CQ has room.
+ *
+ * Threading: every entry point (MMIO, block layer callbacks, timer,
+ * bottom half, reset) runs with the BQL held in the main loop's
+ * AioContext, so the device state needs no further locking. Completions
+ * from the block layer and the delay timer are posted from a bottom half
+ * guarded like the MMIO handlers, so a ring or MSI-X address aimed at the
+ * device's own BAR cannot re-enter it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -17,10 +26,14 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/queue.h"
+#include "qemu/rcu.h"
+#include "qemu/timer.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "hw/boards.h"
 #include "hw/block/block.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_device.h"
@@ -41,6 +54,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(XferblkState, XFERBLK)
 #define XFERBLK_MAX_DEPTH_LIMIT 4096
 #define XFERBLK_MAX_SEGS_LIMIT  4096
 #define XFERBLK_MIN_SEG_SIZE    512
+#define XFERBLK_QUEUES_AUTO     UINT32_MAX
 
 QEMU_BUILD_BUG_ON(XFERBLK_SQE_SIZE != 64);
 QEMU_BUILD_BUG_ON(XFERBLK_CQE_SIZE != 16);
@@ -48,22 +62,36 @@ QEMU_BUILD_BUG_ON(XFERBLK_SGE_SIZE != 16);
 QEMU_BUILD_BUG_ON(XFERBLK_STS_NR > 16);
 
 typedef struct XferblkQueue XferblkQueue;
+typedef struct XferblkRequest XferblkRequest;
+
+typedef enum XferblkReqState {
+    XFERBLK_REQ_NEW,        /* being validated */
+    XFERBLK_REQ_BACKEND,    /* on q->backend, the block layer has it */
+    XFERBLK_REQ_HUNG,       /* on q->hung: an injected hang */
+    XFERBLK_REQ_DONE,       /* on q->done: finished, not yet posted */
+    XFERBLK_REQ_ABORTING,   /* an ABORT waiting for its target */
+} XferblkReqState;
 
 /* One fetched command, from its fetch until its completion is written. */
-typedef struct XferblkRequest {
+struct XferblkRequest {
     XferblkQueue *q;
     QTAILQ_ENTRY(XferblkRequest) entry;
+    XferblkReqState state;
     BlockAIOCB *aiocb;
     BlockAcctCookie acct;
     QEMUSGList qsg;
     bool has_qsg;
-    bool owns_tag;      /* passed the tag check: the tag is marked busy */
-    bool accepted;      /* handed to the backend: counts as in flight */
+    bool owns_tag;      /* the tag is marked busy until the completion */
+    bool accepted;      /* accepted for execution: counts as in flight */
+    bool fua;
+    bool aborted;       /* ends with ABORTED whatever the backend says */
+    XferblkRequest *abort;      /* the ABORT waiting for this one */
     uint8_t opcode;
     uint16_t tag;
     uint16_t status;
-    uint32_t nbytes;
-} XferblkRequest;
+    uint32_t result;    /* reported only with status OK */
+    int64_t ready_ns;   /* QEMU_CLOCK_VIRTUAL time it may be posted */
+};
 
 struct XferblkQueue {
     XferblkState *s;
@@ -84,14 +112,17 @@ struct XferblkQueue {
     uint32_t outstanding;       /* fetched, completion not yet written */
 
     unsigned long *busy_tags;   /* max_depth bits */
-    QTAILQ_HEAD(, XferblkRequest) inflight;     /* at the backend */
-    QTAILQ_HEAD(, XferblkRequest) waiting;      /* done, CQ was full */
+    QTAILQ_HEAD(, XferblkRequest) backend;
+    QTAILQ_HEAD(, XferblkRequest) hung;
+    QTAILQ_HEAD(, XferblkRequest) done;
 };
 
 struct XferblkState {
     PCIDevice parent_obj;
 
     MemoryRegion mmio;
+    QEMUBH *post_bh;
+    QEMUTimer *delay_timer;
 
     /* Properties. */
     BlockConf conf;
@@ -101,17 +132,34 @@ struct XferblkState {
     uint64_t seg_boundary;
     uint32_t num_queues;
     uint32_t max_depth;
+    bool write_cache;
+    bool discard;
+    uint32_t max_discard;
+    uint32_t discard_gran;
+    uint32_t max_wzeroes;
 
     uint64_t capacity;          /* logical blocks */
+    uint32_t features;
     uint32_t ctrl;              /* XFERBLK_CTRL_ENABLE or 0 */
     uint32_t inflight;          /* accepted commands, all queues */
     uint64_t counters[XFERBLK_CNT_NR];
     XferblkQueue *queues;
+
+    /* Fault injection (test only). */
+    uint32_t fault_fail_nth;
+    uint32_t fault_status;
+    uint32_t fault_hang_nth;
+    uint32_t fault_delay_us;
 };
 
 static BlockAcctStats *xferblk_stats(XferblkState *s)
 {
     return blk_get_stats(s->conf.blk);
+}
+
+static int xferblk_qid(XferblkQueue *q)
+{
+    return q - q->s->queues;
 }
 
 static void xferblk_irq_flush(XferblkQueue *q)
@@ -127,11 +175,14 @@ static void xferblk_irq_flush(XferblkQueue *q)
     }
 }
 
-/* Forgets a request: its tag, its place in the counts, its memory. */
+/* Forgets a request (and an ABORT waiting for it) without posting it. */
 static void xferblk_release(XferblkRequest *req)
 {
     XferblkQueue *q = req->q;
 
+    if (req->abort) {
+        xferblk_release(req->abort);
+    }
     if (req->owns_tag) {
         clear_bit(req->tag, q->busy_tags);
     }
@@ -150,10 +201,15 @@ static void xferblk_count_completion(XferblkState *s, XferblkRequest *req)
     uint64_t *c = s->counters;
 
     c[XFERBLK_CNT_COMPLETED]++;
-    c[XFERBLK_CNT_STATUS_BASE + req->status]++;
+    if (req->status < XFERBLK_CNT_NR - XFERBLK_CNT_STATUS_BASE) {
+        c[XFERBLK_CNT_STATUS_BASE + req->status]++;
+    }
     if (req->status >= XFERBLK_STS_FIRST_REJECT &&
         req->status <= XFERBLK_STS_LAST_REJECT) {
         c[XFERBLK_CNT_REJECTED]++;
+    }
+    if (req->status == XFERBLK_STS_ABORTED) {
+        c[XFERBLK_CNT_ABORTS]++;
     }
     if (req->status != XFERBLK_STS_OK) {
         return;
@@ -161,14 +217,23 @@ static void xferblk_count_completion(XferblkState *s, XferblkRequest *req)
     switch (req->opcode) {
     case XFERBLK_OP_READ:
         c[XFERBLK_CNT_READS]++;
-        c[XFERBLK_CNT_BYTES_READ] += req->nbytes;
+        c[XFERBLK_CNT_BYTES_READ] += req->result;
         break;
     case XFERBLK_OP_WRITE:
         c[XFERBLK_CNT_WRITES]++;
-        c[XFERBLK_CNT_BYTES_WRITTEN] += req->nbytes;
+        c[XFERBLK_CNT_BYTES_WRITTEN] += req->result;
+        if (req->fua) {
+            c[XFERBLK_CNT_FUA_WRITES]++;
+        }
         break;
     case XFERBLK_OP_FLUSH:
         c[XFERBLK_CNT_FLUSHES]++;
+        break;
+    case XFERBLK_OP_DISCARD:
+        c[XFERBLK_CNT_DISCARDS]++;
+        break;
+    case XFERBLK_OP_WRITE_ZEROES:
+        c[XFERBLK_CNT_WRITE_ZEROES]++;
         break;
     }
 }
@@ -198,7 +263,7 @@ static void xferblk_post(XferblkRequest *req)
     cqe.status = cpu_to_le16(req->status);
     cqe.flags = cpu_to_le16(phase ^ XFERBLK_CQE_PHASE);
     if (req->status == XFERBLK_STS_OK) {
-        cqe.result = cpu_to_le32(req->nbytes);
+        cqe.result = cpu_to_le32(req->result);
     }
     res = pci_dma_write(pdev, addr, &cqe, sizeof(cqe));
     cqe.flags = cpu_to_le16(phase);
@@ -206,8 +271,8 @@ static void xferblk_post(XferblkRequest *req)
                          &cqe.flags, sizeof(cqe.flags));
     if (res != MEMTX_OK) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: queue %td: cannot write CQ entry at 0x%"
-                      PRIx64 "\n", q - s->queues, (uint64_t)addr);
+                      "xferblk: queue %d: cannot write CQ entry at 0x%"
+                      PRIx64 "\n", xferblk_qid(q), (uint64_t)addr);
     }
 
     q->cq_tail = (q->cq_tail + 1) & (q->depth - 1);
@@ -219,16 +284,71 @@ static void xferblk_post(XferblkRequest *req)
     xferblk_release(req);
 }
 
-/* Posts a finished request, or parks it until the CQ has room. */
-static void xferblk_complete(XferblkRequest *req)
+/*
+ * Posts finished requests in order while the first one is due and the CQ
+ * has room; arms the delay timer for one that is not due yet.
+ */
+static void xferblk_post_ready(XferblkQueue *q)
+{
+    XferblkRequest *req;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    while ((req = QTAILQ_FIRST(&q->done)) && !xferblk_cq_full(q)) {
+        if (req->ready_ns > now) {
+            timer_mod_anticipate_ns(q->s->delay_timer, req->ready_ns);
+            break;
+        }
+        QTAILQ_REMOVE(&q->done, req, entry);
+        xferblk_post(req);
+    }
+}
+
+static void xferblk_post_bh(void *opaque)
+{
+    XferblkState *s = opaque;
+    uint32_t i;
+
+    for (i = 0; i < s->num_queues; i++) {
+        XferblkQueue *q = &s->queues[i];
+
+        if (q->enabled) {
+            xferblk_post_ready(q);
+            xferblk_irq_flush(q);
+        }
+    }
+}
+
+static void xferblk_delay_timer_cb(void *opaque)
+{
+    XferblkState *s = opaque;
+
+    qemu_bh_schedule(s->post_bh);
+}
+
+/*
+ * A request has finished with req->status: queue its completion (and that
+ * of an ABORT waiting for it, which must be written after it). The caller
+ * posts, from MMIO context, or schedules the bottom half.
+ */
+static void xferblk_finish(XferblkRequest *req)
 {
     XferblkQueue *q = req->q;
+    XferblkRequest *abort = req->abort;
 
-    if (!QTAILQ_EMPTY(&q->waiting) || xferblk_cq_full(q)) {
-        QTAILQ_INSERT_TAIL(&q->waiting, req, entry);
-        return;
+    req->ready_ns = 0;
+    if (q->s->fault_delay_us) {
+        req->ready_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                        (int64_t)q->s->fault_delay_us * SCALE_US;
     }
-    xferblk_post(req);
+    req->state = XFERBLK_REQ_DONE;
+    QTAILQ_INSERT_TAIL(&q->done, req, entry);
+
+    if (abort) {
+        req->abort = NULL;
+        abort->status = XFERBLK_STS_OK;
+        abort->result = 1;
+        xferblk_finish(abort);
+    }
 }
 
 static void xferblk_io_cb(void *opaque, int ret)
@@ -237,7 +357,7 @@ static void xferblk_io_cb(void *opaque, int ret)
     XferblkQueue *q = req->q;
 
     req->aiocb = NULL;
-    QTAILQ_REMOVE(&q->inflight, req, entry);
+    QTAILQ_REMOVE(&q->backend, req, entry);
     if (ret < 0) {
         block_acct_failed(xferblk_stats(q->s), &req->acct);
         req->status = XFERBLK_STS_MEDIA_ERROR;
@@ -245,14 +365,17 @@ static void xferblk_io_cb(void *opaque, int ret)
         block_acct_done(xferblk_stats(q->s), &req->acct);
         req->status = XFERBLK_STS_OK;
     }
+    if (req->aborted) {
+        req->status = XFERBLK_STS_ABORTED;
+    }
 
     if (!q->enabled) {
         /* The queue is being stopped: the completion is discarded. */
         xferblk_release(req);
         return;
     }
-    xferblk_complete(req);
-    xferblk_irq_flush(q);
+    xferblk_finish(req);
+    qemu_bh_schedule(q->s->post_bh);
 }
 
 static BlockAIOCB *xferblk_dma_write_fua(int64_t offset, QEMUIOVector *iov,
@@ -262,6 +385,65 @@ static BlockAIOCB *xferblk_dma_write_fua(int64_t offset, QEMUIOVector *iov,
     BlockBackend *blk = opaque;
 
     return blk_aio_pwritev(blk, offset, iov, BDRV_REQ_FUA, cb, cb_opaque);
+}
+
+/*
+ * Step 8 for one SG entry: the range must be guest memory that
+ * dma_blk_io() can map in place. Anything else (unassigned space, MMIO
+ * needing bounce buffers, ROM as a READ target) is a DMA error, which
+ * also keeps a transfer from reaching the device's own registers.
+ */
+static bool xferblk_dma_range_ok(AddressSpace *as, dma_addr_t addr,
+                                 dma_addr_t len, DMADirection dir)
+{
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
+    bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
+
+    if (addr + len - 1 < addr || !dma_memory_valid(as, addr, len, dir, attrs)) {
+        return false;
+    }
+
+    RCU_READ_LOCK_GUARD();
+    while (len) {
+        hwaddr xlat, l = len;
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &l,
+                                                   is_write, attrs);
+
+        if (!l || !memory_access_is_direct(mr, is_write, attrs)) {
+            return false;
+        }
+        addr += l;
+        len -= l;
+    }
+    return true;
+}
+
+static bool xferblk_opcode_offered(XferblkState *s, uint8_t opcode)
+{
+    switch (opcode) {
+    case XFERBLK_OP_READ:
+    case XFERBLK_OP_WRITE:
+    case XFERBLK_OP_FLUSH:
+        return true;
+    case XFERBLK_OP_DISCARD:
+        return s->features & XFERBLK_FEAT_DISCARD;
+    case XFERBLK_OP_WRITE_ZEROES:
+        return s->features & XFERBLK_FEAT_WRITE_ZEROES;
+    case XFERBLK_OP_ABORT:
+        return s->features & XFERBLK_FEAT_ABORT;
+    }
+    return false;
+}
+
+/* Marks the command's tag busy if it is in range and free. */
+static bool xferblk_take_tag(XferblkQueue *q, XferblkRequest *req)
+{
+    if (req->tag >= q->depth || test_bit(req->tag, q->busy_tags)) {
+        return false;
+    }
+    set_bit(req->tag, q->busy_tags);
+    req->owns_tag = true;
+    return true;
 }
 
 /* Validation steps 1 to 5 of the spec: the entry alone. */
@@ -277,38 +459,50 @@ static uint16_t xferblk_check_sqe(XferblkQueue *q,
     uint64_t nbytes = (uint64_t)nblocks * s->conf.logical_block_size;
     bool rsvd = sqe->rsvd0 || sqe->rsvd1 || sqe->rsvd2[0] ||
                 sqe->rsvd2[1] || sqe->rsvd2[2] || sqe->rsvd2[3];
+    bool data = false, sized = false, bad;
+    uint8_t allowed = 0;
 
     /* 1 */
-    switch (req->opcode) {
-    case XFERBLK_OP_READ:
-    case XFERBLK_OP_WRITE:
-    case XFERBLK_OP_FLUSH:
-        break;
-    default:
+    if (!xferblk_opcode_offered(s, req->opcode)) {
         return XFERBLK_STS_INVALID_OPCODE;
     }
 
     /* 2 */
-    if (req->tag >= q->depth || test_bit(req->tag, q->busy_tags)) {
+    switch (req->opcode) {
+    case XFERBLK_OP_READ:
+        data = true;
+        break;
+    case XFERBLK_OP_WRITE:
+        data = true;
+        allowed = XFERBLK_CMD_FUA;
+        break;
+    case XFERBLK_OP_DISCARD:
+        sized = true;
+        break;
+    case XFERBLK_OP_WRITE_ZEROES:
+        sized = true;
+        allowed = XFERBLK_CMD_UNMAP;
+        break;
+    }
+    if (rsvd || (flags & ~allowed)) {
         return XFERBLK_STS_INVALID_FIELD;
     }
-    if (req->opcode == XFERBLK_OP_WRITE) {
-        flags &= ~XFERBLK_CMD_FUA;
+    if (data) {
+        bad = !nblocks || !nsge;
+    } else if (sized) {
+        bad = !nblocks || nsge;
+    } else {
+        bad = nblocks || nsge;
     }
-    if (rsvd || flags) {
+    if (bad) {
         return XFERBLK_STS_INVALID_FIELD;
     }
-    if (req->opcode == XFERBLK_OP_FLUSH) {
-        if (nblocks || nsge) {
-            return XFERBLK_STS_INVALID_FIELD;
-        }
-    } else if (!nblocks || !nsge) {
+    if (!xferblk_take_tag(q, req)) {
         return XFERBLK_STS_INVALID_FIELD;
     }
-    set_bit(req->tag, q->busy_tags);
-    req->owns_tag = true;
+    req->fua = flags & XFERBLK_CMD_FUA;
 
-    if (req->opcode == XFERBLK_OP_FLUSH) {
+    if (req->opcode == XFERBLK_OP_ABORT) {
         return XFERBLK_STS_OK;
     }
 
@@ -317,10 +511,25 @@ static uint16_t xferblk_check_sqe(XferblkQueue *q,
         return XFERBLK_STS_LBA_RANGE;
     }
     /* 4 */
-    if (nbytes > s->max_xfer) {
-        return XFERBLK_STS_XFER_TOO_LARGE;
+    switch (req->opcode) {
+    case XFERBLK_OP_READ:
+    case XFERBLK_OP_WRITE:
+        if (nbytes > s->max_xfer) {
+            return XFERBLK_STS_XFER_TOO_LARGE;
+        }
+        req->result = nbytes;
+        break;
+    case XFERBLK_OP_DISCARD:
+        if (nblocks > s->max_discard) {
+            return XFERBLK_STS_XFER_TOO_LARGE;
+        }
+        break;
+    case XFERBLK_OP_WRITE_ZEROES:
+        if (nblocks > s->max_wzeroes) {
+            return XFERBLK_STS_XFER_TOO_LARGE;
+        }
+        break;
     }
-    req->nbytes = nbytes;
     /* 5 */
     if (nsge > s->max_segs) {
         return XFERBLK_STS_TOO_MANY_SEGS;
@@ -368,7 +577,7 @@ static uint16_t xferblk_load_sgl(XferblkQueue *q,
         }
         total += len[i];
     }
-    if (total != req->nbytes) {
+    if (total != req->result) {
         return XFERBLK_STS_INVALID_FIELD;
     }
     for (i = 0; i < nsge; i++) {
@@ -387,9 +596,7 @@ static uint16_t xferblk_load_sgl(XferblkQueue *q,
      * every range must be known good before the command is accepted.
      */
     for (i = 0; i < nsge; i++) {
-        if (addr[i] + len[i] - 1 < addr[i] ||
-            !dma_memory_valid(as, addr[i], len[i], dir,
-                              MEMTXATTRS_UNSPECIFIED)) {
+        if (!xferblk_dma_range_ok(as, addr[i], len[i], dir)) {
             return XFERBLK_STS_DMA_ERROR;
         }
     }
@@ -402,32 +609,41 @@ static uint16_t xferblk_load_sgl(XferblkQueue *q,
     return XFERBLK_STS_OK;
 }
 
-static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
+static void xferblk_accept(XferblkRequest *req)
 {
-    XferblkQueue *q = req->q;
-    XferblkState *s = q->s;
-    BlockBackend *blk = s->conf.blk;
-    uint64_t offset = le64_to_cpu(sqe->lba) * s->conf.logical_block_size;
+    XferblkState *s = req->q->s;
 
     req->accepted = true;
     s->inflight++;
     if (s->inflight > s->counters[XFERBLK_CNT_MAX_INFLIGHT]) {
         s->counters[XFERBLK_CNT_MAX_INFLIGHT] = s->inflight;
     }
-    s->counters[XFERBLK_CNT_SEGMENTS] += le16_to_cpu(sqe->nsge);
-    QTAILQ_INSERT_TAIL(&q->inflight, req, entry);
+}
+
+/* Hands an accepted command to the block layer. */
+static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
+{
+    XferblkQueue *q = req->q;
+    XferblkState *s = q->s;
+    BlockBackend *blk = s->conf.blk;
+    BlockAcctStats *stats = xferblk_stats(s);
+    uint32_t bs = s->conf.logical_block_size;
+    int64_t offset = le64_to_cpu(sqe->lba) * bs;
+    int64_t bytes = (int64_t)le32_to_cpu(sqe->nblocks) * bs;
+    BdrvRequestFlags flags = 0;
+
+    req->state = XFERBLK_REQ_BACKEND;
+    QTAILQ_INSERT_TAIL(&q->backend, req, entry);
 
     switch (req->opcode) {
     case XFERBLK_OP_READ:
-        block_acct_start(xferblk_stats(s), &req->acct, req->nbytes,
-                         BLOCK_ACCT_READ);
+        block_acct_start(stats, &req->acct, bytes, BLOCK_ACCT_READ);
         req->aiocb = dma_blk_read(blk, &req->qsg, offset, BDRV_SECTOR_SIZE,
                                   xferblk_io_cb, req);
         break;
     case XFERBLK_OP_WRITE:
-        block_acct_start(xferblk_stats(s), &req->acct, req->nbytes,
-                         BLOCK_ACCT_WRITE);
-        if (sqe->flags & XFERBLK_CMD_FUA) {
+        block_acct_start(stats, &req->acct, bytes, BLOCK_ACCT_WRITE);
+        if (req->fua) {
             req->aiocb = dma_blk_io(&req->qsg, offset, BDRV_SECTOR_SIZE,
                                     xferblk_dma_write_fua, blk,
                                     xferblk_io_cb, req,
@@ -438,28 +654,128 @@ static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
         }
         break;
     case XFERBLK_OP_FLUSH:
-        block_acct_start(xferblk_stats(s), &req->acct, 0, BLOCK_ACCT_FLUSH);
+        block_acct_start(stats, &req->acct, 0, BLOCK_ACCT_FLUSH);
         req->aiocb = blk_aio_flush(blk, xferblk_io_cb, req);
+        break;
+    case XFERBLK_OP_DISCARD:
+    case XFERBLK_OP_WRITE_ZEROES:
+        /* Zeroes with MAY_UNMAP deallocates where it can: reads give 0. */
+        if (req->opcode == XFERBLK_OP_DISCARD ||
+            (sqe->flags & XFERBLK_CMD_UNMAP)) {
+            flags = BDRV_REQ_MAY_UNMAP;
+        }
+        block_acct_start(stats, &req->acct, bytes,
+                         req->opcode == XFERBLK_OP_DISCARD ?
+                         BLOCK_ACCT_UNMAP : BLOCK_ACCT_WRITE);
+        req->aiocb = blk_aio_pwrite_zeroes(blk, offset, bytes, flags,
+                                           xferblk_io_cb, req);
         break;
     default:
         g_assert_not_reached();
     }
 }
 
+/* Finds the unposted command that holds @tag, ABORTs excepted. */
+static XferblkRequest *xferblk_find_tag(XferblkQueue *q, uint64_t tag)
+{
+    XferblkRequest *req;
+
+    if (tag >= q->depth || !test_bit(tag, q->busy_tags)) {
+        return NULL;
+    }
+    QTAILQ_FOREACH(req, &q->backend, entry) {
+        if (req->owns_tag && req->tag == tag) {
+            return req;
+        }
+    }
+    QTAILQ_FOREACH(req, &q->hung, entry) {
+        if (req->owns_tag && req->tag == tag) {
+            return req;
+        }
+    }
+    QTAILQ_FOREACH(req, &q->done, entry) {
+        if (req->owns_tag && req->tag == tag &&
+            req->opcode != XFERBLK_OP_ABORT) {
+            return req;
+        }
+    }
+    return NULL;
+}
+
+static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
+{
+    XferblkQueue *q = req->q;
+    XferblkRequest *target = xferblk_find_tag(q, target_tag);
+
+    req->status = XFERBLK_STS_OK;
+    req->result = 0;
+    if (!target || target->abort || target->aborted) {
+        xferblk_finish(req);
+        return;
+    }
+
+    switch (target->state) {
+    case XFERBLK_REQ_BACKEND:
+        /*
+         * The block layer cannot be stopped midway; the ABORT completes
+         * when the target does, so no data moves after it.
+         */
+        target->aborted = true;
+        target->abort = req;
+        req->state = XFERBLK_REQ_ABORTING;
+        return;
+    case XFERBLK_REQ_HUNG:
+        QTAILQ_REMOVE(&q->hung, target, entry);
+        target->status = XFERBLK_STS_ABORTED;
+        xferblk_finish(target);
+        break;
+    case XFERBLK_REQ_DONE:
+        target->status = XFERBLK_STS_ABORTED;
+        target->aborted = true;
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    req->result = 1;
+    xferblk_finish(req);
+}
+
 static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
 {
     XferblkState *s = q->s;
     XferblkRequest *req = g_new0(XferblkRequest, 1);
+    bool fail = false, hang = false;
     uint16_t status;
 
     req->q = q;
+    req->state = XFERBLK_REQ_NEW;
     req->opcode = sqe->opcode;
     req->tag = le16_to_cpu(sqe->tag);
     q->outstanding++;
     s->counters[XFERBLK_CNT_COMMANDS]++;
 
+    /* Injected faults take the command as it is, valid or not. */
+    if (req->opcode != XFERBLK_OP_ABORT) {
+        fail = s->fault_fail_nth && --s->fault_fail_nth == 0;
+        hang = s->fault_hang_nth && --s->fault_hang_nth == 0;
+    }
+    if (fail || hang) {
+        s->counters[XFERBLK_CNT_FAULTS]++;
+        xferblk_take_tag(q, req);
+        if (fail) {
+            req->status = s->fault_status;
+            xferblk_finish(req);
+        } else {
+            xferblk_accept(req);
+            req->state = XFERBLK_REQ_HUNG;
+            QTAILQ_INSERT_TAIL(&q->hung, req, entry);
+        }
+        return;
+    }
+
     status = xferblk_check_sqe(q, sqe, req);
-    if (status == XFERBLK_STS_OK && req->opcode != XFERBLK_OP_FLUSH) {
+    if (status == XFERBLK_STS_OK && (req->opcode == XFERBLK_OP_READ ||
+                                     req->opcode == XFERBLK_OP_WRITE)) {
         status = xferblk_load_sgl(q, sqe, req);
     }
     if (status != XFERBLK_STS_OK) {
@@ -467,87 +783,100 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
             [XFERBLK_OP_READ] = BLOCK_ACCT_READ,
             [XFERBLK_OP_WRITE] = BLOCK_ACCT_WRITE,
             [XFERBLK_OP_FLUSH] = BLOCK_ACCT_FLUSH,
+            [XFERBLK_OP_DISCARD] = BLOCK_ACCT_UNMAP,
+            [XFERBLK_OP_WRITE_ZEROES] = BLOCK_ACCT_WRITE,
         };
 
-        if (status != XFERBLK_STS_INVALID_OPCODE) {
+        if (req->opcode < ARRAY_SIZE(acct_type) && req->opcode &&
+            req->opcode != XFERBLK_OP_ABORT) {
             block_acct_invalid(xferblk_stats(s), acct_type[req->opcode]);
         }
-        req->nbytes = 0;
         req->status = status;
-        xferblk_complete(req);
+        xferblk_finish(req);
         return;
     }
+
+    switch (req->opcode) {
+    case XFERBLK_OP_ABORT:
+        xferblk_abort(req, le64_to_cpu(sqe->lba));
+        return;
+    case XFERBLK_OP_FLUSH:
+        if (!s->write_cache) {
+            /* Every completed WRITE is durable already. */
+            req->status = XFERBLK_STS_OK;
+            xferblk_finish(req);
+            return;
+        }
+        break;
+    }
+    xferblk_accept(req);
+    s->counters[XFERBLK_CNT_SEGMENTS] += le16_to_cpu(sqe->nsge);
     xferblk_start_io(req, sqe);
 }
 
 static void xferblk_sq_doorbell(XferblkQueue *q, uint32_t tail)
 {
-    XferblkState *s = q->s;
-    PCIDevice *pdev = PCI_DEVICE(s);
+    PCIDevice *pdev = PCI_DEVICE(q->s);
     struct xferblk_sqe sqe;
     dma_addr_t addr;
 
     if (!q->enabled) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: SQ doorbell of disabled queue %td\n",
-                      q - s->queues);
+                      "xferblk: SQ doorbell of disabled queue %d\n",
+                      xferblk_qid(q));
         return;
     }
     if (tail >= q->depth) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: queue %td: SQ tail %u beyond depth %u\n",
-                      q - s->queues, tail, q->depth);
+                      "xferblk: queue %d: SQ tail %u beyond depth %u\n",
+                      xferblk_qid(q), tail, q->depth);
         return;
     }
 
     while (q->sq_head != tail) {
         if (q->outstanding >= q->depth) {
             qemu_log_mask(LOG_GUEST_ERROR,
-                          "xferblk: queue %td: more than %u commands in "
+                          "xferblk: queue %d: more than %u commands in "
                           "flight, fetching stalls\n",
-                          q - s->queues, q->depth);
+                          xferblk_qid(q), q->depth);
             break;
         }
         addr = q->sq_addr + (dma_addr_t)q->sq_head * XFERBLK_SQE_SIZE;
         if (pci_dma_read(pdev, addr, &sqe, sizeof(sqe)) != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR,
-                          "xferblk: queue %td: cannot read SQ entry at 0x%"
-                          PRIx64 "\n", q - s->queues, (uint64_t)addr);
+                          "xferblk: queue %d: cannot read SQ entry at 0x%"
+                          PRIx64 "\n", xferblk_qid(q), (uint64_t)addr);
             break;
         }
         q->sq_head = (q->sq_head + 1) & (q->depth - 1);
         xferblk_process_sqe(q, &sqe);
     }
+    xferblk_post_ready(q);
     xferblk_irq_flush(q);
 }
 
 static void xferblk_cq_doorbell(XferblkQueue *q, uint32_t head)
 {
-    XferblkRequest *req;
-
     if (!q->enabled) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: CQ doorbell of disabled queue %td\n",
-                      q - q->s->queues);
+                      "xferblk: CQ doorbell of disabled queue %d\n",
+                      xferblk_qid(q));
         return;
     }
     if (head >= q->depth) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: queue %td: CQ head %u beyond depth %u\n",
-                      q - q->s->queues, head, q->depth);
+                      "xferblk: queue %d: CQ head %u beyond depth %u\n",
+                      xferblk_qid(q), head, q->depth);
         return;
     }
 
     q->cq_head = head;
-    while ((req = QTAILQ_FIRST(&q->waiting)) && !xferblk_cq_full(q)) {
-        QTAILQ_REMOVE(&q->waiting, req, entry);
-        xferblk_post(req);
-    }
+    xferblk_post_ready(q);
     xferblk_irq_flush(q);
 }
 
 /*
- * Waits for the queue's backend I/O and drops every completion it still
+ * Waits for the queue's backend I/O and drops every command it still
  * holds. The queue must already be marked disabled, so that completions
  * arriving meanwhile are discarded rather than posted.
  */
@@ -563,16 +892,20 @@ static void xferblk_queue_quiesce(XferblkQueue *q)
      * A request still here never reached the block layer: dma_blk_io()
      * is waiting for a bounce buffer. Cancelling it completes it at once.
      */
-    QTAILQ_FOREACH_SAFE(req, &q->inflight, entry, next) {
+    QTAILQ_FOREACH_SAFE(req, &q->backend, entry, next) {
         blk_aio_cancel_async(req->aiocb);
     }
-    if (!QTAILQ_EMPTY(&q->inflight)) {
+    if (!QTAILQ_EMPTY(&q->backend)) {
         blk_drain(blk);
     }
-    assert(QTAILQ_EMPTY(&q->inflight));
+    assert(QTAILQ_EMPTY(&q->backend));
 
-    while ((req = QTAILQ_FIRST(&q->waiting))) {
-        QTAILQ_REMOVE(&q->waiting, req, entry);
+    while ((req = QTAILQ_FIRST(&q->hung))) {
+        QTAILQ_REMOVE(&q->hung, req, entry);
+        xferblk_release(req);
+    }
+    while ((req = QTAILQ_FIRST(&q->done))) {
+        QTAILQ_REMOVE(&q->done, req, entry);
         xferblk_release(req);
     }
     assert(q->outstanding == 0);
@@ -588,8 +921,8 @@ static void xferblk_queue_enable(XferblkQueue *q)
     }
     if (!(s->ctrl & XFERBLK_CTRL_ENABLE)) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: queue %td enabled while device not ready\n",
-                      q - s->queues);
+                      "xferblk: queue %d enabled while device not ready\n",
+                      xferblk_qid(q));
         return;
     }
     if (q->depth < 2 || q->depth > s->max_depth || !is_power_of_2(q->depth) ||
@@ -597,9 +930,9 @@ static void xferblk_queue_enable(XferblkQueue *q)
         !q->cq_addr || q->cq_addr % XFERBLK_CQE_SIZE ||
         q->vector >= s->num_queues) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: queue %td: invalid configuration (sq 0x%"
+                      "xferblk: queue %d: invalid configuration (sq 0x%"
                       PRIx64 " cq 0x%" PRIx64 " depth %u vector %u)\n",
-                      q - s->queues, q->sq_addr, q->cq_addr, q->depth,
+                      xferblk_qid(q), q->sq_addr, q->cq_addr, q->depth,
                       q->vector);
         return;
     }
@@ -624,7 +957,7 @@ static void xferblk_queue_disable(XferblkQueue *q)
 /*
  * CTRL.RESET, clearing CTRL.ENABLE, device reset and unrealize: finish the
  * backend I/O, discard every completion, disable and clear every queue.
- * Counters survive.
+ * Counters and fault injection settings survive.
  */
 static void xferblk_stop(XferblkState *s)
 {
@@ -647,6 +980,7 @@ static void xferblk_stop(XferblkState *s)
         q->cq_tail = 0;
         q->phase = true;
     }
+    timer_del(s->delay_timer);
     assert(s->inflight == 0);
 }
 
@@ -694,8 +1028,8 @@ static void xferblk_queue_write(XferblkQueue *q, hwaddr off, uint32_t val)
     }
     if (q->enabled) {
         qemu_log_mask(LOG_GUEST_ERROR,
-                      "xferblk: queue %td: register 0x%" HWADDR_PRIx
-                      " written while enabled\n", q - q->s->queues, off);
+                      "xferblk: queue %d: register 0x%" HWADDR_PRIx
+                      " written while enabled\n", xferblk_qid(q), off);
         return;
     }
 
@@ -764,11 +1098,25 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
     case XFERBLK_REG_MAX_DEPTH:
         return s->max_depth;
     case XFERBLK_REG_FEATURES:
-        return 0;
+        return s->features;
+    case XFERBLK_REG_MAX_DISCARD:
+        return s->features & XFERBLK_FEAT_DISCARD ? s->max_discard : 0;
+    case XFERBLK_REG_DISCARD_GRAN:
+        return s->discard_gran;
+    case XFERBLK_REG_MAX_WZEROES:
+        return s->features & XFERBLK_FEAT_WRITE_ZEROES ? s->max_wzeroes : 0;
     case XFERBLK_REG_CTRL:
         return s->ctrl;
     case XFERBLK_REG_STATUS:
         return s->ctrl & XFERBLK_CTRL_ENABLE ? XFERBLK_STATUS_READY : 0;
+    case XFERBLK_REG_FAULT_FAIL_NTH:
+        return s->fault_fail_nth;
+    case XFERBLK_REG_FAULT_STATUS:
+        return s->fault_status;
+    case XFERBLK_REG_FAULT_HANG_NTH:
+        return s->fault_hang_nth;
+    case XFERBLK_REG_FAULT_DELAY_US:
+        return s->fault_delay_us;
     }
     return 0;
 }
@@ -801,6 +1149,18 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
         break;
     case XFERBLK_REG_COUNTER_RESET:
         memset(s->counters, 0, sizeof(s->counters));
+        break;
+    case XFERBLK_REG_FAULT_FAIL_NTH:
+        s->fault_fail_nth = val;
+        break;
+    case XFERBLK_REG_FAULT_STATUS:
+        s->fault_status = val & 0xffff;
+        break;
+    case XFERBLK_REG_FAULT_HANG_NTH:
+        s->fault_hang_nth = val;
+        break;
+    case XFERBLK_REG_FAULT_DELAY_US:
+        s->fault_delay_us = val;
         break;
     default:
         /* Read-only or undefined: ignored. */
@@ -877,6 +1237,9 @@ static bool xferblk_check_props(XferblkState *s, Error **errp)
                    "not 0x%" PRIx64, s->seg_boundary);
         return false;
     }
+    if (s->num_queues == XFERBLK_QUEUES_AUTO) {
+        s->num_queues = MIN(current_machine->smp.cpus, XFERBLK_MAX_QUEUES);
+    }
     if (s->num_queues < 1 || s->num_queues > XFERBLK_MAX_QUEUES) {
         error_setg(errp, "queues must be between 1 and %u, not %u",
                    XFERBLK_MAX_QUEUES, s->num_queues);
@@ -886,6 +1249,16 @@ static bool xferblk_check_props(XferblkState *s, Error **errp)
         !is_power_of_2(s->max_depth)) {
         error_setg(errp, "queue-depth must be a power of two between 2 and "
                    "%u, not %u", XFERBLK_MAX_DEPTH_LIMIT, s->max_depth);
+        return false;
+    }
+    if (!s->max_discard || !s->max_wzeroes) {
+        error_setg(errp, "max-discard-blocks and max-write-zeroes-blocks "
+                   "must be at least 1");
+        return false;
+    }
+    if (!is_power_of_2(s->discard_gran)) {
+        error_setg(errp, "discard-granularity must be a power of two, "
+                   "not %u", s->discard_gran);
         return false;
     }
     return true;
@@ -904,6 +1277,8 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "drive is read-only; xferblk has no read-only mode");
         return;
     }
+    /* Without the cache every write is durable when it completes. */
+    s->conf.wce = s->write_cache ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
     if (!blkconf_apply_backend_options(&s->conf, false, false, errp)) {
         return;
     }
@@ -913,6 +1288,14 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     s->capacity = len / s->conf.logical_block_size;
+
+    s->features = XFERBLK_FEAT_ABORT;
+    if (s->write_cache) {
+        s->features |= XFERBLK_FEAT_WRITE_CACHE | XFERBLK_FEAT_FUA;
+    }
+    if (s->discard) {
+        s->features |= XFERBLK_FEAT_DISCARD | XFERBLK_FEAT_WRITE_ZEROES;
+    }
 
     memory_region_init_io(&s->mmio, OBJECT(s), &xferblk_mmio_ops, s,
                           "xferblk-mmio", XFERBLK_BAR0_SIZE);
@@ -926,6 +1309,10 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, i);
     }
 
+    s->post_bh = qemu_bh_new_guarded(xferblk_post_bh, s,
+                                     &DEVICE(s)->mem_reentrancy_guard);
+    s->delay_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, xferblk_delay_timer_cb,
+                                  s);
     s->queues = g_new0(XferblkQueue, s->num_queues);
     for (i = 0; i < s->num_queues; i++) {
         XferblkQueue *q = &s->queues[i];
@@ -933,11 +1320,13 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
         q->s = s;
         q->phase = true;
         q->busy_tags = bitmap_new(s->max_depth);
-        QTAILQ_INIT(&q->inflight);
-        QTAILQ_INIT(&q->waiting);
+        QTAILQ_INIT(&q->backend);
+        QTAILQ_INIT(&q->hung);
+        QTAILQ_INIT(&q->done);
     }
     s->ctrl = 0;
     s->inflight = 0;
+    s->fault_status = XFERBLK_STS_MEDIA_ERROR;
 }
 
 static void xferblk_exit(PCIDevice *pdev)
@@ -946,6 +1335,10 @@ static void xferblk_exit(PCIDevice *pdev)
     uint32_t i;
 
     xferblk_stop(s);
+    qemu_bh_delete(s->post_bh);
+    s->post_bh = NULL;
+    timer_free(s->delay_timer);
+    s->delay_timer = NULL;
     for (i = 0; i < s->num_queues; i++) {
         g_free(s->queues[i].busy_tags);
     }
@@ -969,8 +1362,16 @@ static const Property xferblk_props[] = {
                        64 * KiB),
     DEFINE_PROP_UINT64("seg-boundary", XferblkState, seg_boundary,
                        0xffffffffULL),
-    DEFINE_PROP_UINT32("queues", XferblkState, num_queues, 1),
+    DEFINE_PROP_UINT32("queues", XferblkState, num_queues,
+                       XFERBLK_QUEUES_AUTO),
     DEFINE_PROP_UINT32("queue-depth", XferblkState, max_depth, 256),
+    DEFINE_PROP_BOOL("write-cache", XferblkState, write_cache, true),
+    DEFINE_PROP_BOOL("discard", XferblkState, discard, true),
+    DEFINE_PROP_UINT32("max-discard-blocks", XferblkState, max_discard,
+                       65536),
+    DEFINE_PROP_UINT32("discard-granularity", XferblkState, discard_gran, 8),
+    DEFINE_PROP_UINT32("max-write-zeroes-blocks", XferblkState, max_wzeroes,
+                       65536),
 };
 
 static const VMStateDescription vmstate_xferblk = {
@@ -992,6 +1393,8 @@ static void xferblk_class_init(ObjectClass *klass, void *data)
     dc->desc = "xferblk block device with a small DMA engine";
     dc->vmsd = &vmstate_xferblk;
     device_class_set_props(dc, xferblk_props);
+    object_class_property_set_description(klass, "queues",
+        "Queue pairs, 1 to 64 (default: one per guest CPU, at most 64)");
     device_class_set_legacy_reset(dc, xferblk_reset);
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
 }
