@@ -459,7 +459,8 @@ void xferblk_timeout_work(struct work_struct *work)
 {
 	struct xferblk_dev *xd = container_of(to_delayed_work(work), struct xferblk_dev,
 					      timeout_work);
-	unsigned int period = max(READ_ONCE(xferblk_timeout_ms) / 4, 10U);
+	/* At most a second: a shortened timeout_ms takes effect at once. */
+	unsigned int period = clamp(READ_ONCE(xferblk_timeout_ms) / 4, 10U, 1000U);
 	bool reset = false;
 	unsigned int qid;
 
