@@ -21,7 +21,6 @@ r=/newroot
 mkdir -p $r
 opts=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o "$opts,ro,cache=loose" hostroot $r || echo "guest-init: no host root"
-mount -t 9p -o "$opts" project "$r$top" || echo "guest-init: no project tree"
 mount -t proc proc $r/proc
 mount -t sysfs sysfs $r/sys
 mount -t devtmpfs dev $r/dev
@@ -33,6 +32,10 @@ mount -t tmpfs tmpfs $r/run
 mount -t tmpfs tmpfs $r/var/tmp
 mount -t debugfs debugfs $r/sys/kernel/debug
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
+# The project tree last: it may live under one of the tmpfs mounts above
+# (a CI clone in /tmp), where its mount point has to be made first.
+mkdir -p "$r$top" 2>/dev/null
+mount -t 9p -o "$opts" project "$r$top" || echo "guest-init: no project tree"
 
 echo "guest-init: running $run"
 chroot $r /usr/bin/env -i HOME=/root TERM=dumb \
