@@ -184,6 +184,7 @@ static int xferblk_read_limits(struct xferblk_dev *xd)
 		return -ENODEV;
 	}
 
+	xd->version_minor = version & 0xffff;
 	xd->capacity = xferblk_read64(xd, XFERBLK_REG_CAPACITY);
 	lim->block_size = xferblk_read32(xd, XFERBLK_REG_BLOCK_SIZE);
 	max_xfer = xferblk_read32(xd, XFERBLK_REG_MAX_XFER);

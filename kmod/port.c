@@ -5,7 +5,9 @@
  *
  * A queue of depth D has D - 2 I/O tags and one abort slot, so at most
  * D - 1 commands are ever in flight and the submission ring cannot
- * overflow. cmd->child is set under sq_lock, in the same critical section
+ * overflow. From device version 1.2 the tag on the wire also carries a
+ * generation number in its upper bits, so a stale or duplicated completion
+ * can never complete the command that reuses its slot. cmd->child is set under sq_lock, in the same critical section
  * that puts the command on the ring: "has a child" means "is on the ring",
  * which is what a controller reset relies on.
  */
@@ -167,6 +169,8 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	}
 	cmd->child = child;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
+	cmd->gen = (cmd->gen + 1) & (U16_MAX >> q->gen_shift);
+	sqe->tag = cpu_to_le16(cmd->gen << q->gen_shift | (cmd - q->cmds));
 	q->submitted++;
 	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
 	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
@@ -218,7 +222,6 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 		}
 	}
 	xferblk_build_sqe(xd, bio, &sqe);
-	sqe.tag = cpu_to_le16(tag);
 	sqe.nsge = cpu_to_le16(nsge);
 	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
 	if (xferblk_ring(q, &sqe, cmd, child))
@@ -256,13 +259,14 @@ irqreturn_t xferblk_irq(int irq, void *data)
 	for (;;) {
 		struct xferblk_cqe *cqe = &q->cq[q->cq_head];
 		struct xferblk_child *child;
-		u16 tag, status;
+		u16 wire_tag, tag, status;
 
 		if ((le16_to_cpu(READ_ONCE(cqe->flags)) & XFERBLK_CQE_PHASE) != q->cq_phase)
 			break;
 		/* Read the entry only after seeing its phase flip. */
 		dma_rmb();
-		tag = le16_to_cpu(cqe->tag);
+		wire_tag = le16_to_cpu(cqe->tag);
+		tag = wire_tag & ((1U << q->gen_shift) - 1);
 		status = le16_to_cpu(cqe->status);
 
 		if (++q->cq_head == q->depth) {
@@ -271,17 +275,21 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		}
 		reaped++;
 
-		if (tag == q->nr_tags && q->abort_target >= 0) {
+		if (wire_tag == q->nr_tags && q->abort_target >= 0) {
 			/* The abort slot: the target completes on its own entry. */
 			q->abort_target = -1;
 			continue;
 		}
-		/* The device is not trusted: a tag we did not issue is ignored. */
-		if (tag >= q->nr_tags || !q->cmds[tag].child) {
+		/*
+		 * The device is not trusted: a tag we did not issue, or issued
+		 * before its slot was reused, is counted and ignored.
+		 */
+		if (tag >= q->nr_tags || !q->cmds[tag].child ||
+		    wire_tag >> q->gen_shift != q->cmds[tag].gen) {
 			this_cpu_inc(xd->stats->bogus);
 			dev_warn_ratelimited(&xd->pdev->dev,
-					     "queue %u: completion for unknown tag %u\n",
-					     q->qid, tag);
+					     "queue %u: completion for unknown tag %#x\n",
+					     q->qid, wire_tag);
 			continue;
 		}
 		if (status >= XFERBLK_STS_FIRST_REJECT && status <= XFERBLK_STS_LAST_REJECT)
@@ -310,7 +318,7 @@ static void xferblk_send_abort(struct xferblk_queue *q, unsigned int tag)
 	struct xferblk_sqe sqe = {
 		.opcode = XFERBLK_OP_ABORT,
 		.tag = cpu_to_le16(q->nr_tags),
-		.lba = cpu_to_le64(tag),
+		.lba = cpu_to_le64(q->cmds[tag].gen << q->gen_shift | tag),
 	};
 	unsigned long flags;
 
@@ -481,6 +489,8 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 	q->qid = qid;
 	q->depth = depth;
 	q->nr_tags = depth - 2;
+	/* Before 1.2 the device wants tags below the depth: no generations. */
+	q->gen_shift = xd->version_minor >= 2 ? ilog2(depth) : 16;
 	q->abort_target = -1;
 	q->cq_phase = XFERBLK_CQE_PHASE;
 	spin_lock_init(&q->sq_lock);

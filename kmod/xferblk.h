@@ -81,6 +81,7 @@ struct xferblk_cmd {
 	unsigned int nr_maps;
 	enum dma_data_direction dir;
 	unsigned long deadline;		/* jiffies: then it is aborted */
+	u16 gen;			/* bumped each time the slot is reused */
 };
 
 struct xferblk_queue {
@@ -88,6 +89,7 @@ struct xferblk_queue {
 	unsigned int qid;
 	unsigned int depth;		/* ring entries */
 	unsigned int nr_tags;		/* I/O tags: depth - 2; tag nr_tags aborts */
+	unsigned int gen_shift;		/* wire tag = gen << gen_shift | slot */
 
 	spinlock_t sq_lock;		/* sq_tail, the SQ ring, stopped, submitted */
 	bool stopped;			/* a controller reset is running */
@@ -140,6 +142,7 @@ struct xferblk_dev {
 	struct xferblk_limits lim;	/* what one command may carry */
 	u64 capacity;			/* logical blocks */
 	u32 features;			/* XFERBLK_FEAT_* */
+	u32 version_minor;
 	bool write_cache;		/* volatile cache: FLUSH and FUA matter */
 	u32 max_discard;		/* blocks per DISCARD, 0: none */
 	u32 max_wzeroes;		/* blocks per WRITE_ZEROES, 0: none */

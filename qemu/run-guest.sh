@@ -15,6 +15,12 @@
 #   --no-disk        no xferblk disk at all
 #   --kvm            use KVM instead of TCG (opt-in: nested KVM fails here)
 #
+# QMP: QEMU listens on $run/qmp.sock, and a guest command can have the host
+# run a QMP command through the shared run directory (selftests/qmp.sh):
+# it writes $XFERBLK_RUN/qmp/<name>.req, the host answers in <name>.rsp.
+# Disks are -blockdev nodes xd<i> behind devices with id xferblk<i>, so a
+# device_del'ed disk can be plugged back with device_add.
+#
 # In the guest the host's / is the read-only root, the project tree is
 # read-write at its host path and the command runs from there with
 # XFERBLK_TOP, XFERBLK_KVER, XFERBLK_KROOT and XFERBLK_DISKS (PCI addresses
@@ -64,15 +70,15 @@ trap 'rm -rf "$run"' EXIT
 dev_args=()
 addrs=()
 {
-	echo "export XFERBLK_TOP=$(printf %q "$XFERBLK_TOP")"
+	echo "export XFERBLK_TOP=$(printf %q "$XFERBLK_TOP") XFERBLK_RUN=$(printf %q "$run")"
 	echo "export XFERBLK_KVER=$KVER XFERBLK_KROOT=$(printf %q "$KROOT")"
 	for i in "${!disks[@]}"; do
 		slot=$((0x10 + i))
 		addr=$(printf '0000:00:%02x.0' "$slot")
 		addrs+=("$addr")
 		truncate -s "$image_size" "$run/disk$i.img"
-		dev_args+=(-drive "if=none,id=xd$i,format=raw,file=$run/disk$i.img"
-			-device "xferblk,drive=xd$i,addr=$(printf '%#x' "$slot")${disks[$i]:+,${disks[$i]}}")
+		dev_args+=(-blockdev "driver=raw,node-name=xd$i,file.driver=file,file.filename=$run/disk$i.img"
+			-device "xferblk,drive=xd$i,id=xferblk$i,addr=$(printf '%#x' "$slot")${disks[$i]:+,${disks[$i]}}")
 		echo "export XFERBLK_DISK_PROPS_$i=$(printf %q "${disks[$i]}")"
 	done
 	echo "export XFERBLK_DISKS=\"${addrs[*]}\" XFERBLK_IMAGE_BYTES=$(stat -c %s "$run/disk0.img" 2>/dev/null)"
@@ -94,6 +100,27 @@ fi
 # iomem=relaxed: tests reach the device's fault registers through the PCI
 # resource file while the driver holds BAR0 (Debian's kernel is built with
 # IO_STRICT_DEVMEM).
+# The QMP mailbox: answer each request file the guest leaves, in order.
+mkdir -p "$run/qmp"
+qmp_mailbox() {
+	local req rsp
+	while [ -d "$run/qmp" ]; do
+		for req in "$run"/qmp/*.req; do
+			[ -f "$req" ] || continue
+			rsp=${req%.req}.rsp
+			{ echo '{"execute":"qmp_capabilities"}'; cat "$req"; } |
+				socat -t 5 - "UNIX-CONNECT:$run/qmp.sock" 2>&1 |
+				grep -E '"(return|error)"' | tail -n1 >"$rsp.tmp"
+			rm -f "$req"
+			mv "$rsp.tmp" "$rsp"
+		done
+		sleep 0.2
+	done
+}
+qmp_mailbox &
+mailbox=$!
+trap 'kill $mailbox 2>/dev/null; rm -rf "$run"' EXIT
+
 log "booting ($accel, ${smp} CPUs, ${mem} MiB, ${#disks[@]} xferblk disk(s)); console: $log"
 set +e
 timeout -k 10 "$timeout_s" "$qemu" \
@@ -104,6 +131,7 @@ timeout -k 10 "$timeout_s" "$qemu" \
 	-append "console=ttyS0 quiet panic=-1 iomem=relaxed xferblk.top=$XFERBLK_TOP xferblk.run=$run/cmd.sh" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$XFERBLK_TOP,mount_tag=project,security_model=none,multidevs=remap" \
+	-qmp "unix:$run/qmp.sock,server=on,wait=off" \
 	"${dev_args[@]}" "${qemu_args[@]}" </dev/null 2>&1 | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
 set -e

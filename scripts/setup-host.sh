@@ -56,7 +56,7 @@ pkgs=(
 	seabios qemu-system-data
 	busybox-static cpio kmod xz-utils zstd
 	sparse bc flex bison libelf-dev libssl-dev
-	fio e2fsprogs
+	fio e2fsprogs socat
 	cmake g++ libgtest-dev liburing-dev clang-format
 )
 

@@ -284,6 +284,47 @@ void test_timeout(const xft::Disk& d) {
                    "the next I/O after a timeout works\n");
 }
 
+// /sys/block/<disk>/stat fields: writes completed is the 5th, sectors
+// written the 7th.
+std::vector<uint64_t> disk_stat(const xft::Disk& d) {
+  std::stringstream ss(xft::read_file("/sys/block/" + d.name + "/stat"));
+  std::vector<uint64_t> v;
+  uint64_t x;
+  while (ss >> x) v.push_back(x);
+  return v;
+}
+
+// iostat sees the parent, not its children; blktrace sees one split per
+// child cut off the front of the parent.
+void test_accounting_and_splits(const xft::Disk& d) {
+  const size_t bytes = 1 << 20;
+  const unsigned k = bytes / d.lim.max_xfer;
+  std::string ev = std::string(kTracing) + "/events/block/block_split/enable";
+  xft::write_file(std::string(kTracing) + "/trace", "");
+  xft::write_file(ev, "1");
+  auto before = disk_stat(d);
+  xft::Buffer buf(bytes, false);
+  memset(buf.data(), 0x42, bytes);
+  int fd = open(d.dev.c_str(), O_WRONLY | O_DIRECT);
+  bool ok = fd >= 0 && pwrite(fd, buf.data(), bytes, 56 << 20) == static_cast<ssize_t>(bytes);
+  if (fd >= 0) close(fd);
+  auto after = disk_stat(d);
+  xft::write_file(ev, "0");
+
+  std::ifstream trace(std::string(kTracing) + "/trace");
+  std::string line;
+  unsigned splits = 0;
+  while (std::getline(trace, line))
+    if (line.find("block_split") != std::string::npos && line.find(" W") != std::string::npos)
+      splits++;
+  uint64_t ios = after.at(4) - before.at(4), sectors = after.at(6) - before.at(6);
+  ksft_test_result(ok && ios == 1 && sectors == bytes / 512,
+                   "/sys/block/%s/stat counts the parent: %llu write, %llu sectors\n",
+                   d.name.c_str(), (unsigned long long)ios, (unsigned long long)sectors);
+  ksft_test_result(ok && splits == k - 1, "block_split events for a %u-child parent: %u\n", k,
+                   splits);
+}
+
 // With every completion held back, fill the single queue, then a
 // RWF_NOWAIT write must come back with EAGAIN instead of waiting.
 void test_nowait(const xft::Disk& d) {
@@ -337,7 +378,7 @@ int main() {
   if (disks.size() < 4) ksft_exit_skip("needs the four disks of make check\n");
   const xft::Disk &plain = disks[0], &tiny = disks[1], &single = disks[3];
   ksft_print_header();
-  ksft_set_plan(16);
+  ksft_set_plan(18);
 
   test_preflush_fua(plain);
   test_fsync_and_dsync(plain);
@@ -348,5 +389,6 @@ int main() {
   test_cancel(plain);
   test_timeout(plain);
   test_nowait(single);
+  test_accounting_and_splits(plain);
   ksft_finished();
 }
