@@ -13,7 +13,8 @@ KDIR = /usr/src/linux-headers-$(KVER)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 
 SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops
-SELFTEST_SCRIPTS := run.sh ktap.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh
+SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
+	xferblk_badinput.sh xferblk_unplug.sh
 CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
 
 # The disks `make check` boots with: the device defaults; tiny limits (also

@@ -501,10 +501,13 @@ free_wq:
 static void xferblk_remove(struct pci_dev *pdev)
 {
 	struct xferblk_dev *xd = pci_get_drvdata(pdev);
+	unsigned int failed;
 
 	/* No new bios after this; children already cut may still be on the device. */
 	del_gendisk(xd->disk);
 	cancel_delayed_work_sync(&xd->timeout_work);
+	/* Sync-mode senders may still cut children: from now on they fail. */
+	xferblk_set_stopped(xd, true);
 
 	/* After the reset the device posts nothing more: we own every command. */
 	if (xferblk_reset(xd))
@@ -512,7 +515,11 @@ static void xferblk_remove(struct pci_dev *pdev)
 	xferblk_write32(xd, XFERBLK_REG_CTRL, 0);
 	pci_clear_master(pdev);
 	xferblk_free_irqs(xd);
-	xferblk_port_fail_all(xd, BLK_STS_IOERR);
+	failed = xferblk_port_fail_all(xd, BLK_STS_IOERR);
+	/* Senders kicked by those failures find their parents failed. */
+	drain_workqueue(xd->wq);
+	dev_info(&pdev->dev, "%s removed; %u commands in flight failed\n",
+		 xd->disk->disk_name, failed);
 
 	xferblk_free_queues(xd);
 	pci_free_irq_vectors(pdev);

@@ -390,10 +390,10 @@ int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
  * for a device that was reset (it posts nothing more) with no interrupt
  * handler running.
  */
-void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
+unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 {
 	struct bio_list done = BIO_EMPTY_LIST;
-	unsigned int qid, tag;
+	unsigned int qid, tag, failed = 0;
 	struct bio *bio;
 
 	for (qid = 0; qid < xd->nr_queues; qid++) {
@@ -410,6 +410,7 @@ void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 			child = xferblk_cmd_finish(q, tag);
 			child->bio.bi_status = q->abort_target == tag ? BLK_STS_TIMEOUT : status;
 			bio_list_add(&done, &child->bio);
+			failed++;
 		}
 		q->abort_target = -1;
 		q->sq_tail = 0;
@@ -421,9 +422,10 @@ void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 	}
 	while ((bio = bio_list_pop(&done)))
 		bio_endio(bio);
+	return failed;
 }
 
-static void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped)
+void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped)
 {
 	unsigned int qid;
 

@@ -146,14 +146,15 @@ static ssize_t reset_counters_store(struct device *dev,
 				    const char *buf, size_t count)
 {
 	struct xferblk_dev *xd = to_xd(dev);
-	bool reset;
+	unsigned int reset;
 	int cpu;
 	int ret;
 
-	ret = kstrtobool(buf, &reset);
+	/* Only "1": kstrtobool() would take anything starting with y or 1. */
+	ret = kstrtouint(buf, 10, &reset);
 	if (ret)
 		return ret;
-	if (!reset)
+	if (reset != 1)
 		return -EINVAL;
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(xd->stats, cpu), 0, sizeof(struct xferblk_stats));

@@ -174,8 +174,9 @@ void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q);
 int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q);
 irqreturn_t xferblk_irq(int irq, void *data);
 void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child);
-void xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
+unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
 void xferblk_timeout_work(struct work_struct *work);
+void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped);
 
 /* pci.c */
 int xferblk_reset(struct xferblk_dev *xd);
