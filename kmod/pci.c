@@ -59,22 +59,33 @@ module_param_cb(send_mode, &xferblk_send_mode_ops, NULL, 0444);
 MODULE_PARM_DESC(send_mode,
 		 "How a parent's children are sent: \"async\" (default, each as soon as it is cut) or \"sync\" (one at a time); per disk in sysfs xferblk/send_mode");
 
+/*
+ * Parses an unsigned module parameter, refusing (with a message naming it)
+ * anything outside [min, max] or, if @pow2, not a power of two.
+ */
+static int xferblk_param_uint(const char *val, const struct kernel_param *kp,
+			      unsigned int min, unsigned int max, bool pow2)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (!ret && (v < min || v > max || (pow2 && !is_power_of_2(v))))
+		ret = -EINVAL;
+	if (ret) {
+		pr_err("xferblk: %s must be %sfrom %u to %u\n", kp->name,
+		       pow2 ? "a power of two " : "", min, max);
+		return ret;
+	}
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
 unsigned int xferblk_timeout_ms = 30000;
 
 static int xferblk_set_timeout(const char *val, const struct kernel_param *kp)
 {
-	unsigned int ms;
-	int ret;
-
-	ret = kstrtouint(val, 0, &ms);
-	if (ret)
-		return ret;
-	if (ms < 100 || ms > 3600000) {
-		pr_err("xferblk: timeout_ms must be from 100 to 3600000, not %u\n", ms);
-		return -EINVAL;
-	}
-	WRITE_ONCE(xferblk_timeout_ms, ms);
-	return 0;
+	return xferblk_param_uint(val, kp, 100, 3600000, false);
 }
 
 static const struct kernel_param_ops xferblk_timeout_ops = {
@@ -90,18 +101,7 @@ static unsigned int xferblk_queue_depth = 128;
 
 static int xferblk_set_queue_depth(const char *val, const struct kernel_param *kp)
 {
-	unsigned int depth;
-	int ret;
-
-	ret = kstrtouint(val, 0, &depth);
-	if (ret)
-		return ret;
-	if (depth < XFERBLK_MIN_DEPTH || depth > XFERBLK_MAX_DEPTH || !is_power_of_2(depth)) {
-		pr_err("xferblk: queue_depth must be a power of two from %u to %u, not %u\n",
-		       XFERBLK_MIN_DEPTH, XFERBLK_MAX_DEPTH, depth);
-		return -EINVAL;
-	}
-	return param_set_uint(val, kp);
+	return xferblk_param_uint(val, kp, XFERBLK_MIN_DEPTH, XFERBLK_MAX_DEPTH, true);
 }
 
 static const struct kernel_param_ops xferblk_queue_depth_ops = {

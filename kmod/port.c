@@ -7,9 +7,11 @@
  * D - 1 commands are ever in flight and the submission ring cannot
  * overflow. From device version 1.2 the tag on the wire also carries a
  * generation number in its upper bits, so a stale or duplicated completion
- * can never complete the command that reuses its slot. cmd->child is set under sq_lock, in the same critical section
- * that puts the command on the ring: "has a child" means "is on the ring",
- * which is what a controller reset relies on.
+ * can never complete the command that reuses its slot.
+ *
+ * cmd->child is set under sq_lock, in the same critical section that puts
+ * the command on the ring: "has a child" means "is on the ring", which is
+ * what a controller reset relies on.
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>

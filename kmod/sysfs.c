@@ -22,6 +22,18 @@ static u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset)
 	return sum;
 }
 
+/* One line of space-separated numbers, for the attributes that are tables. */
+static ssize_t xferblk_emit_u64s(char *buf, const u64 *v, unsigned int n)
+{
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < n; i++)
+		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "", v[i]);
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+
 #define XFERBLK_STAT_ATTR(name, field)					\
 static ssize_t name##_show(struct device *dev,				\
 			   struct device_attribute *attr, char *buf)	\
@@ -48,14 +60,12 @@ static ssize_t queue_commands_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
 	struct xferblk_dev *xd = to_xd(dev);
+	u64 v[XFERBLK_MAX_QUEUES];
 	unsigned int i;
-	int len = 0;
 
 	for (i = 0; i < xd->nr_queues; i++)
-		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "",
-				     READ_ONCE(xd->queues[i].submitted));
-	len += sysfs_emit_at(buf, len, "\n");
-	return len;
+		v[i] = READ_ONCE(xd->queues[i].submitted);
+	return xferblk_emit_u64s(buf, v, xd->nr_queues);
 }
 static DEVICE_ATTR_RO(queue_commands);
 
@@ -86,14 +96,12 @@ static ssize_t children_hist_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
 	struct xferblk_dev *xd = to_xd(dev);
-	int len = 0;
+	u64 v[XFERBLK_HIST_BUCKETS];
 	int i;
 
 	for (i = 0; i < XFERBLK_HIST_BUCKETS; i++)
-		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "",
-				     xferblk_stat_sum(xd, offsetof(struct xferblk_stats, hist[i])));
-	len += sysfs_emit_at(buf, len, "\n");
-	return len;
+		v[i] = xferblk_stat_sum(xd, offsetof(struct xferblk_stats, hist[i]));
+	return xferblk_emit_u64s(buf, v, XFERBLK_HIST_BUCKETS);
 }
 static DEVICE_ATTR_RO(children_hist);
 
@@ -128,15 +136,12 @@ static ssize_t dev_status_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
 	struct xferblk_dev *xd = to_xd(dev);
-	int len = 0;
+	u64 v[XFERBLK_STS_NR];
 	int s;
 
 	for (s = 0; s < XFERBLK_STS_NR; s++)
-		len += sysfs_emit_at(buf, len, "%s%llu", s ? " " : "",
-				     xferblk_read64(xd, XFERBLK_REG_COUNTERS +
-						    8 * (XFERBLK_CNT_STATUS_BASE + s)));
-	len += sysfs_emit_at(buf, len, "\n");
-	return len;
+		v[s] = xferblk_read64(xd, XFERBLK_REG_COUNTERS + 8 * (XFERBLK_CNT_STATUS_BASE + s));
+	return xferblk_emit_u64s(buf, v, XFERBLK_STS_NR);
 }
 static DEVICE_ATTR_RO(dev_status);
 

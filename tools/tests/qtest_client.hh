@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// A small client for driving a QEMU child process from a host test: the
+// qtest protocol on the child's stdin/stdout (port I/O, MMIO and guest RAM
+// accesses, virtual clock steps) and, optionally, QMP on a unix socket.
+//
+// Every wait is bounded: a QEMU that hangs or dies makes the call throw
+// qtest::Error (GoogleTest reports it as a failure of the running test)
+// instead of blocking the test binary. The child is started with
+// PR_SET_PDEATHSIG, so it cannot outlive a test binary that is killed.
+
+#ifndef XFERBLK_TOOLS_TESTS_QTEST_CLIENT_HH_
+#define XFERBLK_TOOLS_TESTS_QTEST_CLIENT_HH_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace qtest {
+
+using Bytes = std::vector<uint8_t>;
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+// A broken protocol exchange: no answer in time, QEMU gone, an error reply.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A parsed JSON value, enough for QMP replies and events.
+class Json {
+ public:
+  struct Member;
+  using Array = std::vector<Json>;
+  using Object = std::vector<Member>;
+
+  Json() = default;
+  static Json Parse(std::string_view text);  // throws Error
+
+  bool IsObject() const { return std::holds_alternative<Object>(v_); }
+  bool IsString() const { return std::holds_alternative<std::string>(v_); }
+  bool IsInt() const { return std::holds_alternative<int64_t>(v_); }
+
+  // The member called key of an object; nullptr if absent or not an object.
+  const Json* Find(std::string_view key) const;
+  // As above, but throws Error when there is no such member.
+  const Json& At(std::string_view key) const;
+
+  const std::string& String() const;  // each throws Error on a type mismatch
+  int64_t Int() const;
+  const Array& Elements() const;
+
+  std::string Dump() const;  // compact JSON text, for messages
+
+ private:
+  friend class JsonParser;
+  std::variant<std::nullptr_t, bool, int64_t, double, std::string, Array, Object> v_;
+};
+
+struct Json::Member {
+  std::string key;
+  Json value;
+};
+
+// `s` as a JSON string literal, quotes included.
+std::string JsonQuote(std::string_view s);
+
+// A fresh directory under the system's temporary directory, removed with
+// everything in it on destruction.
+class ScratchDir {
+ public:
+  explicit ScratchDir(std::string_view prefix);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct QemuOptions {
+  std::string binary;
+  std::vector<std::string> args;  // after the qtest options
+  std::string memory = "64M";
+  std::filesystem::path qmp_socket;  // empty: no QMP
+};
+
+// One QEMU (-M pc -accel qtest) speaking qtest on its stdio. The constructor
+// returns once QEMU answers; the destructor terminates and reaps it.
+class Qemu {
+ public:
+  explicit Qemu(const QemuOptions& options);
+  ~Qemu();
+  Qemu(const Qemu&) = delete;
+  Qemu& operator=(const Qemu&) = delete;
+
+  // Terminates QEMU (SIGTERM, then SIGKILL) and reaps it; idempotent.
+  void Stop();
+
+  // One qtest command; returns the words after "OK".
+  std::vector<std::string> Cmd(const std::string& line);
+
+  void Outl(uint32_t port, uint32_t val);
+  uint32_t Inl(uint32_t port);
+  uint32_t Readl(uint64_t addr);
+  uint64_t Readq(uint64_t addr);
+  void Writel(uint64_t addr, uint32_t val);
+  void Writeq(uint64_t addr, uint64_t val);
+  void Write(uint64_t addr, const Bytes& data);
+  Bytes Read(uint64_t addr, size_t n);
+
+  // A QMP command with string arguments; returns its "return" value and
+  // throws Error on an "error" reply. Events that arrive meanwhile are kept
+  // for QmpEvent().
+  Json QmpCmd(const std::string& name,
+              const std::vector<std::pair<std::string, std::string>>& args = {});
+  // Waits for the QMP event `name` (one received earlier counts).
+  Json QmpEvent(const std::string& name, Millis timeout = Millis(10000));
+
+  // What QEMU has written to stderr so far.
+  std::string Stderr() const;
+
+ private:
+  void SendQtest(const std::string& data, Clock::time_point deadline);
+  std::string ReadQtestLine(const std::string& cmd, Clock::time_point deadline);
+  [[noreturn]] void ThrowExited(const std::string& what);
+  void QmpConnect(const std::filesystem::path& path);
+  void QmpSend(const std::string& text);
+  std::optional<Json> QmpLine(Millis timeout);
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  int in_fd_ = -1;   // QEMU's stdin
+  int out_fd_ = -1;  // QEMU's stdout
+  int err_fd_ = -1;  // memfd holding QEMU's stderr
+  int qmp_fd_ = -1;
+  std::string out_buf_;
+  std::string qmp_buf_;
+  std::vector<Json> events_;
+};
+
+struct RunResult {
+  int status;       // exit code, or -signal if QEMU was killed by a signal
+  std::string err;  // all of stderr
+};
+
+// Runs QEMU (-M pc -accel qtest -qmp stdio) with `args`, quitting it through
+// QMP at once: exit status 0 iff it started. Throws Error after `timeout`.
+RunResult RunQemu(const std::string& binary, const std::vector<std::string>& args,
+                  Millis timeout = Millis(20000));
+
+}  // namespace qtest
+
+#endif  // XFERBLK_TOOLS_TESTS_QTEST_CLIENT_HH_
