@@ -207,22 +207,29 @@ void set_mode(const xft::Disk& d, const char* mode) {
   xft::write_file("/sys/block/" + d.name + "/xferblk/send_mode", mode);
 }
 
+// With completions held back 2 ms, an 8-child parent has all 8 children on
+// the device at once in async mode, and never more than 1 in sync mode.
 void test_send_modes(const xft::Disk& d) {
   std::string initial = xft::read_file("/sys/block/" + d.name + "/xferblk/send_mode");
+  const unsigned k = (1 << 20) / d.lim.max_xfer;
+  xft::Bar0 bar(d);
   uint64_t inflight[2];
   bool ok[2];
   const char* modes[] = {"sync", "async"};
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 2000);
   for (int m = 0; m < 2; m++) {
     set_mode(d, modes[m]);
     xft::write_file("/sys/block/" + d.name + "/xferblk/reset_counters", "1");
     ok[m] = write_read(d, 32 << 20, 1 << 20, 0, 21);
     inflight[m] = xft::stat(d, "dev_max_inflight");
   }
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 0);
   set_mode(d, initial.substr(0, initial.find('\n')).c_str());
   ksft_test_result(ok[0] && ok[1], "sync and async send write and read the same data\n");
-  ksft_test_result(inflight[0] == 1 && inflight[1] > 1,
-                   "most commands in flight for one 8-child parent: sync %llu, async %llu\n",
-                   (unsigned long long)inflight[0], (unsigned long long)inflight[1]);
+  ksft_test_result(inflight[0] == 1 && inflight[1] == k,
+                   "most commands in flight for one %u-child parent: sync %llu (want 1), async "
+                   "%llu (want %u)\n",
+                   k, (unsigned long long)inflight[0], (unsigned long long)inflight[1], k);
 }
 
 void test_cancel(const xft::Disk& d) {

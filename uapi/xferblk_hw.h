@@ -19,7 +19,7 @@
 
 #define XFERBLK_MAGIC			0x4b4c4258	/* "XBLK" */
 #define XFERBLK_VERSION_MAJOR		1
-#define XFERBLK_VERSION_MINOR		1
+#define XFERBLK_VERSION_MINOR		2
 
 /* BAR0: registers; BAR2: MSI-X table and PBA. */
 #define XFERBLK_BAR0_SIZE		0x4000
@@ -54,6 +54,19 @@
 #define XFERBLK_REG_FAULT_STATUS	0x054	/* enum xferblk_status */
 #define XFERBLK_REG_FAULT_HANG_NTH	0x058	/* never complete it */
 #define XFERBLK_REG_FAULT_DELAY_US	0x05c	/* delay every completion */
+#define XFERBLK_REG_FAULT_JITTER_US	0x060	/* + random 0..N us each */
+#define XFERBLK_REG_FAULT_EVERY_N	0x064	/* fail every Nth command */
+#define XFERBLK_REG_FAULT_PROB_PPM	0x068	/* fail with this probability */
+#define XFERBLK_REG_FAULT_SEED		0x06c	/* write: restart the PRNG */
+#define XFERBLK_REG_FAULT_LBA_START	0x070	/* 64 bit */
+#define XFERBLK_REG_FAULT_LBA_COUNT	0x078	/* 64 bit; 0: off */
+#define XFERBLK_REG_FAULT_DMA_NTH	0x080	/* its data transfer fails */
+#define XFERBLK_REG_FAULT_HOSTILE	0x084	/* XFERBLK_HOSTILE_*, one-shot */
+
+/* Hostile completions, armed by writing the bit; each clears once done. */
+#define XFERBLK_HOSTILE_UNKNOWN_TAG	_BITUL(0)	/* a CQE for a tag never sent */
+#define XFERBLK_HOSTILE_DUPLICATE	_BITUL(1)	/* the next CQE, twice */
+#define XFERBLK_HOSTILE_EXTRA		_BITUL(2)	/* 8 CQEs for no command */
 
 #define XFERBLK_CTRL_ENABLE		_BITUL(0)
 #define XFERBLK_CTRL_RESET		_BITUL(1)	/* self-clearing */
@@ -125,7 +138,7 @@ enum xferblk_opcode {
 struct xferblk_sqe {
 	__u8 opcode;
 	__u8 flags;
-	__le16 tag;		/* < ring depth, unique among in-flight */
+	__le16 tag;		/* opaque, unique among the queue's in flight */
 	__le16 nsge;		/* entries in the SG list */
 	__le16 rsvd0;
 	__le64 lba;		/* first logical block */

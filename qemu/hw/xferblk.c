@@ -5,13 +5,18 @@
  * max-segments scatter-gather entries; a command beyond any limit is
  * completed with an error status before the backing image is touched.
  * The register map, ring layouts and status codes are the project's
- * docs/device-spec.md (version 1.1), rendered in C as xferblk_hw.h.
+ * docs/device-spec.md (version 1.2), rendered in C as xferblk_hw.h.
  *
  * Life of a command: the SQ doorbell fetches and validates it; a rejected
  * one is finished at once, an accepted one goes to the block layer (or,
  * with an injected fault, is failed or left hanging). A finished command
- * joins its queue's "done" list, from which completions are posted in
- * order once any injected delay has passed and the CQ has room.
+ * joins its queue's "done" list, kept in the order of the time each may be
+ * posted (injected delay and jitter), from which completions are posted
+ * once due while the CQ has room.
+ *
+ * Tags are opaque 16-bit values: a command owns its tag from its fetch to
+ * the write of its completion, and the queue finds owners through a small
+ * hash table that compares the full tag.
  *
  * Threading: every entry point (MMIO, block layer callbacks, timer,
  * bottom half, reset) runs with the BQL held in the main loop's
@@ -55,6 +60,13 @@ OBJECT_DECLARE_SIMPLE_TYPE(XferblkState, XFERBLK)
 #define XFERBLK_MAX_SEGS_LIMIT  4096
 #define XFERBLK_MIN_SEG_SIZE    512
 #define XFERBLK_QUEUES_AUTO     UINT32_MAX
+#define XFERBLK_TAG_SPACE       (1 << 16)
+#define XFERBLK_HOSTILE_ALL     (XFERBLK_HOSTILE_UNKNOWN_TAG | \
+                                 XFERBLK_HOSTILE_DUPLICATE | \
+                                 XFERBLK_HOSTILE_EXTRA)
+#define XFERBLK_HOSTILE_EXTRA_N 8
+#define XFERBLK_PPM             1000000
+#define XFERBLK_DEFAULT_SEED    0x58fb
 
 QEMU_BUILD_BUG_ON(XFERBLK_SQE_SIZE != 64);
 QEMU_BUILD_BUG_ON(XFERBLK_CQE_SIZE != 16);
@@ -64,6 +76,82 @@ QEMU_BUILD_BUG_ON(XFERBLK_STS_NR > 16);
 typedef struct XferblkQueue XferblkQueue;
 typedef struct XferblkRequest XferblkRequest;
 
+/* What the hostile-limits property makes the device claim. */
+typedef enum XferblkHostile {
+    XFERBLK_HL_NONE,
+    XFERBLK_HL_BAD_MAGIC,
+    XFERBLK_HL_BAD_VERSION,
+    XFERBLK_HL_ZERO_CAPACITY,
+    XFERBLK_HL_HUGE_CAPACITY,
+    XFERBLK_HL_BAD_BLOCK_SIZE,
+    XFERBLK_HL_ZERO_MAX_TRANSFER,
+    XFERBLK_HL_TINY_MAX_TRANSFER,
+    XFERBLK_HL_ZERO_SEGMENTS,
+    XFERBLK_HL_TINY_SEGMENT_SIZE,
+    XFERBLK_HL_BAD_BOUNDARY,
+    XFERBLK_HL_ZERO_QUEUES,
+    XFERBLK_HL_MANY_QUEUES,
+    XFERBLK_HL_BAD_DEPTH,
+    XFERBLK_HL_NR,
+} XferblkHostile;
+
+static const char *const xferblk_hostile_names[XFERBLK_HL_NR] = {
+    [XFERBLK_HL_NONE] = "none",
+    [XFERBLK_HL_BAD_MAGIC] = "bad-magic",
+    [XFERBLK_HL_BAD_VERSION] = "bad-version",
+    [XFERBLK_HL_ZERO_CAPACITY] = "zero-capacity",
+    [XFERBLK_HL_HUGE_CAPACITY] = "huge-capacity",
+    [XFERBLK_HL_BAD_BLOCK_SIZE] = "bad-block-size",
+    [XFERBLK_HL_ZERO_MAX_TRANSFER] = "zero-max-transfer",
+    [XFERBLK_HL_TINY_MAX_TRANSFER] = "tiny-max-transfer",
+    [XFERBLK_HL_ZERO_SEGMENTS] = "zero-segments",
+    [XFERBLK_HL_TINY_SEGMENT_SIZE] = "tiny-segment-size",
+    [XFERBLK_HL_BAD_BOUNDARY] = "bad-boundary",
+    [XFERBLK_HL_ZERO_QUEUES] = "zero-queues",
+    [XFERBLK_HL_MANY_QUEUES] = "many-queues",
+    [XFERBLK_HL_BAD_DEPTH] = "bad-depth",
+};
+
+/*
+ * Fault settings: the fault-* properties fill one copy, realize copies it
+ * to the live one the FAULT_* registers read and write.
+ */
+typedef struct XferblkFaults {
+    uint32_t fail_nth;
+    uint32_t status;
+    uint32_t hang_nth;
+    uint32_t delay_us;
+    uint32_t jitter_us;
+    uint32_t every_n;
+    uint32_t prob_ppm;
+    uint32_t seed;
+    uint64_t lba_start;
+    uint64_t lba_count;
+    uint32_t dma_nth;
+} XferblkFaults;
+
+/*
+ * What the identity and limit registers report: the real configuration,
+ * unless hostile-limits replaces one value.
+ */
+typedef struct XferblkIdentity {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t capacity;
+    uint32_t block_size;
+    uint32_t max_xfer;
+    uint32_t max_segs;
+    uint32_t max_seg_size;
+    uint64_t seg_boundary;
+    uint32_t num_queues;
+    uint32_t max_depth;
+} XferblkIdentity;
+
+/* A splitmix64 generator: one stream per use keeps each reproducible. */
+typedef struct XferblkRng {
+    uint64_t state;
+} XferblkRng;
+
 typedef enum XferblkReqState {
     XFERBLK_REQ_NEW,        /* being validated */
     XFERBLK_REQ_BACKEND,    /* on q->backend, the block layer has it */
@@ -72,19 +160,31 @@ typedef enum XferblkReqState {
     XFERBLK_REQ_ABORTING,   /* an ABORT waiting for its target */
 } XferblkReqState;
 
+/* A completion the device makes up (FAULT_HOSTILE), not a command's. */
+typedef enum XferblkFake {
+    XFERBLK_FAKE_NONE,      /* a real command */
+    XFERBLK_FAKE_COPY,      /* a second completion of a posted command */
+    XFERBLK_FAKE_STRAY,     /* for a tag not in flight, picked when posted */
+} XferblkFake;
+
 /* One fetched command, from its fetch until its completion is written. */
 struct XferblkRequest {
     XferblkQueue *q;
     QTAILQ_ENTRY(XferblkRequest) entry;
+    QLIST_ENTRY(XferblkRequest) tag_link;       /* while owns_tag */
     XferblkReqState state;
+    XferblkFake fake;
     BlockAIOCB *aiocb;
     BlockAcctCookie acct;
     QEMUSGList qsg;
     bool has_qsg;
-    bool owns_tag;      /* the tag is marked busy until the completion */
+    bool owns_tag;      /* in the tag table until the completion */
     bool accepted;      /* accepted for execution: counts as in flight */
     bool fua;
     bool aborted;       /* ends with ABORTED whatever the backend says */
+    bool dma_fault;     /* FAULT_DMA_NTH: the data transfer fails */
+    void *scratch;      /* a READ's data that a DMA fault never delivers */
+    QEMUIOVector scratch_iov;
     XferblkRequest *abort;      /* the ABORT waiting for this one */
     uint8_t opcode;
     uint16_t tag;
@@ -92,6 +192,8 @@ struct XferblkRequest {
     uint32_t result;    /* reported only with status OK */
     int64_t ready_ns;   /* QEMU_CLOCK_VIRTUAL time it may be posted */
 };
+
+typedef QLIST_HEAD(, XferblkRequest) XferblkTagChain;
 
 struct XferblkQueue {
     XferblkState *s;
@@ -111,7 +213,10 @@ struct XferblkQueue {
     bool irq_pending;
     uint32_t outstanding;       /* fetched, completion not yet written */
 
-    unsigned long *busy_tags;   /* max_depth bits */
+    /* Owners of in-flight tags: max_depth chains, full-tag compare. */
+    XferblkTagChain *tag_table;
+    unsigned long *seen_tags;   /* tags fetched since the queue was enabled */
+    uint32_t stray_next;        /* where the next stray tag search starts */
     QTAILQ_HEAD(, XferblkRequest) backend;
     QTAILQ_HEAD(, XferblkRequest) hung;
     QTAILQ_HEAD(, XferblkRequest) done;
@@ -137,7 +242,11 @@ struct XferblkState {
     uint32_t max_discard;
     uint32_t discard_gran;
     uint32_t max_wzeroes;
+    char *hostile_limits;
+    XferblkFaults fault_props;
 
+    XferblkHostile hostile;
+    XferblkIdentity id;         /* as reported */
     uint64_t capacity;          /* logical blocks */
     uint32_t features;
     uint32_t ctrl;              /* XFERBLK_CTRL_ENABLE or 0 */
@@ -146,10 +255,11 @@ struct XferblkState {
     XferblkQueue *queues;
 
     /* Fault injection (test only). */
-    uint32_t fault_fail_nth;
-    uint32_t fault_status;
-    uint32_t fault_hang_nth;
-    uint32_t fault_delay_us;
+    XferblkFaults fault;
+    uint32_t every_count;       /* commands since the last EVERY_N failure */
+    uint32_t hostile_armed;     /* XFERBLK_HOSTILE_* still to do */
+    XferblkRng prob_rng;        /* FAULT_PROB_PPM draws, one per command */
+    XferblkRng jitter_rng;      /* FAULT_JITTER_US draws, one per completion */
 };
 
 static BlockAcctStats *xferblk_stats(XferblkState *s)
@@ -160,6 +270,63 @@ static BlockAcctStats *xferblk_stats(XferblkState *s)
 static int xferblk_qid(XferblkQueue *q)
 {
     return q - q->s->queues;
+}
+
+static uint64_t xferblk_rng_next(XferblkRng *rng)
+{
+    uint64_t z;
+
+    rng->state += 0x9e3779b97f4a7c15ULL;
+    z = rng->state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A draw in [0, n), n at most 2^32, without a division. */
+static uint64_t xferblk_rng_below(XferblkRng *rng, uint64_t n)
+{
+    return ((xferblk_rng_next(rng) >> 32) * n) >> 32;
+}
+
+/* FAULT_SEED: both generators restart, each on its own stream. */
+static void xferblk_seed(XferblkState *s, uint32_t seed)
+{
+    s->fault.seed = seed;
+    s->prob_rng.state = (uint64_t)seed << 1;
+    s->jitter_rng.state = (uint64_t)seed << 1 | 1;
+}
+
+/* Fibonacci hashing of a tag onto the max_depth chains of a queue. */
+static XferblkTagChain *xferblk_tag_chain(XferblkQueue *q, uint16_t tag)
+{
+    unsigned bits = ctz32(q->s->max_depth);
+
+    return &q->tag_table[((uint32_t)tag * 0x9e3779b1u) >> (32 - bits)];
+}
+
+/* The request that owns @tag on @q, if the tag is in flight. */
+static XferblkRequest *xferblk_tag_owner(XferblkQueue *q, uint16_t tag)
+{
+    XferblkRequest *req;
+
+    QLIST_FOREACH(req, xferblk_tag_chain(q, tag), tag_link) {
+        if (req->tag == tag) {
+            return req;
+        }
+    }
+    return NULL;
+}
+
+/* Makes the command the owner of its tag if no other command has it. */
+static bool xferblk_take_tag(XferblkQueue *q, XferblkRequest *req)
+{
+    if (xferblk_tag_owner(q, req->tag)) {
+        return false;
+    }
+    QLIST_INSERT_HEAD(xferblk_tag_chain(q, req->tag), req, tag_link);
+    req->owns_tag = true;
+    return true;
 }
 
 static void xferblk_irq_flush(XferblkQueue *q)
@@ -184,15 +351,18 @@ static void xferblk_release(XferblkRequest *req)
         xferblk_release(req->abort);
     }
     if (req->owns_tag) {
-        clear_bit(req->tag, q->busy_tags);
+        QLIST_REMOVE(req, tag_link);
     }
     if (req->accepted) {
         q->s->inflight--;
     }
-    q->outstanding--;
+    if (req->fake == XFERBLK_FAKE_NONE) {
+        q->outstanding--;
+    }
     if (req->has_qsg) {
         qemu_sglist_destroy(&req->qsg);
     }
+    g_free(req->scratch);
     g_free(req);
 }
 
@@ -203,6 +373,10 @@ static void xferblk_count_completion(XferblkState *s, XferblkRequest *req)
     c[XFERBLK_CNT_COMPLETED]++;
     if (req->status < XFERBLK_CNT_NR - XFERBLK_CNT_STATUS_BASE) {
         c[XFERBLK_CNT_STATUS_BASE + req->status]++;
+    }
+    if (req->fake != XFERBLK_FAKE_NONE) {
+        /* A completion, but no command. */
+        return;
     }
     if (req->status >= XFERBLK_STS_FIRST_REJECT &&
         req->status <= XFERBLK_STS_LAST_REJECT) {
@@ -244,6 +418,80 @@ static bool xferblk_cq_full(XferblkQueue *q)
 }
 
 /*
+ * A tag for a completion that belongs to no command: not in flight, and if
+ * possible never fetched on the queue since it was enabled. The search
+ * runs down from the top of the tag space, away from where drivers start
+ * numbering, and each pick moves on so that strays differ.
+ */
+static uint16_t xferblk_stray_tag(XferblkQueue *q)
+{
+    uint32_t i, tag;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < XFERBLK_TAG_SPACE; i++) {
+            tag = (q->stray_next - i) & (XFERBLK_TAG_SPACE - 1);
+            if ((pass || !test_bit(tag, q->seen_tags)) &&
+                !xferblk_tag_owner(q, tag)) {
+                q->stray_next = tag - 1;
+                return tag;
+            }
+        }
+    }
+    /* At most DEPTH (4096) of the 65536 tags are ever owned. */
+    g_assert_not_reached();
+}
+
+/* Queues a made-up completion after @prev, or first if @prev is NULL. */
+static XferblkRequest *xferblk_fake_new(XferblkQueue *q, XferblkFake kind,
+                                        XferblkRequest *prev)
+{
+    XferblkRequest *fake = g_new0(XferblkRequest, 1);
+
+    fake->q = q;
+    fake->fake = kind;
+    fake->state = XFERBLK_REQ_DONE;
+    fake->status = XFERBLK_STS_OK;
+    if (prev) {
+        QTAILQ_INSERT_AFTER(&q->done, prev, fake, entry);
+    } else {
+        QTAILQ_INSERT_HEAD(&q->done, fake, entry);
+    }
+    return fake;
+}
+
+/*
+ * FAULT_HOSTILE: the completion of @req has just been written. Whatever is
+ * armed goes first in the done list, due at once, so it is written right
+ * after (or waits for CQ room like any completion): the copy, then the
+ * stray, then the extras.
+ */
+static void xferblk_hostile(XferblkRequest *req)
+{
+    XferblkQueue *q = req->q;
+    XferblkState *s = q->s;
+    XferblkRequest *prev = NULL;
+    int i;
+
+    if (s->hostile_armed & XFERBLK_HOSTILE_DUPLICATE) {
+        prev = xferblk_fake_new(q, XFERBLK_FAKE_COPY, prev);
+        prev->opcode = req->opcode;
+        prev->tag = req->tag;
+        prev->status = req->status;
+        prev->result = req->result;
+    }
+    if (s->hostile_armed & XFERBLK_HOSTILE_UNKNOWN_TAG) {
+        prev = xferblk_fake_new(q, XFERBLK_FAKE_STRAY, prev);
+    }
+    if (s->hostile_armed & XFERBLK_HOSTILE_EXTRA) {
+        for (i = 0; i < XFERBLK_HOSTILE_EXTRA_N; i++) {
+            prev = xferblk_fake_new(q, XFERBLK_FAKE_STRAY, prev);
+        }
+    }
+    s->hostile_armed = 0;
+}
+
+/*
  * Writes the completion entry at the CQ tail; the caller has checked that
  * the slot is free. The entry is first written with the stale phase and
  * only then given the current one, so a driver never sees the new phase
@@ -259,6 +507,10 @@ static void xferblk_post(XferblkRequest *req)
     uint16_t phase = q->phase ? XFERBLK_CQE_PHASE : 0;
     MemTxResult res;
 
+    if (req->fake == XFERBLK_FAKE_STRAY) {
+        /* Picked now: no command may hold it when the entry appears. */
+        req->tag = xferblk_stray_tag(q);
+    }
     cqe.tag = cpu_to_le16(req->tag);
     cqe.status = cpu_to_le16(req->status);
     cqe.flags = cpu_to_le16(phase ^ XFERBLK_CQE_PHASE);
@@ -281,6 +533,9 @@ static void xferblk_post(XferblkRequest *req)
     }
     q->irq_pending = true;
     xferblk_count_completion(s, req);
+    if (req->fake == XFERBLK_FAKE_NONE && s->hostile_armed) {
+        xferblk_hostile(req);
+    }
     xferblk_release(req);
 }
 
@@ -327,27 +582,47 @@ static void xferblk_delay_timer_cb(void *opaque)
 
 /*
  * A request has finished with req->status: queue its completion (and that
- * of an ABORT waiting for it, which must be written after it). The caller
- * posts, from MMIO context, or schedules the bottom half.
+ * of an ABORT waiting for it, which must be written after it). It is held
+ * FAULT_DELAY_US plus a draw of FAULT_JITTER_US, and not before
+ * @not_before. The done list stays sorted by due time, finishing order
+ * among equals, so an ABORT due no earlier than its target follows it. The
+ * caller posts, from MMIO context, or schedules the bottom half.
  */
-static void xferblk_finish(XferblkRequest *req)
+static void xferblk_finish(XferblkRequest *req, int64_t not_before)
 {
     XferblkQueue *q = req->q;
+    XferblkState *s = q->s;
     XferblkRequest *abort = req->abort;
+    XferblkRequest *prev;
+    int64_t hold_us = s->fault.delay_us;
 
-    req->ready_ns = 0;
-    if (q->s->fault_delay_us) {
-        req->ready_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                        (int64_t)q->s->fault_delay_us * SCALE_US;
+    if (s->fault.jitter_us) {
+        hold_us += xferblk_rng_below(&s->jitter_rng,
+                                     (uint64_t)s->fault.jitter_us + 1);
     }
+    req->ready_ns = 0;
+    if (hold_us) {
+        req->ready_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                        hold_us * SCALE_US;
+    }
+    req->ready_ns = MAX(req->ready_ns, not_before);
     req->state = XFERBLK_REQ_DONE;
-    QTAILQ_INSERT_TAIL(&q->done, req, entry);
+    QTAILQ_FOREACH_REVERSE(prev, &q->done, entry) {
+        if (prev->ready_ns <= req->ready_ns) {
+            break;
+        }
+    }
+    if (prev) {
+        QTAILQ_INSERT_AFTER(&q->done, prev, req, entry);
+    } else {
+        QTAILQ_INSERT_HEAD(&q->done, req, entry);
+    }
 
     if (abort) {
         req->abort = NULL;
         abort->status = XFERBLK_STS_OK;
         abort->result = 1;
-        xferblk_finish(abort);
+        xferblk_finish(abort, req->ready_ns);
     }
 }
 
@@ -358,7 +633,11 @@ static void xferblk_io_cb(void *opaque, int ret)
 
     req->aiocb = NULL;
     QTAILQ_REMOVE(&q->backend, req, entry);
-    if (ret < 0) {
+    if (req->dma_fault) {
+        /* The image was read; the data dies on the bus. */
+        block_acct_failed(xferblk_stats(q->s), &req->acct);
+        req->status = XFERBLK_STS_DMA_ERROR;
+    } else if (ret < 0) {
         block_acct_failed(xferblk_stats(q->s), &req->acct);
         req->status = XFERBLK_STS_MEDIA_ERROR;
     } else {
@@ -374,7 +653,7 @@ static void xferblk_io_cb(void *opaque, int ret)
         xferblk_release(req);
         return;
     }
-    xferblk_finish(req);
+    xferblk_finish(req, 0);
     qemu_bh_schedule(q->s->post_bh);
 }
 
@@ -433,17 +712,6 @@ static bool xferblk_opcode_offered(XferblkState *s, uint8_t opcode)
         return s->features & XFERBLK_FEAT_ABORT;
     }
     return false;
-}
-
-/* Marks the command's tag busy if it is in range and free. */
-static bool xferblk_take_tag(XferblkQueue *q, XferblkRequest *req)
-{
-    if (req->tag >= q->depth || test_bit(req->tag, q->busy_tags)) {
-        return false;
-    }
-    set_bit(req->tag, q->busy_tags);
-    req->owns_tag = true;
-    return true;
 }
 
 /* Validation steps 1 to 5 of the spec: the entry alone. */
@@ -638,6 +906,18 @@ static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
     switch (req->opcode) {
     case XFERBLK_OP_READ:
         block_acct_start(stats, &req->acct, bytes, BLOCK_ACCT_READ);
+        if (req->dma_fault) {
+            /* Read the image into a buffer the guest never sees. */
+            req->scratch = g_try_malloc(bytes);
+            if (!req->scratch) {
+                xferblk_io_cb(req, -ENOMEM);
+                break;
+            }
+            qemu_iovec_init_buf(&req->scratch_iov, req->scratch, bytes);
+            req->aiocb = blk_aio_preadv(blk, offset, &req->scratch_iov, 0,
+                                        xferblk_io_cb, req);
+            break;
+        }
         req->aiocb = dma_blk_read(blk, &req->qsg, offset, BDRV_SECTOR_SIZE,
                                   xferblk_io_cb, req);
         break;
@@ -680,26 +960,16 @@ static XferblkRequest *xferblk_find_tag(XferblkQueue *q, uint64_t tag)
 {
     XferblkRequest *req;
 
-    if (tag >= q->depth || !test_bit(tag, q->busy_tags)) {
+    if (tag >= XFERBLK_TAG_SPACE) {
         return NULL;
     }
-    QTAILQ_FOREACH(req, &q->backend, entry) {
-        if (req->owns_tag && req->tag == tag) {
-            return req;
-        }
+    req = xferblk_tag_owner(q, tag);
+    if (!req || req->opcode == XFERBLK_OP_ABORT) {
+        return NULL;
     }
-    QTAILQ_FOREACH(req, &q->hung, entry) {
-        if (req->owns_tag && req->tag == tag) {
-            return req;
-        }
-    }
-    QTAILQ_FOREACH(req, &q->done, entry) {
-        if (req->owns_tag && req->tag == tag &&
-            req->opcode != XFERBLK_OP_ABORT) {
-            return req;
-        }
-    }
-    return NULL;
+    assert(req->state == XFERBLK_REQ_BACKEND ||
+           req->state == XFERBLK_REQ_HUNG || req->state == XFERBLK_REQ_DONE);
+    return req;
 }
 
 static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
@@ -710,7 +980,7 @@ static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
     req->status = XFERBLK_STS_OK;
     req->result = 0;
     if (!target || target->abort || target->aborted) {
-        xferblk_finish(req);
+        xferblk_finish(req, 0);
         return;
     }
 
@@ -727,7 +997,7 @@ static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
     case XFERBLK_REQ_HUNG:
         QTAILQ_REMOVE(&q->hung, target, entry);
         target->status = XFERBLK_STS_ABORTED;
-        xferblk_finish(target);
+        xferblk_finish(target, 0);
         break;
     case XFERBLK_REQ_DONE:
         target->status = XFERBLK_STS_ABORTED;
@@ -737,40 +1007,104 @@ static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
         g_assert_not_reached();
     }
     req->result = 1;
-    xferblk_finish(req);
+    xferblk_finish(req, target->ready_ns);
+}
+
+/* Whether [lba, lba + nblocks) meets [start, start + count), overflow-safe */
+static bool xferblk_overlaps(uint64_t lba, uint32_t nblocks, uint64_t start,
+                             uint64_t count)
+{
+    if (!nblocks || !count) {
+        return false;
+    }
+    return lba >= start ? lba - start < count : start - lba < nblocks;
+}
+
+typedef enum XferblkFaultKind {
+    XFERBLK_FAULT_NONE,
+    XFERBLK_FAULT_HANG,     /* accepted, never completes */
+    XFERBLK_FAULT_FAIL,     /* completes with FAULT_STATUS, nothing moves */
+    XFERBLK_FAULT_DMA,      /* if valid, its data transfer fails */
+} XferblkFaultKind;
+
+/*
+ * Fault injection for a fetched command, ABORTs excepted, taken as it is,
+ * valid or not. Every armed fault counts (or draws for) every command it
+ * concerns, so its course does not depend on the others; of those that
+ * apply the first in the spec's order wins: HANG, FAIL_NTH, LBA range,
+ * EVERY_N, PROB_PPM, DMA_NTH. A countdown that reaches its command
+ * disarms even when another fault takes that command.
+ */
+static XferblkFaultKind xferblk_pick_fault(XferblkState *s,
+                                           const struct xferblk_sqe *sqe)
+{
+    XferblkFaults *f = &s->fault;
+    uint8_t op = sqe->opcode;
+    bool data = op == XFERBLK_OP_READ || op == XFERBLK_OP_WRITE;
+    bool hang, fail, lba = false, every = false, prob = false, dma = false;
+
+    if (op == XFERBLK_OP_ABORT) {
+        return XFERBLK_FAULT_NONE;
+    }
+    hang = f->hang_nth && --f->hang_nth == 0;
+    fail = f->fail_nth && --f->fail_nth == 0;
+    if (data || op == XFERBLK_OP_DISCARD || op == XFERBLK_OP_WRITE_ZEROES) {
+        lba = xferblk_overlaps(le64_to_cpu(sqe->lba),
+                               le32_to_cpu(sqe->nblocks),
+                               f->lba_start, f->lba_count);
+    }
+    if (f->every_n && ++s->every_count >= f->every_n) {
+        s->every_count = 0;
+        every = true;
+    }
+    if (f->prob_ppm) {
+        prob = xferblk_rng_below(&s->prob_rng, XFERBLK_PPM) < f->prob_ppm;
+    }
+    if (data && f->dma_nth) {
+        dma = --f->dma_nth == 0;
+    }
+
+    if (hang) {
+        return XFERBLK_FAULT_HANG;
+    }
+    if (fail || lba || every || prob) {
+        return XFERBLK_FAULT_FAIL;
+    }
+    return dma ? XFERBLK_FAULT_DMA : XFERBLK_FAULT_NONE;
 }
 
 static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
 {
     XferblkState *s = q->s;
     XferblkRequest *req = g_new0(XferblkRequest, 1);
-    bool fail = false, hang = false;
+    XferblkFaultKind fault;
     uint16_t status;
 
     req->q = q;
     req->state = XFERBLK_REQ_NEW;
     req->opcode = sqe->opcode;
     req->tag = le16_to_cpu(sqe->tag);
+    set_bit(req->tag, q->seen_tags);
     q->outstanding++;
     s->counters[XFERBLK_CNT_COMMANDS]++;
 
-    /* Injected faults take the command as it is, valid or not. */
-    if (req->opcode != XFERBLK_OP_ABORT) {
-        fail = s->fault_fail_nth && --s->fault_fail_nth == 0;
-        hang = s->fault_hang_nth && --s->fault_hang_nth == 0;
-    }
-    if (fail || hang) {
+    fault = xferblk_pick_fault(s, sqe);
+    switch (fault) {
+    case XFERBLK_FAULT_HANG:
         s->counters[XFERBLK_CNT_FAULTS]++;
         xferblk_take_tag(q, req);
-        if (fail) {
-            req->status = s->fault_status;
-            xferblk_finish(req);
-        } else {
-            xferblk_accept(req);
-            req->state = XFERBLK_REQ_HUNG;
-            QTAILQ_INSERT_TAIL(&q->hung, req, entry);
-        }
+        xferblk_accept(req);
+        req->state = XFERBLK_REQ_HUNG;
+        QTAILQ_INSERT_TAIL(&q->hung, req, entry);
         return;
+    case XFERBLK_FAULT_FAIL:
+        s->counters[XFERBLK_CNT_FAULTS]++;
+        xferblk_take_tag(q, req);
+        req->status = s->fault.status;
+        xferblk_finish(req, 0);
+        return;
+    default:
+        break;
     }
 
     status = xferblk_check_sqe(q, sqe, req);
@@ -792,7 +1126,7 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
             block_acct_invalid(xferblk_stats(s), acct_type[req->opcode]);
         }
         req->status = status;
-        xferblk_finish(req);
+        xferblk_finish(req, 0);
         return;
     }
 
@@ -804,13 +1138,24 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
         if (!s->write_cache) {
             /* Every completed WRITE is durable already. */
             req->status = XFERBLK_STS_OK;
-            xferblk_finish(req);
+            xferblk_finish(req, 0);
             return;
         }
         break;
     }
     xferblk_accept(req);
     s->counters[XFERBLK_CNT_SEGMENTS] += le16_to_cpu(sqe->nsge);
+    if (fault == XFERBLK_FAULT_DMA) {
+        s->counters[XFERBLK_CNT_FAULTS]++;
+        req->dma_fault = true;
+        if (req->opcode == XFERBLK_OP_WRITE) {
+            /* The data never arrives: nothing reaches the image. */
+            block_acct_invalid(xferblk_stats(s), BLOCK_ACCT_WRITE);
+            req->status = XFERBLK_STS_DMA_ERROR;
+            xferblk_finish(req, 0);
+            return;
+        }
+    }
     xferblk_start_io(req, sqe);
 }
 
@@ -942,6 +1287,8 @@ static void xferblk_queue_enable(XferblkQueue *q)
     q->cq_tail = 0;
     q->phase = true;
     q->irq_pending = false;
+    bitmap_zero(q->seen_tags, XFERBLK_TAG_SPACE);
+    q->stray_next = XFERBLK_TAG_SPACE - 1;
     q->enabled = true;
 }
 
@@ -1074,29 +1421,29 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
 
     switch (addr) {
     case XFERBLK_REG_MAGIC:
-        return XFERBLK_MAGIC;
+        return s->id.magic;
     case XFERBLK_REG_VERSION:
-        return XFERBLK_VERSION_MAJOR << 16 | XFERBLK_VERSION_MINOR;
+        return s->id.version;
     case XFERBLK_REG_CAPACITY:
-        return s->capacity;
+        return s->id.capacity;
     case XFERBLK_REG_CAPACITY + 4:
-        return s->capacity >> 32;
+        return s->id.capacity >> 32;
     case XFERBLK_REG_BLOCK_SIZE:
-        return s->conf.logical_block_size;
+        return s->id.block_size;
     case XFERBLK_REG_MAX_XFER:
-        return s->max_xfer;
+        return s->id.max_xfer;
     case XFERBLK_REG_MAX_SEGS:
-        return s->max_segs;
+        return s->id.max_segs;
     case XFERBLK_REG_MAX_SEG_SIZE:
-        return s->max_seg_size;
+        return s->id.max_seg_size;
     case XFERBLK_REG_SEG_BOUNDARY:
-        return s->seg_boundary;
+        return s->id.seg_boundary;
     case XFERBLK_REG_SEG_BOUNDARY + 4:
-        return s->seg_boundary >> 32;
+        return s->id.seg_boundary >> 32;
     case XFERBLK_REG_NUM_QUEUES:
-        return s->num_queues;
+        return s->id.num_queues;
     case XFERBLK_REG_MAX_DEPTH:
-        return s->max_depth;
+        return s->id.max_depth;
     case XFERBLK_REG_FEATURES:
         return s->features;
     case XFERBLK_REG_MAX_DISCARD:
@@ -1110,13 +1457,33 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
     case XFERBLK_REG_STATUS:
         return s->ctrl & XFERBLK_CTRL_ENABLE ? XFERBLK_STATUS_READY : 0;
     case XFERBLK_REG_FAULT_FAIL_NTH:
-        return s->fault_fail_nth;
+        return s->fault.fail_nth;
     case XFERBLK_REG_FAULT_STATUS:
-        return s->fault_status;
+        return s->fault.status;
     case XFERBLK_REG_FAULT_HANG_NTH:
-        return s->fault_hang_nth;
+        return s->fault.hang_nth;
     case XFERBLK_REG_FAULT_DELAY_US:
-        return s->fault_delay_us;
+        return s->fault.delay_us;
+    case XFERBLK_REG_FAULT_JITTER_US:
+        return s->fault.jitter_us;
+    case XFERBLK_REG_FAULT_EVERY_N:
+        return s->fault.every_n;
+    case XFERBLK_REG_FAULT_PROB_PPM:
+        return s->fault.prob_ppm;
+    case XFERBLK_REG_FAULT_SEED:
+        return s->fault.seed;
+    case XFERBLK_REG_FAULT_LBA_START:
+        return s->fault.lba_start;
+    case XFERBLK_REG_FAULT_LBA_START + 4:
+        return s->fault.lba_start >> 32;
+    case XFERBLK_REG_FAULT_LBA_COUNT:
+        return s->fault.lba_count;
+    case XFERBLK_REG_FAULT_LBA_COUNT + 4:
+        return s->fault.lba_count >> 32;
+    case XFERBLK_REG_FAULT_DMA_NTH:
+        return s->fault.dma_nth;
+    case XFERBLK_REG_FAULT_HOSTILE:
+        return s->hostile_armed;
     }
     return 0;
 }
@@ -1151,16 +1518,47 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
         memset(s->counters, 0, sizeof(s->counters));
         break;
     case XFERBLK_REG_FAULT_FAIL_NTH:
-        s->fault_fail_nth = val;
+        s->fault.fail_nth = val;
         break;
     case XFERBLK_REG_FAULT_STATUS:
-        s->fault_status = val & 0xffff;
+        s->fault.status = val & 0xffff;
         break;
     case XFERBLK_REG_FAULT_HANG_NTH:
-        s->fault_hang_nth = val;
+        s->fault.hang_nth = val;
         break;
     case XFERBLK_REG_FAULT_DELAY_US:
-        s->fault_delay_us = val;
+        s->fault.delay_us = val;
+        break;
+    case XFERBLK_REG_FAULT_JITTER_US:
+        s->fault.jitter_us = val;
+        break;
+    case XFERBLK_REG_FAULT_EVERY_N:
+        s->fault.every_n = val;
+        s->every_count = 0;
+        break;
+    case XFERBLK_REG_FAULT_PROB_PPM:
+        s->fault.prob_ppm = MIN(val, XFERBLK_PPM);
+        break;
+    case XFERBLK_REG_FAULT_SEED:
+        xferblk_seed(s, val);
+        break;
+    case XFERBLK_REG_FAULT_LBA_START:
+        s->fault.lba_start = deposit64(s->fault.lba_start, 0, 32, val);
+        break;
+    case XFERBLK_REG_FAULT_LBA_START + 4:
+        s->fault.lba_start = deposit64(s->fault.lba_start, 32, 32, val);
+        break;
+    case XFERBLK_REG_FAULT_LBA_COUNT:
+        s->fault.lba_count = deposit64(s->fault.lba_count, 0, 32, val);
+        break;
+    case XFERBLK_REG_FAULT_LBA_COUNT + 4:
+        s->fault.lba_count = deposit64(s->fault.lba_count, 32, 32, val);
+        break;
+    case XFERBLK_REG_FAULT_DMA_NTH:
+        s->fault.dma_nth = val;
+        break;
+    case XFERBLK_REG_FAULT_HOSTILE:
+        s->hostile_armed = val & XFERBLK_HOSTILE_ALL;
         break;
     default:
         /* Read-only or undefined: ignored. */
@@ -1203,6 +1601,46 @@ static const MemoryRegionOps xferblk_mmio_ops = {
         .max_access_size = 8,
     },
 };
+
+static bool xferblk_parse_hostile(XferblkState *s, Error **errp)
+{
+    g_autoptr(GString) names = g_string_new(NULL);
+    int i;
+
+    s->hostile = XFERBLK_HL_NONE;
+    if (!s->hostile_limits) {
+        return true;
+    }
+    for (i = 0; i < XFERBLK_HL_NR; i++) {
+        if (!strcmp(s->hostile_limits, xferblk_hostile_names[i])) {
+            s->hostile = i;
+            return true;
+        }
+        g_string_append_printf(names, "%s%s", i ? ", " : "",
+                               xferblk_hostile_names[i]);
+    }
+    error_setg(errp, "hostile-limits must be one of %s, not '%s'",
+               names->str, s->hostile_limits);
+    return false;
+}
+
+static bool xferblk_check_fault_props(XferblkState *s, Error **errp)
+{
+    XferblkFaults *f = &s->fault_props;
+
+    if (f->status == XFERBLK_STS_OK || f->status >= XFERBLK_STS_NR) {
+        error_setg(errp, "fault-status must be a status from %u to %u, "
+                   "not %u", XFERBLK_STS_INVALID_OPCODE, XFERBLK_STS_NR - 1,
+                   f->status);
+        return false;
+    }
+    if (f->prob_ppm > XFERBLK_PPM) {
+        error_setg(errp, "fault-prob-ppm must be at most %u, not %u",
+                   XFERBLK_PPM, f->prob_ppm);
+        return false;
+    }
+    return xferblk_parse_hostile(s, errp);
+}
 
 static bool xferblk_check_props(XferblkState *s, Error **errp)
 {
@@ -1261,7 +1699,71 @@ static bool xferblk_check_props(XferblkState *s, Error **errp)
                    "not %u", s->discard_gran);
         return false;
     }
-    return true;
+    return xferblk_check_fault_props(s, errp);
+}
+
+/* The identity registers: the truth, but for one lie if asked for. */
+static void xferblk_init_identity(XferblkState *s)
+{
+    XferblkIdentity *id = &s->id;
+
+    id->magic = XFERBLK_MAGIC;
+    id->version = XFERBLK_VERSION_MAJOR << 16 | XFERBLK_VERSION_MINOR;
+    id->capacity = s->capacity;
+    id->block_size = s->conf.logical_block_size;
+    id->max_xfer = s->max_xfer;
+    id->max_segs = s->max_segs;
+    id->max_seg_size = s->max_seg_size;
+    id->seg_boundary = s->seg_boundary;
+    id->num_queues = s->num_queues;
+    id->max_depth = s->max_depth;
+
+    switch (s->hostile) {
+    case XFERBLK_HL_NONE:
+        break;
+    case XFERBLK_HL_BAD_MAGIC:
+        id->magic = bswap32(XFERBLK_MAGIC);
+        break;
+    case XFERBLK_HL_BAD_VERSION:
+        id->version = (XFERBLK_VERSION_MAJOR + 1) << 16;
+        break;
+    case XFERBLK_HL_ZERO_CAPACITY:
+        id->capacity = 0;
+        break;
+    case XFERBLK_HL_HUGE_CAPACITY:
+        id->capacity = UINT64_MAX;
+        break;
+    case XFERBLK_HL_BAD_BLOCK_SIZE:
+        id->block_size = 1000;
+        break;
+    case XFERBLK_HL_ZERO_MAX_TRANSFER:
+        id->max_xfer = 0;
+        break;
+    case XFERBLK_HL_TINY_MAX_TRANSFER:
+        id->max_xfer = 512;
+        break;
+    case XFERBLK_HL_ZERO_SEGMENTS:
+        id->max_segs = 0;
+        break;
+    case XFERBLK_HL_TINY_SEGMENT_SIZE:
+        id->max_seg_size = 512;
+        break;
+    case XFERBLK_HL_BAD_BOUNDARY:
+        id->seg_boundary = 0x1234;
+        break;
+    case XFERBLK_HL_ZERO_QUEUES:
+        id->num_queues = 0;
+        break;
+    case XFERBLK_HL_MANY_QUEUES:
+        /* Only the register lies: there are still num_queues queues. */
+        id->num_queues = 1000;
+        break;
+    case XFERBLK_HL_BAD_DEPTH:
+        id->max_depth = 3;
+        break;
+    default:
+        g_assert_not_reached();
+    }
 }
 
 static void xferblk_realize(PCIDevice *pdev, Error **errp)
@@ -1319,14 +1821,20 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
 
         q->s = s;
         q->phase = true;
-        q->busy_tags = bitmap_new(s->max_depth);
+        q->tag_table = g_new0(XferblkTagChain, s->max_depth);
+        q->seen_tags = bitmap_new(XFERBLK_TAG_SPACE);
+        q->stray_next = XFERBLK_TAG_SPACE - 1;
         QTAILQ_INIT(&q->backend);
         QTAILQ_INIT(&q->hung);
         QTAILQ_INIT(&q->done);
     }
     s->ctrl = 0;
     s->inflight = 0;
-    s->fault_status = XFERBLK_STS_MEDIA_ERROR;
+    xferblk_init_identity(s);
+    s->fault = s->fault_props;
+    xferblk_seed(s, s->fault.seed);
+    s->every_count = 0;
+    s->hostile_armed = 0;
 }
 
 static void xferblk_exit(PCIDevice *pdev)
@@ -1340,7 +1848,8 @@ static void xferblk_exit(PCIDevice *pdev)
     timer_free(s->delay_timer);
     s->delay_timer = NULL;
     for (i = 0; i < s->num_queues; i++) {
-        g_free(s->queues[i].busy_tags);
+        g_free(s->queues[i].tag_table);
+        g_free(s->queues[i].seen_tags);
     }
     g_free(s->queues);
     s->queues = NULL;
@@ -1372,6 +1881,27 @@ static const Property xferblk_props[] = {
     DEFINE_PROP_UINT32("discard-granularity", XferblkState, discard_gran, 8),
     DEFINE_PROP_UINT32("max-write-zeroes-blocks", XferblkState, max_wzeroes,
                        65536),
+    DEFINE_PROP_STRING("hostile-limits", XferblkState, hostile_limits),
+    DEFINE_PROP_UINT32("fault-fail-nth", XferblkState, fault_props.fail_nth,
+                       0),
+    DEFINE_PROP_UINT32("fault-status", XferblkState, fault_props.status,
+                       XFERBLK_STS_MEDIA_ERROR),
+    DEFINE_PROP_UINT32("fault-hang-nth", XferblkState, fault_props.hang_nth,
+                       0),
+    DEFINE_PROP_UINT32("fault-delay-us", XferblkState, fault_props.delay_us,
+                       0),
+    DEFINE_PROP_UINT32("fault-jitter-us", XferblkState,
+                       fault_props.jitter_us, 0),
+    DEFINE_PROP_UINT32("fault-every-n", XferblkState, fault_props.every_n, 0),
+    DEFINE_PROP_UINT32("fault-prob-ppm", XferblkState, fault_props.prob_ppm,
+                       0),
+    DEFINE_PROP_UINT32("fault-seed", XferblkState, fault_props.seed,
+                       XFERBLK_DEFAULT_SEED),
+    DEFINE_PROP_UINT64("fault-lba-start", XferblkState,
+                       fault_props.lba_start, 0),
+    DEFINE_PROP_UINT64("fault-lba-count", XferblkState,
+                       fault_props.lba_count, 0),
+    DEFINE_PROP_UINT32("fault-dma-nth", XferblkState, fault_props.dma_nth, 0),
 };
 
 static const VMStateDescription vmstate_xferblk = {
@@ -1395,6 +1925,12 @@ static void xferblk_class_init(ObjectClass *klass, void *data)
     device_class_set_props(dc, xferblk_props);
     object_class_property_set_description(klass, "queues",
         "Queue pairs, 1 to 64 (default: one per guest CPU, at most 64)");
+    object_class_property_set_description(klass, "hostile-limits",
+        "Report one absurd identity or limit register (test only): none, "
+        "bad-magic, bad-version, zero-capacity, huge-capacity, "
+        "bad-block-size, zero-max-transfer, tiny-max-transfer, "
+        "zero-segments, tiny-segment-size, bad-boundary, zero-queues, "
+        "many-queues, bad-depth");
     device_class_set_legacy_reset(dc, xferblk_reset);
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
 }
