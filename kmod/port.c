@@ -388,9 +388,9 @@ int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
 }
 
 /*
- * Ends every command on the rings with @status and empties the rings. Only
- * for a device that was reset (it posts nothing more) with no interrupt
- * handler running.
+ * Ends every command on the rings with @status (BLK_STS_TIMEOUT for those
+ * past their deadline) and empties the rings. Only for a device that was
+ * reset (it posts nothing more) with no interrupt handler running.
  */
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 {
@@ -408,9 +408,11 @@ unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 
 			if (!cmd->child)
 				continue;
-			/* The command that ran out of time says so. */
+			/* Commands that ran out of time say so. */
+			bool expired = time_after_eq(jiffies, cmd->deadline);
+
 			child = xferblk_cmd_finish(q, tag);
-			child->bio.bi_status = q->abort_target == tag ? BLK_STS_TIMEOUT : status;
+			child->bio.bi_status = expired ? BLK_STS_TIMEOUT : status;
 			bio_list_add(&done, &child->bio);
 			failed++;
 		}

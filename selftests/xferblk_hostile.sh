@@ -8,7 +8,8 @@ addrs=($XFERBLK_DISKS)
 ktap_header ${#addrs[@]}
 for i in "${!addrs[@]}"; do
 	var=XFERBLK_DISK_PROPS_$i
-	kind=${!var#hostile-limits=}
+	kind=
+	case ${!var} in hostile-limits=*) kind=${!var#hostile-limits=} ;; esac
 	disk=$(xferblk_disk "$i")
 	if [ -z "$kind" ] || [ "$kind" = none ]; then
 		[ -n "$disk" ] && [ -b "/dev/$disk" ]

@@ -70,13 +70,13 @@ bool write_file(const std::string& path, const std::string& value) {
   return ok;
 }
 
-std::vector<Disk> disks() {
+std::vector<Disk> disks(size_t max) {
   std::vector<Disk> out;
   const char* list = getenv("XFERBLK_DISKS");
   if (!list) ksft_exit_skip("XFERBLK_DISKS not set: run inside qemu/run-guest.sh\n");
   std::stringstream ss(list);
   std::string pci;
-  for (int i = 0; ss >> pci; i++) {
+  for (size_t i = 0; i < max && ss >> pci; i++) {
     Disk d;
     d.pci = pci;
     const char* p = getenv(("XFERBLK_DISK_PROPS_" + std::to_string(i)).c_str());

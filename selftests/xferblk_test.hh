@@ -31,9 +31,9 @@ struct Disk {
   uint64_t bytes;      // capacity
 };
 
-// Disks from XFERBLK_DISKS / XFERBLK_DISK_PROPS_<i>; aborts the test
-// (ksft_exit_fail) when a configured disk has no block device.
-std::vector<Disk> disks();
+// The first @max disks from XFERBLK_DISKS / XFERBLK_DISK_PROPS_<i>; aborts
+// the test (ksft_exit_fail) when one of them has no block device.
+std::vector<Disk> disks(size_t max = SIZE_MAX);
 
 std::string read_file(const std::string& path);
 uint64_t read_u64(const std::string& path);

@@ -239,6 +239,7 @@ struct XferblkState {
     uint32_t max_depth;
     bool write_cache;
     bool discard;
+    bool abort;
     uint32_t max_discard;
     uint32_t discard_gran;
     uint32_t max_wzeroes;
@@ -1791,7 +1792,7 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
     }
     s->capacity = len / s->conf.logical_block_size;
 
-    s->features = XFERBLK_FEAT_ABORT;
+    s->features = s->abort ? XFERBLK_FEAT_ABORT : 0;
     if (s->write_cache) {
         s->features |= XFERBLK_FEAT_WRITE_CACHE | XFERBLK_FEAT_FUA;
     }
@@ -1876,6 +1877,7 @@ static const Property xferblk_props[] = {
     DEFINE_PROP_UINT32("queue-depth", XferblkState, max_depth, 256),
     DEFINE_PROP_BOOL("write-cache", XferblkState, write_cache, true),
     DEFINE_PROP_BOOL("discard", XferblkState, discard, true),
+    DEFINE_PROP_BOOL("abort", XferblkState, abort, true),
     DEFINE_PROP_UINT32("max-discard-blocks", XferblkState, max_discard,
                        65536),
     DEFINE_PROP_UINT32("discard-granularity", XferblkState, discard_gran, 8),
