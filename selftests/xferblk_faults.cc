@@ -21,7 +21,7 @@
 
 namespace {
 
-constexpr size_t kBlock = 4096;
+constexpr size_t kBlock = 512;  // the unit each stamp covers
 
 // Each block carries its own identity, so a misplaced or stale block shows.
 // 32 bytes, so a whole number of stamps fills a block.
@@ -144,13 +144,13 @@ void test_hostile_completions(const xft::Disk& d, const xft::Bar0& bar) {
                    (unsigned long long)seen);
 }
 
-// Random writes of 4 KiB to 1 MiB through io_uring, iodepth 32, no two in
+// Random writes of 512 B to 8 MiB through io_uring, iodepth 32, no two in
 // flight over the same block, while 1% of commands fail and completions
-// jitter; the test remembers the last acknowledged stamp of every block and
-// checks them all at the end.
+// jitter; the test remembers the last acknowledged stamp of every 512-byte
+// block and checks them all at the end.
 void test_random_faults(const xft::Disk& d, const xft::Bar0& bar) {
   const uint64_t blocks = (64 << 20) / kBlock, base = (96 << 20) / kBlock;
-  const unsigned depth = 32, total = 1200;
+  const unsigned depth = 32, total = 1500;
   std::mt19937_64 rng(12345);
   std::vector<uint64_t> acked(blocks, 0);  // 0: never acknowledged
   std::vector<bool> busy(blocks, false);
@@ -159,7 +159,8 @@ void test_random_faults(const xft::Disk& d, const xft::Bar0& bar) {
     uint8_t* buf;
   };
   std::vector<Io> ios(depth);
-  xft::Buffer mem(size_t(depth) << 20, false);
+  const size_t max_bytes = 8 << 20;
+  xft::Buffer mem(depth * max_bytes, false);
   io_uring ring;
   if (io_uring_queue_init(depth, &ring, 0)) ksft_exit_fail_msg("io_uring_queue_init\n");
   int fd = open(d.dev.c_str(), O_RDWR | O_DIRECT);
@@ -172,7 +173,7 @@ void test_random_faults(const xft::Disk& d, const xft::Bar0& bar) {
   unsigned submitted = 0, done = 0, failed = 0, gen = 0;
   while (done < total) {
     while (submitted < total && !free_slots.empty()) {
-      uint64_t count = 1ULL << (rng() % 9);  // 4 KiB .. 1 MiB
+      uint64_t count = 1ULL << (rng() % 15);  // 512 B .. 8 MiB
       uint64_t first = rng() % (blocks - count);
       bool clash = false;
       for (uint64_t b = first; b < first + count; b++) clash = clash || busy[b];
@@ -180,7 +181,7 @@ void test_random_faults(const xft::Disk& d, const xft::Bar0& bar) {
       unsigned slot = free_slots.back();
       free_slots.pop_back();
       Io& io = ios[slot];
-      io = {first, count, ++gen, mem.data() + (size_t(slot) << 20)};
+      io = {first, count, ++gen, mem.data() + slot * max_bytes};
       for (uint64_t b = 0; b < count; b++) {
         busy[first + b] = true;
         stamp(io.buf + b * kBlock, first + b, io.gen);
