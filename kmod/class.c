@@ -165,6 +165,7 @@ static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent)
 {
 	struct xferblk_dev *xd = parent->xd;
 	gfp_t gfp = parent->bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	enum xferblk_send_state state;
 	struct xferblk_child *child;
 	bool flush = parent->preflush;
 	struct bio *cbio;
@@ -193,10 +194,17 @@ static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent)
 	this_cpu_inc(xd->stats->children);
 	trace_xferblk_child_submit(child);
 
-	xferblk_port_submit(xd, child);
+	/*
+	 * Once submitted, the child may be gone, and after a WAIT so may the
+	 * parent (the kicked sender can finish it): decide first, touch
+	 * neither afterwards.
+	 */
 	if (parent->all_sent)
-		return XFERBLK_SEND_DONE;
-	return child->kick_sender ? XFERBLK_SEND_WAIT : XFERBLK_SEND_MORE;
+		state = XFERBLK_SEND_DONE;
+	else
+		state = child->kick_sender ? XFERBLK_SEND_WAIT : XFERBLK_SEND_MORE;
+	xferblk_port_submit(xd, child);
+	return state;
 
 done:
 	parent->all_sent = true;

@@ -152,7 +152,7 @@ static ssize_t reset_counters_store(struct device *dev,
 {
 	struct xferblk_dev *xd = to_xd(dev);
 	unsigned int reset;
-	int cpu;
+	int cpu;	/* also counts queues */
 	int ret;
 
 	/* Only "1": kstrtobool() would take anything starting with y or 1. */
@@ -163,6 +163,8 @@ static ssize_t reset_counters_store(struct device *dev,
 		return -EINVAL;
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(xd->stats, cpu), 0, sizeof(struct xferblk_stats));
+	for (cpu = 0; cpu < xd->nr_queues; cpu++)
+		WRITE_ONCE(xd->queues[cpu].submitted, 0);
 	xferblk_write32(xd, XFERBLK_REG_COUNTER_RESET, 1);
 	return count;
 }

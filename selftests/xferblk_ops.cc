@@ -207,8 +207,9 @@ void set_mode(const xft::Disk& d, const char* mode) {
   xft::write_file("/sys/block/" + d.name + "/xferblk/send_mode", mode);
 }
 
-// With completions held back 2 ms, an 8-child parent has all 8 children on
-// the device at once in async mode, and never more than 1 in sync mode.
+// With completions held back 50 ms (long enough to cut every child even on
+// a debug kernel), an 8-child parent has all 8 children on the device at
+// once in async mode, and never more than 1 in sync mode.
 void test_send_modes(const xft::Disk& d) {
   std::string initial = xft::read_file("/sys/block/" + d.name + "/xferblk/send_mode");
   const unsigned k = (1 << 20) / d.lim.max_xfer;
@@ -216,7 +217,7 @@ void test_send_modes(const xft::Disk& d) {
   uint64_t inflight[2];
   bool ok[2];
   const char* modes[] = {"sync", "async"};
-  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 2000);
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 50000);
   for (int m = 0; m < 2; m++) {
     set_mode(d, modes[m]);
     xft::write_file("/sys/block/" + d.name + "/xferblk/reset_counters", "1");

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// xferctl's argument parser, help texts and value checks.
+
+#include "args.hh"
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace xferctl {
+namespace {
+
+constexpr std::string_view kGeneralHelp =
+    R"(usage: xferctl [--json] [--sysfs-root DIR] [COMMAND [ARGS]]
+
+Inspects and tunes the disks of the xferblk block driver through sysfs.
+
+commands:
+  list                            every xferblk disk (the default command)
+  show DISK                       one disk
+  reset DISK                      zero the disk's driver and device counters
+  set DISK send-mode async|sync   how the disk sends the children of new parents
+  set timeout-ms N                command timeout of every disk, 100 to 3600000 ms
+  help [COMMAND]                  this text, or a command's (also: COMMAND --help)
+
+DISK is xferblkN or /dev/xferblkN. reset and set write sysfs and need root.
+
+options (anywhere on the line):
+  --json             machine-readable output for list and show; keys in 'xferctl list --help'
+  --sysfs-root DIR   use DIR instead of /sys (for tests against a fake tree)
+  -h, --help         help, for the command if one is given
+
+exit status:
+  0  success (also: help, and a list with no disks)
+  1  runtime failure: no such disk, module not loaded, sysfs unreadable,
+     permission denied, the kernel refused the value
+  2  usage error: unknown command or option, wrong arguments, invalid disk
+     name or setting value (nothing was written)
+)";
+
+constexpr std::string_view kListHelp = R"(usage: xferctl [--json] list
+
+Lists the xferblk module's parameters (/sys/module/xferblk/parameters), then
+every disk /sys/block/xferblk* in number order. A disk that cannot be read is
+reported on stderr and makes the exit status 1; the others are still listed.
+No disks is not an error.
+
+Each disk:
+  PCI address       the target of /sys/block/DISK/device
+  capacity          size (512-byte sectors), in bytes
+  block size        queue/logical_block_size, queue/physical_block_size
+  limits            queue/max_hw_sectors_kb, max_sectors_kb, max_segments, max_segment_size,
+                    seg_boundary_mask (only if the kernel exposes it, else "-"),
+                    virt_boundary_mask, dma_alignment, discard_max_hw_bytes,
+                    discard_granularity, write_zeroes_max_bytes
+  queues            the number of fields of xferblk/queue_commands, and their values
+  send mode         xferblk/send_mode
+  driver counters   xferblk/parents, children, errors, rejected, ... (docs/design.md)
+  device counters   xferblk/dev_commands, dev_completed, ... (docs/device-spec.md)
+  device statuses   xferblk/dev_status, each status named as in docs/device-spec.md
+  children/parent   xferblk/children_hist: parents per bucket of children
+                    1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65-128, 129-256, 257+
+
+JSON output (--json). Keys are stable: new ones may be added, none renamed or
+removed. Every number is an unsigned 64-bit integer; null means the kernel
+does not expose the value.
+  list: {"module": MODULE, "disks": [DISK, ...]}
+  show: DISK
+MODULE:
+  {"loaded": bool, "split": bool|null, "send_mode": string|null,
+   "timeout_ms": n|null, "queue_depth": n|null}
+DISK:
+  {"name": string, "pci_address": string|null,
+   "capacity_bytes": n, "capacity_sectors": n,
+   "logical_block_size": n, "physical_block_size": n|null,
+   "limits": {"max_hw_sectors_kb": n, "max_sectors_kb": n|null, "max_segments": n,
+              "max_segment_size": n, "seg_boundary_mask": n|null,
+              "virt_boundary_mask": n|null, "dma_alignment": n|null,
+              "discard_max_hw_bytes": n|null, "discard_granularity": n|null,
+              "write_zeroes_max_bytes": n|null},
+   "queue_count": n, "queue_commands": [n, ...], "send_mode": "async"|"sync",
+   "counters": {"parents": n, "children": n, "errors": n, "rejected": n,
+                "bogus_completions": n, "unsendable": n, "parent_errors": n,
+                "cancelled": n, "timeouts": n, "resets": n},
+   "device_counters": {"dev_commands": n, "dev_completed": n, "dev_reads": n,
+                "dev_writes": n, "dev_bytes_read": n, "dev_bytes_written": n,
+                "dev_segments": n, "dev_max_inflight": n, "dev_rejected": n,
+                "dev_flushes": n, "dev_fua_writes": n, "dev_discards": n,
+                "dev_write_zeroes": n, "dev_aborts": n, "dev_faults": n},
+   "dev_status": {"OK": n, "INVALID_OPCODE": n, "INVALID_FIELD": n, "LBA_RANGE": n,
+                  "XFER_TOO_LARGE": n, "TOO_MANY_SEGS": n, "SEG_TOO_LARGE": n,
+                  "SEG_BOUNDARY": n, "DMA_ERROR": n, "MEDIA_ERROR": n, "ABORTED": n},
+   "children_hist": {"1": n, "2": n, "3-4": n, "5-8": n, "9-16": n, "17-32": n,
+                     "33-64": n, "65-128": n, "129-256": n, "257+": n}}
+)";
+
+constexpr std::string_view kShowHelp = R"(usage: xferctl [--json] show DISK
+
+Shows one disk (xferblkN or /dev/xferblkN): the same fields as 'xferctl list',
+without the module's parameters. With --json the output is one DISK object;
+its keys are listed in 'xferctl list --help'.
+
+Exit status 1 if the disk does not exist or cannot be read.
+)";
+
+constexpr std::string_view kResetHelp = R"(usage: xferctl reset DISK
+
+Zeroes the driver's and the device's counters of DISK (writes 1 to
+/sys/block/DISK/xferblk/reset_counters). Needs root.
+
+Exit status 1 if the disk does not exist or the write fails.
+)";
+
+constexpr std::string_view kSetHelp = R"(usage: xferctl set DISK send-mode async|sync
+       xferctl set timeout-ms N
+
+The settings the driver lets you change at run time:
+  send-mode    per disk (/sys/block/DISK/xferblk/send_mode): "async" sends every
+               child of a parent as soon as it is cut, "sync" one at a time
+               (the next when the previous completes). Applies to new parents.
+  timeout-ms   module-wide (/sys/module/xferblk/parameters/timeout_ms): the
+               command timeout in ms, a decimal integer from 100 to 3600000.
+               After it a command is aborted, and the controller reset if the
+               abort is not answered.
+
+The value is checked before anything is written (exit status 2 if invalid),
+then read back and printed as "old -> new". Needs root.
+
+Exit status 1 if the disk or module is missing, the write is not permitted,
+or the kernel refuses the value (its error is printed).
+)";
+
+constexpr std::string_view kHelpHelp = R"(usage: xferctl help [COMMAND]
+
+Prints the general help, or COMMAND's (list, show, reset, set, help).
+)";
+
+bool IsCommand(std::string_view word) {
+  return word == "list" || word == "show" || word == "reset" || word == "set" || word == "help";
+}
+
+// "-5" is a (bad) value for `set timeout-ms`, not an option.
+bool LooksLikeNegativeNumber(std::string_view arg) {
+  return arg.size() >= 2 && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+}
+
+ParseResult Fail(std::string error, std::string topic) {
+  ParseResult r;
+  r.error = std::move(error);
+  r.topic = std::move(topic);
+  return r;
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+std::string HelpText(std::string_view topic) {
+  if (topic == "list") return std::string(kListHelp);
+  if (topic == "show") return std::string(kShowHelp);
+  if (topic == "reset") return std::string(kResetHelp);
+  if (topic == "set") return std::string(kSetHelp);
+  if (topic == "help") return std::string(kHelpHelp);
+  return std::string(kGeneralHelp);
+}
+
+ValueCheck CheckDiskName(std::string_view arg) {
+  ValueCheck c;
+  std::string_view name = arg;
+  if (name.starts_with("/dev/")) name.remove_prefix(5);
+  constexpr std::string_view kPrefix = "xferblk";
+  bool valid = name.starts_with(kPrefix) && name.size() > kPrefix.size() &&
+               name.size() <= kPrefix.size() + 9;
+  if (valid) {
+    std::string_view digits = name.substr(kPrefix.size());
+    for (char ch : digits) valid = valid && ch >= '0' && ch <= '9';
+    valid = valid && (digits.size() == 1 || digits[0] != '0');
+  }
+  if (!valid) {
+    c.error = "invalid disk name " + Quote(arg) + ": expected xferblkN or /dev/xferblkN";
+    return c;
+  }
+  c.ok = true;
+  c.value = std::string(name);
+  return c;
+}
+
+ValueCheck CheckSendMode(std::string_view arg) {
+  ValueCheck c;
+  if (arg != "async" && arg != "sync") {
+    c.error = "invalid send-mode " + Quote(arg) + ": expected async or sync";
+    return c;
+  }
+  c.ok = true;
+  c.value = std::string(arg);
+  return c;
+}
+
+ValueCheck CheckTimeoutMs(std::string_view arg) {
+  ValueCheck c;
+  const std::string range = std::to_string(kTimeoutMinMs) + " to " + std::to_string(kTimeoutMaxMs);
+  uint64_t v = 0;
+  bool digits = !arg.empty();
+  for (char ch : arg) digits = digits && ch >= '0' && ch <= '9';
+  if (!digits) {
+    c.error = "invalid timeout-ms " + Quote(arg) + ": expected a decimal number of ms, " + range;
+    return c;
+  }
+  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), v);
+  if (ec != std::errc() || end != arg.data() + arg.size() || v < kTimeoutMinMs ||
+      v > kTimeoutMaxMs) {
+    c.error = "timeout-ms " + Quote(arg) + " out of range: " + range + " ms";
+    return c;
+  }
+  c.ok = true;
+  c.value = std::to_string(v);
+  return c;
+}
+
+ParseResult ParseArgs(const std::vector<std::string>& args) {
+  Options opt;
+  bool help = false;
+  std::vector<std::string> pos;
+  bool options_done = false;
+
+  for (size_t i = 0; i < args.size(); i++) {
+    const std::string& a = args[i];
+    if (options_done || a.empty() || a[0] != '-' || a == "-" || LooksLikeNegativeNumber(a)) {
+      pos.push_back(a);
+    } else if (a == "--") {
+      options_done = true;
+    } else if (a == "--json") {
+      opt.json = true;
+    } else if (a == "-h" || a == "--help") {
+      help = true;
+    } else if (a == "--sysfs-root") {
+      if (i + 1 >= args.size()) return Fail("--sysfs-root needs a directory", "");
+      opt.sysfs_root = args[++i];
+    } else if (a.starts_with("--sysfs-root=")) {
+      opt.sysfs_root = a.substr(std::string_view("--sysfs-root=").size());
+    } else {
+      return Fail("unknown option " + Quote(a), pos.empty() ? "" : pos[0]);
+    }
+  }
+  if (opt.sysfs_root.empty()) return Fail("--sysfs-root needs a directory", "");
+
+  const std::string cmd = pos.empty() ? "list" : pos[0];
+  if (!IsCommand(cmd)) return Fail("unknown command " + Quote(cmd), "");
+  const std::vector<std::string> rest(pos.begin() + (pos.empty() ? 0 : 1), pos.end());
+
+  ParseResult r;
+  if (help || cmd == "help") {
+    // "xferctl help set", "xferctl set --help", "xferctl --help set ...".
+    // With no command, --help is the general help, not list's.
+    std::string topic = pos.empty() || cmd == "help" ? "" : cmd;
+    if (cmd == "help" && !rest.empty()) {
+      if (!IsCommand(rest[0]) || rest.size() > 1)
+        return Fail("help takes at most one command name (list, show, reset, set, help)", "help");
+      topic = rest[0];
+    }
+    opt.command = Command::kHelp;
+    opt.help_topic = topic;
+    r.ok = true;
+    r.options = opt;
+    return r;
+  }
+
+  if (cmd == "list") {
+    if (!rest.empty()) return Fail("list takes no arguments", "list");
+    opt.command = Command::kList;
+  } else if (cmd == "show" || cmd == "reset") {
+    if (rest.size() != 1) return Fail(cmd + " takes exactly one disk", cmd);
+    ValueCheck d = CheckDiskName(rest[0]);
+    if (!d.ok) return Fail(d.error, cmd);
+    opt.command = cmd == "show" ? Command::kShow : Command::kReset;
+    opt.disk = d.value;
+  } else {  // set
+    opt.command = Command::kSet;
+    if (rest.empty()) return Fail("set needs a setting", "set");
+    if (rest[0] == "timeout-ms") {
+      if (rest.size() != 2) return Fail("usage: xferctl set timeout-ms N", "set");
+      ValueCheck v = CheckTimeoutMs(rest[1]);
+      if (!v.ok) return Fail(v.error, "set");
+      opt.setting = Setting::kTimeoutMs;
+      opt.value = v.value;
+    } else if (rest[0] == "send-mode") {
+      return Fail("send-mode is per disk: xferctl set DISK send-mode async|sync", "set");
+    } else {
+      ValueCheck d = CheckDiskName(rest[0]);
+      if (!d.ok) return Fail(d.error, "set");
+      opt.disk = d.value;
+      if (rest.size() >= 2 && rest[1] == "timeout-ms")
+        return Fail("timeout-ms is module-wide, not per disk: xferctl set timeout-ms N", "set");
+      if (rest.size() < 2 || rest[1] != "send-mode")
+        return Fail(rest.size() < 2 ? "set " + d.value + " needs a setting (send-mode)"
+                                    : "unknown setting " + Quote(rest[1]) + " (send-mode)",
+                    "set");
+      if (rest.size() != 3) return Fail("usage: xferctl set DISK send-mode async|sync", "set");
+      ValueCheck v = CheckSendMode(rest[2]);
+      if (!v.ok) return Fail(v.error, "set");
+      opt.setting = Setting::kSendMode;
+      opt.value = v.value;
+    }
+  }
+  if (opt.json && opt.command != Command::kList && opt.command != Command::kShow)
+    return Fail("--json applies to list and show only", cmd);
+
+  r.ok = true;
+  r.options = opt;
+  return r;
+}
+
+}  // namespace xferctl

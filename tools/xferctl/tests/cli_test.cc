@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The whole tool, in-process, against fake sysfs trees: output, the files it
+// writes, messages and exit codes.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "args.hh"
+#include "cli.hh"
+#include "fake_sysfs.hh"
+#include "json_check.hh"
+
+namespace xferctl {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FakeDisk;
+using testing::FakeSysfs;
+using testing::JsonParser;
+using testing::JsonValue;
+
+struct Result {
+  int rc;
+  std::string out;
+  std::string err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  // Runs xferctl against the fake tree.
+  Result X(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--sysfs-root", fake_.root().string()});
+    std::ostringstream out, err;
+    int rc = xferctl::Run(args, out, err);
+    return {rc, out.str(), err.str()};
+  }
+  void AddDisks(int n) {
+    for (int i = 0; i < n; i++) {
+      FakeDisk d;
+      d.name = "xferblk" + std::to_string(i);
+      d.pci = "0000:00:0" + std::to_string(4 + i) + ".0";
+      fake_.AddDisk(d);
+    }
+  }
+  fs::path Attr(const std::string& disk, const std::string& attr) {
+    return fake_.root() / "block" / disk / "xferblk" / attr;
+  }
+  fs::path Param(const std::string& name) {
+    return fake_.root() / "module/xferblk/parameters" / name;
+  }
+
+  FakeSysfs fake_;
+};
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(Cli, ListHuman) {
+  fake_.AddModule();
+  AddDisks(2);
+  Result r = X({});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(Contains(r.out, "module xferblk: split Y, send_mode async")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "\nxferblk0  PCI 0000:00:04.0\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "\nxferblk1  PCI 0000:00:05.0\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "  queues           2 (commands per queue: 1000 1048)\n")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "max_hw_sectors_kb 4, max_sectors_kb 4, max_segments 2")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "OK 2040, INVALID_OPCODE 0")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "XFER_TOO_LARGE 2")) << r.out;
+  EXPECT_TRUE(Contains(r.out,
+                       "  children/parent  1  2  3-4  5-8  9-16  17-32  33-64  65-128  "
+                       "129-256  257+\n  parents          1  0  0    0    0     0      0"
+                       "      0       0        7\n"))
+      << r.out;
+  EXPECT_EQ(X({"list"}).out, r.out);
+}
+
+TEST_F(Cli, ListJson) {
+  fake_.AddModule("1234");
+  AddDisks(3);
+  Result r = X({"--json"});
+  ASSERT_EQ(r.rc, kExitOk) << r.err;
+  JsonValue j = JsonParser::Parse(r.out);
+  EXPECT_EQ(j["module"]["timeout_ms"].U64(), 1234u);
+  ASSERT_EQ(j["disks"].items.size(), 3u);
+  const JsonValue& d = j["disks"].items[2];
+  EXPECT_EQ(d["name"].Str(), "xferblk2");
+  EXPECT_EQ(d["pci_address"].Str(), "0000:00:06.0");
+  EXPECT_EQ(d["capacity_bytes"].U64(), 268435456u);
+  EXPECT_EQ(d["limits"]["max_segments"].U64(), 2u);
+  EXPECT_TRUE(d["limits"]["seg_boundary_mask"].IsNull());
+  EXPECT_EQ(d["queue_count"].U64(), 2u);
+  EXPECT_EQ(d["counters"]["children"].U64(), 2048u);
+  EXPECT_EQ(d["device_counters"]["dev_rejected"].U64(), 2u);
+  EXPECT_EQ(d["dev_status"]["ABORTED"].U64(), 6u);
+  EXPECT_EQ(d["children_hist"]["257+"].U64(), 7u);
+}
+
+TEST_F(Cli, ListWithNothingLoaded) {
+  Result r = X({});
+  EXPECT_EQ(r.rc, kExitOk);
+  EXPECT_EQ(r.out, "module xferblk: not loaded\nno xferblk disks\n");
+  r = X({"--json"});
+  EXPECT_EQ(r.rc, kExitOk);
+  EXPECT_TRUE(JsonParser::Parse(r.out)["disks"].items.empty());
+}
+
+TEST_F(Cli, ListReportsABrokenDiskAndShowsTheRest) {
+  fake_.AddModule();
+  AddDisks(2);
+  fs::remove(Attr("xferblk0", "dev_status"));
+  Result r = X({"--json", "list"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_TRUE(Contains(r.err, "xferctl: xferblk0: cannot read ")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "dev_status: No such file or directory")) << r.err;
+  JsonValue j = JsonParser::Parse(r.out);
+  ASSERT_EQ(j["disks"].items.size(), 1u);
+  EXPECT_EQ(j["disks"].items[0]["name"].Str(), "xferblk1");
+}
+
+TEST_F(Cli, Show) {
+  fake_.AddModule();
+  AddDisks(2);
+  Result r = X({"show", "/dev/xferblk1"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out.rfind("xferblk1  PCI 0000:00:05.0\n", 0), 0u) << r.out;
+  EXPECT_FALSE(Contains(r.out, "xferblk0"));
+  EXPECT_FALSE(Contains(r.out, "module xferblk"));
+
+  r = X({"show", "xferblk0", "--json"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(JsonParser::Parse(r.out)["name"].Str(), "xferblk0");
+}
+
+TEST_F(Cli, ShowMissingDiskIsARuntimeFailure) {
+  fake_.AddModule();
+  AddDisks(2);
+  Result r = X({"show", "xferblk7"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: no disk xferblk7; xferblk disks: xferblk0 xferblk1\n");
+}
+
+TEST_F(Cli, ShowWithoutTheModule) {
+  Result r = X({"show", "xferblk0"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: no disk xferblk0 (the xferblk module is not loaded)\n");
+}
+
+TEST_F(Cli, ShowBrokenDisk) {
+  fake_.AddModule();
+  AddDisks(1);
+  FakeSysfs::Write(Attr("xferblk0", "parents"), "many\n");
+  Result r = X({"show", "xferblk0"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_TRUE(Contains(r.err, "parents: not a number: 'many'")) << r.err;
+}
+
+TEST_F(Cli, UsageErrors) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"show"},
+                                             {"show", "sda"},
+                                             {"frob"},
+                                             {"--bogus"},
+                                             {"set", "xferblk0", "send-mode", "x"},
+                                             {"set", "timeout-ms", "50"},
+                                             {"--json", "reset", "xferblk0"}}) {
+    Result r = X(args);
+    EXPECT_EQ(r.rc, kExitUsage) << ::testing::PrintToString(args);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("xferctl: ", 0), 0u) << r.err;
+    EXPECT_TRUE(Contains(r.err, "Try 'xferctl ")) << r.err;
+  }
+  EXPECT_EQ(X({"show", "sda"}).err,
+            "xferctl: invalid disk name 'sda': expected xferblkN or /dev/xferblkN\n"
+            "Try 'xferctl show --help'.\n");
+}
+
+TEST_F(Cli, Help) {
+  Result r = X({"--help"});
+  EXPECT_EQ(r.rc, kExitOk);
+  EXPECT_EQ(r.out, HelpText(""));
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(X({"set", "--help"}).out, HelpText("set"));
+  EXPECT_EQ(X({"help", "list"}).out, HelpText("list"));
+}
+
+TEST_F(Cli, Reset) {
+  fake_.AddModule();
+  AddDisks(2);
+  Result r = X({"reset", "xferblk1"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk1: counters reset\n");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "reset_counters")), "1");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "reset_counters")), "");
+}
+
+TEST_F(Cli, ResetMissingDisk) {
+  fake_.AddModule();
+  AddDisks(1);
+  Result r = X({"reset", "xferblk3"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: no disk xferblk3; xferblk disks: xferblk0\n");
+}
+
+TEST_F(Cli, SetSendMode) {
+  fake_.AddModule();
+  AddDisks(2);
+  Result r = X({"set", "xferblk1", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk1: send_mode async -> sync\n");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "send_mode")), "sync");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "send_mode")), "async\n");
+}
+
+TEST_F(Cli, SetSendModeBadValueWritesNothing) {
+  fake_.AddModule();
+  AddDisks(1);
+  Result r = X({"set", "xferblk0", "send-mode", "bogus"});
+  EXPECT_EQ(r.rc, kExitUsage);
+  EXPECT_EQ(r.err,
+            "xferctl: invalid send-mode 'bogus': expected async or sync\n"
+            "Try 'xferctl set --help'.\n");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "send_mode")), "async\n");
+}
+
+TEST_F(Cli, SetSendModeMissingDisk) {
+  fake_.AddModule();
+  Result r = X({"set", "xferblk0", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: no disk xferblk0 (there are no xferblk disks)\n");
+}
+
+TEST_F(Cli, SetTimeout) {
+  fake_.AddModule();
+  Result r = X({"set", "timeout-ms", "0250"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk: timeout_ms 30000 -> 250\n");
+  EXPECT_EQ(FakeSysfs::Read(Param("timeout_ms")), "250");
+}
+
+TEST_F(Cli, SetTimeoutWithoutTheModule) {
+  Result r = X({"set", "timeout-ms", "250"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_TRUE(Contains(r.err, "xferctl: the xferblk module is not loaded")) << r.err;
+}
+
+TEST_F(Cli, KernelRefusalIsReportedWithItsErrno) {
+  // A store that fails in write(2), as a sysfs store returning an error does.
+  fake_.AddModule();
+  AddDisks(1);
+  fs::remove(Attr("xferblk0", "send_mode"));
+  fs::create_symlink("/dev/full", Attr("xferblk0", "send_mode"));
+  Result r = X({"set", "xferblk0", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: the kernel refused 'sync' for " +
+                       Attr("xferblk0", "send_mode").string() + ": No space left on device\n");
+}
+
+TEST(DescribeWriteError, Messages) {
+  EXPECT_EQ(DescribeWriteError("/sys/x", "sync", EINVAL, true),
+            "the kernel refused 'sync' for /sys/x: Invalid argument");
+  EXPECT_EQ(DescribeWriteError("/sys/x", "sync", EACCES, false),
+            "cannot write /sys/x: Permission denied (changing xferblk settings needs root)");
+  EXPECT_EQ(DescribeWriteError("/sys/x", "sync", EPERM, false),
+            "cannot write /sys/x: Operation not permitted (changing xferblk settings needs root)");
+  EXPECT_EQ(DescribeWriteError("/sys/x", "sync", EACCES, true),
+            "cannot write /sys/x: Permission denied");
+  EXPECT_EQ(DescribeWriteError("/sys/x", "1", ENOENT, true),
+            "cannot write /sys/x: No such file or directory (is the driver loaded?)");
+}
+
+TEST_F(Cli, NonRootIsToldItNeedsRoot) {
+  fake_.AddModule();
+  AddDisks(1);
+  fs::permissions(Attr("xferblk0", "reset_counters"),
+                  fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  if (::geteuid() != 0) {
+    Result r = X({"reset", "xferblk0"});
+    EXPECT_EQ(r.rc, kExitFailure);
+    EXPECT_TRUE(Contains(r.err, "(changing xferblk settings needs root)")) << r.err;
+    return;
+  }
+  // As root, run the command in a child that drops to nobody (65534). The
+  // fake tree must be readable by it, as sysfs is.
+  fs::permissions(fake_.root(), fs::perms::others_read | fs::perms::others_exec,
+                  fs::perm_options::add);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(100);
+    Result r = X({"reset", "xferblk0"});
+    std::string msg = std::to_string(r.rc) + "\n" + r.err;
+    ssize_t n = ::write(fds[1], msg.data(), msg.size());
+    ::_exit(n == static_cast<ssize_t>(msg.size()) ? 0 : 101);
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) got.append(buf, n);
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  EXPECT_EQ(got, "1\nxferctl: cannot write " + Attr("xferblk0", "reset_counters").string() +
+                     ": Permission denied (changing xferblk settings needs root)\n");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "reset_counters")), "");
+}
+
+}  // namespace
+}  // namespace xferctl

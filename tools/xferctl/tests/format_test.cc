@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Human and JSON output: exact text for a known disk, JSON that parses back
+// to the same values, and every JSON key documented in 'xferctl list --help'.
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "args.hh"
+#include "format.hh"
+#include "json_check.hh"
+
+namespace xferctl {
+namespace {
+
+using testing::JsonParser;
+using testing::JsonValue;
+
+// A disk built by hand, so these tests do not depend on the sysfs reader.
+DiskInfo MakeDisk() {
+  DiskInfo d;
+  d.name = "xferblk1";
+  d.pci_address = "0000:00:05.0";
+  d.size_sectors = 2097152;  // 1 GiB
+  d.logical_block_size = 4096;
+  d.physical_block_size = 4096;
+  const std::vector<std::optional<uint64_t>> limits = {64, 64,   8,       65536, std::nullopt,
+                                                       0,  4095, 1048576, 4096,  0};
+  for (size_t i = 0; i < kLimits.size(); i++)
+    d.limits.push_back({std::string(kLimits[i].name), limits[i], kLimits[i].hex});
+  d.queue_commands = {5, 7, 0, 12};
+  d.send_mode = "sync";
+  uint64_t v = 100;
+  for (std::string_view name : kDriverCounters)
+    d.driver_counters.push_back({std::string(name), v++});
+  v = 1000;
+  for (std::string_view name : kDeviceCounters)
+    d.device_counters.push_back({std::string(name), v++});
+  d.dev_status = {24, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  d.children_hist = {3, 0, 1, 0, 0, 0, 0, 0, 0, 123456789};
+  return d;
+}
+
+ModuleInfo MakeModule() {
+  ModuleInfo m;
+  m.loaded = true;
+  m.split = true;
+  m.send_mode = "async";
+  m.timeout_ms = 30000;
+  m.queue_depth = 128;
+  return m;
+}
+
+TEST(Format, HumanBytes) {
+  EXPECT_EQ(HumanBytes(0), "0 B");
+  EXPECT_EQ(HumanBytes(1023), "1023 B");
+  EXPECT_EQ(HumanBytes(1024), "1 KiB");
+  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
+  EXPECT_EQ(HumanBytes(268435456), "256 MiB");
+  EXPECT_EQ(HumanBytes(3ULL << 30), "3 GiB");
+  EXPECT_EQ(HumanBytes((1ULL << 40) + (1ULL << 39)), "1.5 TiB");
+  EXPECT_EQ(HumanBytes(UINT64_MAX), "16.0 EiB");
+}
+
+TEST(Format, JsonQuote) {
+  EXPECT_EQ(JsonQuote("sync"), "\"sync\"");
+  EXPECT_EQ(JsonQuote("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+  EXPECT_EQ(JsonParser::Parse(JsonQuote("a\"b\\c\nd\te\x01")).Str(), "a\"b\\c\nd\te\x01");
+}
+
+constexpr std::string_view kDiskHuman =
+    R"(xferblk1  PCI 0000:00:05.0
+  capacity         1 GiB (1073741824 bytes, 2097152 sectors of 512 B)
+  block size       4096 logical, 4096 physical
+  limits           max_hw_sectors_kb 64, max_sectors_kb 64, max_segments 8, max_segment_size 65536,
+                   seg_boundary_mask -, virt_boundary_mask 0x0, dma_alignment 0xfff,
+                   discard_max_hw_bytes 1048576, discard_granularity 4096, write_zeroes_max_bytes 0
+  queues           4 (commands per queue: 5 7 0 12)
+  send mode        sync
+  driver counters  parents 100, children 101, errors 102, rejected 103, bogus_completions 104,
+                   unsendable 105, parent_errors 106, cancelled 107, timeouts 108, resets 109
+  device counters  dev_commands 1000, dev_completed 1001, dev_reads 1002, dev_writes 1003,
+                   dev_bytes_read 1004, dev_bytes_written 1005, dev_segments 1006,
+                   dev_max_inflight 1007, dev_rejected 1008, dev_flushes 1009, dev_fua_writes 1010,
+                   dev_discards 1011, dev_write_zeroes 1012, dev_aborts 1013, dev_faults 1014
+  device statuses  OK 24, INVALID_OPCODE 1, INVALID_FIELD 2, LBA_RANGE 3, XFER_TOO_LARGE 4,
+                   TOO_MANY_SEGS 5, SEG_TOO_LARGE 6, SEG_BOUNDARY 7, DMA_ERROR 8, MEDIA_ERROR 9,
+                   ABORTED 10
+  children/parent  1  2  3-4  5-8  9-16  17-32  33-64  65-128  129-256  257+
+  parents          3  0  1    0    0     0      0      0       0        123456789
+)";
+
+TEST(Format, DiskHumanExact) { EXPECT_EQ(FormatDiskHuman(MakeDisk()), kDiskHuman); }
+
+TEST(Format, HumanLinesFitInOneHundredColumns) {
+  std::istringstream in(FormatListHuman(MakeModule(), {MakeDisk(), MakeDisk()}));
+  for (std::string line; std::getline(in, line);) EXPECT_LE(line.size(), 100u) << line;
+}
+
+TEST(Format, HumanWithoutOptionalValues) {
+  DiskInfo d = MakeDisk();
+  d.pci_address.reset();
+  d.physical_block_size.reset();
+  std::string text = FormatDiskHuman(d);
+  EXPECT_EQ(text.rfind("xferblk1  PCI -\n", 0), 0u) << text;
+  EXPECT_NE(text.find("  block size       4096 logical, - physical\n"), std::string::npos);
+}
+
+TEST(Format, ListHuman) {
+  EXPECT_EQ(FormatListHuman(MakeModule(), {}),
+            "module xferblk: split Y, send_mode async (default for new disks), timeout_ms 30000, "
+            "queue_depth 128\nno xferblk disks\n");
+  EXPECT_EQ(FormatListHuman(ModuleInfo{}, {}), "module xferblk: not loaded\nno xferblk disks\n");
+  std::string two = FormatListHuman(MakeModule(), {MakeDisk(), MakeDisk()});
+  EXPECT_EQ(two, FormatModuleHuman(MakeModule()) + "\n" + std::string(kDiskHuman) + "\n" +
+                     std::string(kDiskHuman));
+}
+
+TEST(Format, SplitOffIsFlagged) {
+  ModuleInfo m = MakeModule();
+  m.split = false;
+  EXPECT_NE(FormatModuleHuman(m).find("split N (tests only)"), std::string::npos);
+}
+
+// A disk with one queue and short tables, for an exact JSON comparison.
+constexpr std::string_view kDiskJson = R"({
+  "name": "xferblk1",
+  "pci_address": "0000:00:05.0",
+  "capacity_bytes": 1073741824,
+  "capacity_sectors": 2097152,
+  "logical_block_size": 4096,
+  "physical_block_size": null,
+  "limits": {
+    "max_hw_sectors_kb": 64,
+    "max_sectors_kb": 64,
+    "max_segments": 8,
+    "max_segment_size": 65536,
+    "seg_boundary_mask": null,
+    "virt_boundary_mask": 0,
+    "dma_alignment": 4095,
+    "discard_max_hw_bytes": 1048576,
+    "discard_granularity": 4096,
+    "write_zeroes_max_bytes": 0
+  },
+  "queue_count": 4,
+  "queue_commands": [5, 7, 0, 12],
+  "send_mode": "sync",
+  "counters": {
+    "parents": 100,
+    "children": 101,
+    "errors": 102,
+    "rejected": 103,
+    "bogus_completions": 104,
+    "unsendable": 105,
+    "parent_errors": 106,
+    "cancelled": 107,
+    "timeouts": 108,
+    "resets": 109
+  },
+  "device_counters": {
+    "dev_commands": 1000,
+    "dev_completed": 1001,
+    "dev_reads": 1002,
+    "dev_writes": 1003,
+    "dev_bytes_read": 1004,
+    "dev_bytes_written": 1005,
+    "dev_segments": 1006,
+    "dev_max_inflight": 1007,
+    "dev_rejected": 1008,
+    "dev_flushes": 1009,
+    "dev_fua_writes": 1010,
+    "dev_discards": 1011,
+    "dev_write_zeroes": 1012,
+    "dev_aborts": 1013,
+    "dev_faults": 1014
+  },
+  "dev_status": {
+    "OK": 24,
+    "INVALID_OPCODE": 1,
+    "INVALID_FIELD": 2,
+    "LBA_RANGE": 3,
+    "XFER_TOO_LARGE": 4,
+    "TOO_MANY_SEGS": 5,
+    "SEG_TOO_LARGE": 6,
+    "SEG_BOUNDARY": 7,
+    "DMA_ERROR": 8,
+    "MEDIA_ERROR": 9,
+    "ABORTED": 10
+  },
+  "children_hist": {
+    "1": 3,
+    "2": 0,
+    "3-4": 1,
+    "5-8": 0,
+    "9-16": 0,
+    "17-32": 0,
+    "33-64": 0,
+    "65-128": 0,
+    "129-256": 0,
+    "257+": 123456789
+  }
+}
+)";
+
+TEST(Format, DiskJsonExact) {
+  DiskInfo d = MakeDisk();
+  d.physical_block_size.reset();
+  EXPECT_EQ(FormatDiskJson(d), kDiskJson);
+}
+
+TEST(Format, DiskJsonParsesBackToTheSameValues) {
+  const DiskInfo d = MakeDisk();
+  JsonValue j = JsonParser::Parse(FormatDiskJson(d));
+  EXPECT_EQ(j["name"].Str(), "xferblk1");
+  EXPECT_EQ(j["pci_address"].Str(), "0000:00:05.0");
+  EXPECT_EQ(j["capacity_bytes"].U64(), 1073741824u);
+  EXPECT_EQ(j["capacity_sectors"].U64(), 2097152u);
+  EXPECT_EQ(j["logical_block_size"].U64(), 4096u);
+  EXPECT_EQ(j["physical_block_size"].U64(), 4096u);
+  for (const Limit& l : d.limits) {
+    if (l.value)
+      EXPECT_EQ(j["limits"][l.name].U64(), *l.value) << l.name;
+    else
+      EXPECT_TRUE(j["limits"][l.name].IsNull()) << l.name;
+  }
+  EXPECT_EQ(j["queue_count"].U64(), 4u);
+  ASSERT_EQ(j["queue_commands"].items.size(), 4u);
+  for (size_t i = 0; i < 4; i++) EXPECT_EQ(j["queue_commands"].items[i].U64(), d.queue_commands[i]);
+  EXPECT_EQ(j["send_mode"].Str(), "sync");
+  ASSERT_EQ(j["counters"].keys.size(), kDriverCounters.size());
+  for (const Counter& c : d.driver_counters) EXPECT_EQ(j["counters"][c.name].U64(), c.value);
+  ASSERT_EQ(j["device_counters"].keys.size(), kDeviceCounters.size());
+  for (const Counter& c : d.device_counters) EXPECT_EQ(j["device_counters"][c.name].U64(), c.value);
+  ASSERT_EQ(j["dev_status"].keys.size(), kStatusCount);
+  for (unsigned s = 0; s < kStatusCount; s++)
+    EXPECT_EQ(j["dev_status"][StatusName(s)].U64(), d.dev_status[s]);
+  ASSERT_EQ(j["children_hist"].keys.size(), kHistLabels.size());
+  for (size_t i = 0; i < kHistLabels.size(); i++) {
+    EXPECT_EQ(j["children_hist"].keys[i], kHistLabels[i]);
+    EXPECT_EQ(j["children_hist"][kHistLabels[i]].U64(), d.children_hist[i]);
+  }
+}
+
+TEST(Format, LargeCountersSurviveExactly) {
+  DiskInfo d = MakeDisk();
+  d.device_counters[0].value = UINT64_MAX;
+  JsonValue j = JsonParser::Parse(FormatDiskJson(d));
+  EXPECT_EQ(j["device_counters"]["dev_commands"].U64(), UINT64_MAX);
+}
+
+TEST(Format, ListJson) {
+  JsonValue j = JsonParser::Parse(FormatListJson(MakeModule(), {MakeDisk(), MakeDisk()}));
+  EXPECT_EQ(j.keys, (std::vector<std::string>{"module", "disks"}));
+  EXPECT_EQ(j["module"]["loaded"].type, JsonValue::Type::kBool);
+  EXPECT_TRUE(j["module"]["loaded"].boolean);
+  EXPECT_TRUE(j["module"]["split"].boolean);
+  EXPECT_EQ(j["module"]["send_mode"].Str(), "async");
+  EXPECT_EQ(j["module"]["timeout_ms"].U64(), 30000u);
+  EXPECT_EQ(j["module"]["queue_depth"].U64(), 128u);
+  ASSERT_EQ(j["disks"].items.size(), 2u);
+  EXPECT_EQ(j["disks"].items[1]["name"].Str(), "xferblk1");
+}
+
+TEST(Format, ListJsonEmptyAndModuleNotLoaded) {
+  EXPECT_EQ(FormatListJson(ModuleInfo{}, {}),
+            "{\n  \"module\": {\n    \"loaded\": false,\n    \"split\": null,\n"
+            "    \"send_mode\": null,\n    \"timeout_ms\": null,\n    \"queue_depth\": null\n"
+            "  },\n  \"disks\": []\n}\n");
+  JsonValue j = JsonParser::Parse(FormatListJson(ModuleInfo{}, {}));
+  EXPECT_TRUE(j["disks"].items.empty());
+  EXPECT_TRUE(j["module"]["timeout_ms"].IsNull());
+}
+
+TEST(Format, JsonEscapesStrings) {
+  DiskInfo d = MakeDisk();
+  d.send_mode = "we\"ird\n";
+  JsonValue j = JsonParser::Parse(FormatDiskJson(d));
+  EXPECT_EQ(j["send_mode"].Str(), "we\"ird\n");
+}
+
+// Every key xferctl emits must be in the key list of 'xferctl list --help'.
+void CollectKeys(const JsonValue& v, std::set<std::string>& keys) {
+  for (const std::string& k : v.keys) keys.insert(k);
+  for (const JsonValue& item : v.items) CollectKeys(item, keys);
+}
+
+TEST(Format, EveryJsonKeyIsDocumented) {
+  std::set<std::string> keys;
+  CollectKeys(JsonParser::Parse(FormatListJson(MakeModule(), {MakeDisk()})), keys);
+  EXPECT_GT(keys.size(), 60u);
+  const std::string help = HelpText("list");
+  for (const std::string& k : keys)
+    EXPECT_NE(help.find("\"" + k + "\""), std::string::npos) << "undocumented JSON key " << k;
+}
+
+TEST(JsonCheck, RefusesBrokenJson) {
+  // The validator itself must be able to fail.
+  for (const char* bad : {"", "{", "{\"a\": 1,}", "[1 2]", "{\"a\" 1}", "{\"a\": 1, \"a\": 2}",
+                          "01", "1.", "\"x", "nul", "{} {}", "[\"\x01\"]", "{a: 1}"})
+    EXPECT_THROW(JsonParser::Parse(bad), std::runtime_error) << bad;
+  EXPECT_EQ(JsonParser::Parse(" [1, -2, 3.5e1, true, null, \"\\u0041\"] ").items.size(), 6u);
+}
+
+}  // namespace
+}  // namespace xferctl

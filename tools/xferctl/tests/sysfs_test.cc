@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Reading a fake sysfs tree into DiskInfo/ModuleInfo, and the raw writes.
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "fake_sysfs.hh"
+#include "sysfs.hh"
+
+namespace xferctl {
+namespace {
+
+using testing::FakeDisk;
+using testing::FakeSysfs;
+
+std::vector<uint64_t> V(std::initializer_list<uint64_t> v) { return v; }
+
+uint64_t CounterValue(const std::vector<Counter>& cs, const std::string& name) {
+  for (const Counter& c : cs)
+    if (c.name == name) return c.value;
+  ADD_FAILURE() << "no counter " << name;
+  return 0;
+}
+
+const Limit& FindLimit(const DiskInfo& d, const std::string& name) {
+  for (const Limit& l : d.limits)
+    if (l.name == name) return l;
+  throw std::runtime_error("no limit " + name);
+}
+
+// Expects ReadDisk to throw a SysfsError whose message contains needle.
+void ExpectReadError(const Sysfs& sys, const std::string& disk, const std::string& needle) {
+  try {
+    sys.ReadDisk(disk);
+    ADD_FAILURE() << "ReadDisk succeeded, expected an error containing " << needle;
+  } catch (const SysfsError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+TEST(Parse, U64) {
+  EXPECT_EQ(ParseU64("0"), 0u);
+  EXPECT_EQ(ParseU64("4096\n"), 4096u);
+  EXPECT_EQ(ParseU64("  17 "), 17u);
+  EXPECT_EQ(ParseU64("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(ParseU64("0xffffffff"), 0xffffffffu);
+  EXPECT_EQ(ParseU64("0x"), std::nullopt);
+  EXPECT_EQ(ParseU64("18446744073709551616"), std::nullopt);
+  EXPECT_EQ(ParseU64(""), std::nullopt);
+  EXPECT_EQ(ParseU64("-1"), std::nullopt);
+  EXPECT_EQ(ParseU64("12a"), std::nullopt);
+  EXPECT_EQ(ParseU64("1 2"), std::nullopt);
+}
+
+TEST(Parse, U64List) {
+  EXPECT_EQ(ParseU64List("1 2 3\n"), V({1, 2, 3}));
+  EXPECT_EQ(ParseU64List("42\n"), V({42}));
+  EXPECT_EQ(ParseU64List("\n"), V({}));
+  EXPECT_EQ(ParseU64List("1  2\t3"), V({1, 2, 3}));
+  EXPECT_EQ(ParseU64List("1 x 3"), std::nullopt);
+  EXPECT_EQ(ParseU64List("1 -2"), std::nullopt);
+}
+
+TEST(Status, NamesAsInTheSpec) {
+  // docs/device-spec.md, "Status codes".
+  const std::vector<std::string> spec = {"OK",
+                                         "INVALID_OPCODE",
+                                         "INVALID_FIELD",
+                                         "LBA_RANGE",
+                                         "XFER_TOO_LARGE",
+                                         "TOO_MANY_SEGS",
+                                         "SEG_TOO_LARGE",
+                                         "SEG_BOUNDARY",
+                                         "DMA_ERROR",
+                                         "MEDIA_ERROR",
+                                         "ABORTED"};
+  ASSERT_EQ(kStatusCount, spec.size());
+  for (unsigned s = 0; s < spec.size(); s++) EXPECT_EQ(StatusName(s), spec[s]) << s;
+  EXPECT_EQ(StatusName(11), "");
+  EXPECT_EQ(StatusName(~0u), "");
+  for (unsigned s = 0; s < spec.size(); s++) EXPECT_EQ(IsRejection(s), s >= 1 && s <= 7) << s;
+}
+
+TEST(ReadDisk, EveryField) {
+  FakeSysfs fake;
+  fake.AddDisk(FakeDisk{});
+  Sysfs sys(fake.root());
+  DiskInfo d = sys.ReadDisk("xferblk0");
+
+  EXPECT_EQ(d.name, "xferblk0");
+  EXPECT_EQ(d.pci_address, "0000:00:04.0");
+  EXPECT_EQ(d.size_sectors, 524288u);
+  EXPECT_EQ(d.capacity_bytes(), 268435456u);
+  EXPECT_EQ(d.logical_block_size, 512u);
+  EXPECT_EQ(d.physical_block_size, 512u);
+
+  ASSERT_EQ(d.limits.size(), kLimits.size());
+  for (size_t i = 0; i < kLimits.size(); i++) EXPECT_EQ(d.limits[i].name, kLimits[i].name);
+  EXPECT_EQ(FindLimit(d, "max_hw_sectors_kb").value, 4u);
+  EXPECT_EQ(FindLimit(d, "max_sectors_kb").value, 4u);
+  EXPECT_EQ(FindLimit(d, "max_segments").value, 2u);
+  EXPECT_EQ(FindLimit(d, "max_segment_size").value, 4096u);
+  EXPECT_EQ(FindLimit(d, "seg_boundary_mask").value, std::nullopt);  // not in the fake
+  EXPECT_TRUE(FindLimit(d, "seg_boundary_mask").hex);
+  EXPECT_EQ(FindLimit(d, "virt_boundary_mask").value, 0u);
+  EXPECT_EQ(FindLimit(d, "dma_alignment").value, 511u);
+  EXPECT_EQ(FindLimit(d, "discard_max_hw_bytes").value, 65536u);
+  EXPECT_EQ(FindLimit(d, "discard_granularity").value, 4096u);
+  EXPECT_EQ(FindLimit(d, "write_zeroes_max_bytes").value, 131072u);
+
+  EXPECT_EQ(d.queue_commands, V({1000, 1048}));
+  EXPECT_EQ(d.queue_count(), 2u);
+  EXPECT_EQ(d.send_mode, "async");
+
+  ASSERT_EQ(d.driver_counters.size(), kDriverCounters.size());
+  EXPECT_EQ(CounterValue(d.driver_counters, "parents"), 8u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "children"), 2048u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "errors"), 1u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "rejected"), 2u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "bogus_completions"), 3u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "unsendable"), 4u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "parent_errors"), 5u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "cancelled"), 6u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "timeouts"), 7u);
+  EXPECT_EQ(CounterValue(d.driver_counters, "resets"), 9u);
+
+  ASSERT_EQ(d.device_counters.size(), kDeviceCounters.size());
+  EXPECT_EQ(CounterValue(d.device_counters, "dev_commands"), 2050u);
+  EXPECT_EQ(CounterValue(d.device_counters, "dev_completed"), 2049u);
+  EXPECT_EQ(CounterValue(d.device_counters, "dev_bytes_written"), 8388608u);
+  EXPECT_EQ(CounterValue(d.device_counters, "dev_max_inflight"), 17u);
+  EXPECT_EQ(CounterValue(d.device_counters, "dev_faults"), 16u);
+
+  EXPECT_EQ(d.dev_status, V({2040, 0, 0, 0, 2, 0, 0, 0, 1, 0, 6}));
+  EXPECT_EQ(d.children_hist, V({1, 0, 0, 0, 0, 0, 0, 0, 0, 7}));
+}
+
+TEST(ReadDisk, SegmentBoundaryWhenTheKernelExposesIt) {
+  FakeSysfs fake;
+  FakeDisk disk;
+  disk.files["queue/seg_boundary_mask"] = "65535\n";
+  fake.AddDisk(disk);
+  DiskInfo d = Sysfs(fake.root()).ReadDisk("xferblk0");
+  EXPECT_EQ(FindLimit(d, "seg_boundary_mask").value, 65535u);
+}
+
+TEST(ReadDisk, OptionalFilesMayBeMissing) {
+  FakeSysfs fake;
+  FakeDisk disk;
+  disk.files.erase("queue/physical_block_size");
+  disk.files.erase("queue/discard_max_hw_bytes");
+  fake.AddDisk(disk);
+  DiskInfo d = Sysfs(fake.root()).ReadDisk("xferblk0");
+  EXPECT_EQ(d.physical_block_size, std::nullopt);
+  EXPECT_EQ(FindLimit(d, "discard_max_hw_bytes").value, std::nullopt);
+}
+
+TEST(ReadDisk, NoDeviceLinkMeansNoPciAddress) {
+  FakeSysfs fake;
+  fake.AddDisk(FakeDisk{});
+  std::filesystem::remove(fake.DiskDir(FakeDisk{}) / "device");
+  DiskInfo d = Sysfs(fake.root()).ReadDisk("xferblk0");
+  EXPECT_EQ(d.pci_address, std::nullopt);
+}
+
+TEST(ReadDisk, MissingRequiredFilesAreErrorsNamingTheFile) {
+  for (const char* file :
+       {"size", "queue/max_segments", "xferblk/parents", "xferblk/dev_faults", "xferblk/send_mode",
+        "xferblk/queue_commands", "xferblk/dev_status", "xferblk/children_hist"}) {
+    FakeSysfs fake;
+    FakeDisk disk;
+    disk.files.erase(file);
+    fake.AddDisk(disk);
+    ExpectReadError(Sysfs(fake.root()), "xferblk0", std::string(file) + ": No such file");
+  }
+}
+
+TEST(ReadDisk, MalformedFilesAreErrors) {
+  struct Case {
+    const char* file;
+    const char* text;
+    const char* error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"size", "lots\n", "size: not a number: 'lots'"},
+           {"xferblk/children", "-1\n", "children: not a number: '-1'"},
+           {"queue/max_hw_sectors_kb", "\n", "max_hw_sectors_kb: not a number: ''"},
+           {"xferblk/queue_commands", "1 two\n", "queue_commands: not a list of numbers"},
+           {"xferblk/queue_commands", "\n", "queue_commands: no queues"},
+           {"xferblk/children_hist", "1 2 3\n", "children_hist: 3 fields, xferctl knows 10"},
+           {"xferblk/dev_status", "1 2 3 4 5 6 7 8 9 10\n",
+            "dev_status: 10 fields, xferctl knows 11"},
+       }) {
+    FakeSysfs fake;
+    FakeDisk disk;
+    disk.files[c.file] = c.text;
+    fake.AddDisk(disk);
+    ExpectReadError(Sysfs(fake.root()), "xferblk0", c.error);
+  }
+}
+
+TEST(ReadDisk, UnknownDisk) {
+  FakeSysfs fake;
+  fake.AddOtherDisk("vda");
+  Sysfs sys(fake.root());
+  EXPECT_FALSE(sys.HasDisk("xferblk0"));
+  EXPECT_FALSE(sys.HasDisk("vda"));
+  ExpectReadError(sys, "xferblk0", "no xferblk disk xferblk0");
+  ExpectReadError(sys, "vda", "no xferblk disk vda");
+}
+
+TEST(ListDisks, OnlyXferblkDisksInNumberOrder) {
+  FakeSysfs fake;
+  for (const char* name : {"xferblk10", "xferblk2", "xferblk0"}) {
+    FakeDisk d;
+    d.name = name;
+    d.pci = "0000:00:" + std::string(name).substr(7) + ".0";
+    fake.AddDisk(d);
+  }
+  fake.AddOtherDisk("vda");
+  fake.AddOtherDisk("xferblkfoo");
+  fake.AddOtherDisk("xferblk9");  // the name, but not our driver's group
+  Sysfs sys(fake.root());
+  EXPECT_EQ(sys.ListDisks(), (std::vector<std::string>{"xferblk0", "xferblk2", "xferblk10"}));
+  EXPECT_EQ(sys.ReadDisk("xferblk10").pci_address, "0000:00:10.0");
+}
+
+TEST(ListDisks, NoBlockDirectory) {
+  FakeSysfs fake;
+  std::filesystem::remove(fake.root() / "block");
+  EXPECT_TRUE(Sysfs(fake.root()).ListDisks().empty());
+}
+
+TEST(ReadModule, NotLoaded) {
+  FakeSysfs fake;
+  ModuleInfo m = Sysfs(fake.root()).ReadModule();
+  EXPECT_FALSE(m.loaded);
+  EXPECT_EQ(m.split, std::nullopt);
+  EXPECT_EQ(m.timeout_ms, std::nullopt);
+}
+
+TEST(ReadModule, Parameters) {
+  FakeSysfs fake;
+  fake.AddModule("2500");
+  FakeSysfs::Write(fake.root() / "module/xferblk/parameters/split", "N\n");
+  ModuleInfo m = Sysfs(fake.root()).ReadModule();
+  EXPECT_TRUE(m.loaded);
+  EXPECT_EQ(m.split, false);
+  EXPECT_EQ(m.send_mode, "async");
+  EXPECT_EQ(m.timeout_ms, 2500u);
+  EXPECT_EQ(m.queue_depth, 128u);
+}
+
+TEST(ReadModule, BadSplitIsAnError) {
+  FakeSysfs fake;
+  fake.AddModule();
+  FakeSysfs::Write(fake.root() / "module/xferblk/parameters/split", "maybe\n");
+  EXPECT_THROW(Sysfs(fake.root()).ReadModule(), SysfsError);
+}
+
+TEST(WriteFile, WritesExistingFilesOnly) {
+  FakeSysfs fake;
+  std::filesystem::path p = fake.root() / "attr";
+  FakeSysfs::Write(p, "async\n");
+  Sysfs::WriteFile(p, "sync");
+  EXPECT_EQ(FakeSysfs::Read(p), "sync");
+
+  std::filesystem::path missing = fake.root() / "missing";
+  try {
+    Sysfs::WriteFile(missing, "1");
+    ADD_FAILURE() << "wrote a missing file";
+  } catch (const SysfsError& e) {
+    EXPECT_EQ(e.errnum(), ENOENT);
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+TEST(WriteFile, ReportsTheWriteErrno) {
+  // The refusal comes from write(2), as a sysfs store's error does.
+  try {
+    Sysfs::WriteFile("/dev/full", "1");
+    ADD_FAILURE() << "/dev/full took a write";
+  } catch (const SysfsError& e) {
+    EXPECT_EQ(e.errnum(), ENOSPC);
+    EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos);
+  }
+}
+
+TEST(ReadFile, StopsAtASysfsSizedLimit) {
+  // A wrong path to a device node must not be read forever.
+  EXPECT_EQ(Sysfs::ReadFile("/dev/zero").size(), 64u * 1024);
+  EXPECT_THROW(Sysfs::ReadFile("/nonexistent/xferctl"), SysfsError);
+}
+
+}  // namespace
+}  // namespace xferctl
