@@ -12,9 +12,10 @@ KVER = $(shell scripts/fetch-kernel.sh | sed -n 's/^KVER=//p')
 KDIR = /usr/src/linux-headers-$(KVER)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 
-SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops
+SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults \
+	xferblk_reset
 SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
-	xferblk_badinput.sh xferblk_unplug.sh
+	xferblk_badinput.sh xferblk_unplug.sh xferblk_hostile.sh
 CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
 
 # The disks `make check` boots with: the device defaults; tiny limits (also
@@ -25,8 +26,14 @@ CHECK_DISKS := --disk "" \
 	--disk "max-transfer=262144,max-segments=8,max-segment-size=16384,seg-boundary=0xffff" \
 	--disk "logical_block_size=4096,max-transfer=65536,max-segments=4,queues=1"
 
+# The third boot: a device that cannot abort, then one device per lie the
+# device can tell at probe (docs/device-spec.md, hostile-limits).
+HOSTILE_DISKS := $(foreach h,bad-magic bad-version zero-capacity huge-capacity \
+	bad-block-size zero-max-transfer tiny-max-transfer zero-segments tiny-segment-size \
+	bad-boundary zero-queues many-queues bad-depth,--disk hostile-limits=$(h))
+
 .PHONY: all deps kernel module qemu selftests tools host-tests static guest-tests \
-	check demo clean
+	check check-debug demo clean
 
 all: module selftests tools
 
@@ -65,19 +72,37 @@ host-tests: tools qemu
 static: module
 	@scripts/static-checks.sh
 
-# Two boots: the suite on four disks in both send modes, then multiqueue
-# with four vCPUs and a four-queue disk.
+# The runner and the directory of the console logs: check-debug runs the
+# same boots on the debug kernel with RUN_GUEST=scripts/check-debug-run.sh.
+RUN_GUEST := qemu/run-guest.sh
+GUEST_LOGS := $(BUILD)/guest
+
+# Three boots: the suite on four disks in both send modes; multiqueue and
+# hot-unplug with four vCPUs and a four-queue disk; the controller reset
+# and hostile devices.
 guest-tests: module selftests qemu
 	@rc=0; \
-	qemu/run-guest.sh --smp 2 --timeout 1500 --log $(BUILD)/guest/check.log \
+	$(RUN_GUEST) --smp 2 --timeout 1500 --log $(GUEST_LOGS)/check.log \
 		$(CHECK_DISKS) -- build/selftests/run.sh || rc=1; \
-	qemu/run-guest.sh --smp 4 --timeout 600 --log $(BUILD)/guest/check-mq.log \
-		--disk "queues=4" -- env XFERBLK_TESTS=xferblk_mq.sh XFERBLK_SEND_MODES=async \
+	$(RUN_GUEST) --smp 4 --timeout 600 --log $(GUEST_LOGS)/check-mq.log \
+		--disk "queues=4" -- env XFERBLK_TESTS="xferblk_mq.sh xferblk_unplug.sh" XFERBLK_SEND_MODES=async \
+		build/selftests/run.sh || rc=1; \
+	$(RUN_GUEST) --smp 2 --timeout 600 --log $(GUEST_LOGS)/check-hostile.log \
+		--disk "abort=off" $(HOSTILE_DISKS) -- \
+		env XFERBLK_TESTS="xferblk_reset xferblk_hostile.sh" XFERBLK_SEND_MODES=async \
 		build/selftests/run.sh || rc=1; \
 	exit $$rc
 
 check:
 	@scripts/check.sh
+
+# The boots of guest-tests on the debug kernel (KASAN, lockdep, kmemleak,
+# debug objects, DMA-API debugging; built from Debian's linux-source-6.12 and
+# cached) with the modules built against it in build/debug, each boot ending
+# with a kmemleak scan; fails on any checker's report. Logs in
+# build/guest/debug. Ends with "N passed, N failed".
+check-debug:
+	@scripts/check-debug.sh
 
 demo:
 	@scripts/demo.sh

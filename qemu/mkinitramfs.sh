@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest initramfs: static busybox, the 9p modules of the guest
 # kernel and guest-init.sh as /init. Cached by content; prints its path.
+# A module the kernel has built in (modules.builtin; the debug kernel of
+# scripts/build-debug-kernel.sh has all of 9p built in) is left out.
 # Usage: mkinitramfs.sh <kernel-version> <kernel-root>
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
@@ -12,7 +14,9 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox-static is not installed"
 want=(9pnet_virtio 9p)
 
-key=$(hash_files "$XFERBLK_TOP/qemu/guest-init.sh" "$0" "$busybox" "$moddir/modules.dep")
+builtin=$moddir/modules.builtin
+[ -f "$builtin" ] || builtin=/dev/null
+key=$(hash_files "$XFERBLK_TOP/qemu/guest-init.sh" "$0" "$busybox" "$moddir/modules.dep" "$builtin")
 out=$XFERBLK_CACHE/initramfs/$kver-$key.cpio.gz
 if [ -f "$out" ]; then
 	echo "$out"
@@ -23,6 +27,7 @@ fi
 order=()
 add() {
 	local m=$1 deps d path
+	grep -q "/$m\.ko\$" "$builtin" && return 0
 	path=$(awk -F: -v m="/$1.ko" 'index($1, m) && substr($1, length($1) - length(m) + 1) == m { print $1 }' "$moddir/modules.dep")
 	[ -n "$path" ] || die "module $m not in $moddir"
 	deps=$(awk -F': *' -v p="$path" '$1 == p { print $2 }' "$moddir/modules.dep")
@@ -39,6 +44,7 @@ cp "$busybox" "$stage/bin/busybox"
 for app in sh mount insmod sed mkdir chroot poweroff sync echo cat; do
 	ln -s busybox "$stage/bin/$app"
 done
+: >"$stage/lib/modules/load-order"
 for p in "${order[@]}"; do
 	cp "$moddir/$p" "$stage/lib/modules/"
 	basename "$p" >>"$stage/lib/modules/load-order"

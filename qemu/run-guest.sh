@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boots the Debian 6.12 guest under TCG with our QEMU and one or more xferblk
 # disks, runs one command in it and exits with that command's status.
+# With --kernel debug it boots the debug kernel instead.
 #
 # usage: run-guest.sh [options] [--] command [args...]
 #   --disk PROPS     add an xferblk disk on a fresh sparse image; PROPS are
@@ -8,12 +9,16 @@
 #                    Repeatable; default: one disk with the device defaults.
 #   --image-size SZ  size of each scratch image (default 256M)
 #   --smp N          guest CPUs (default 2)
-#   --mem MIB        guest memory (default 1024)
+#   --mem MIB        guest memory (default 1024; 2048 with --kernel debug)
 #   --timeout SEC    hard limit for the whole run (default 600)
 #   --log FILE       console log (default build/guest/console.log)
 #   --qemu-arg ARG   extra QEMU argument, repeatable
 #   --no-disk        no xferblk disk at all
 #   --kvm            use KVM instead of TCG (opt-in: nested KVM fails here)
+#   --kernel K       debian (default): Debian's 6.12 kernel (fetch-kernel.sh);
+#                    debug: the KASAN/lockdep/kmemleak kernel built by
+#                    scripts/build-debug-kernel.sh (built on first use, cached),
+#                    with the whole kernel log on the console
 #
 # QMP: QEMU listens on $run/qmp.sock, and a guest command can have the host
 # run a QMP command through the shared run directory (selftests/qmp.sh):
@@ -23,17 +28,18 @@
 #
 # In the guest the host's / is the read-only root, the project tree is
 # read-write at its host path and the command runs from there with
-# XFERBLK_TOP, XFERBLK_KVER, XFERBLK_KROOT and XFERBLK_DISKS (PCI addresses
-# of the disks, in --disk order) set; XFERBLK_DISK_PROPS_<i> holds each
-# disk's properties. Exit status: the command's, 124 on timeout, 125 if the
-# guest died without reporting one.
+# XFERBLK_TOP, XFERBLK_KERNEL (debian or debug), XFERBLK_KVER, XFERBLK_KROOT
+# and XFERBLK_DISKS (PCI addresses of the disks, in --disk order) set;
+# XFERBLK_DISK_PROPS_<i> holds each disk's properties. Exit status: the
+# command's, 124 on timeout, 125 if the guest died without reporting one.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 
 disks=()
 image_size=256M
 smp=2
-mem=1024
+mem=
+kernel=debian
 timeout_s=600
 log=$XFERBLK_TOP/build/guest/console.log
 qemu_args=()
@@ -50,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--kvm) accel=kvm; shift ;;
 	--no-disk) no_disk=1; shift ;;
+	--kernel) kernel=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
@@ -58,7 +65,21 @@ done
 [ $# -gt 0 ] || die "no command given"
 [ ${#disks[@]} -gt 0 ] || [ "$no_disk" = 1 ] || disks=("")
 
-eval "$("$XFERBLK_TOP/scripts/fetch-kernel.sh")"
+# klog: how much of the kernel log reaches the console. The debug kernel's
+# reports (lockdep, DMA-API, WARN) are KERN_WARNING, which quiet hides.
+case $kernel in
+debian)
+	eval "$("$XFERBLK_TOP/scripts/fetch-kernel.sh")"
+	klog=quiet
+	: "${mem:=1024}"
+	;;
+debug)
+	eval "$("$XFERBLK_TOP/scripts/build-debug-kernel.sh")"
+	klog="loglevel=7 kasan_multi_shot"
+	: "${mem:=2048}"
+	;;
+*) die "unknown kernel $kernel (debian or debug)" ;;
+esac
 qemu=${QEMU:-$("$XFERBLK_TOP/qemu/build-qemu.sh")}
 initrd=$("$XFERBLK_TOP/qemu/mkinitramfs.sh" "$KVER" "$KROOT")
 
@@ -71,7 +92,7 @@ dev_args=()
 addrs=()
 {
 	echo "export XFERBLK_TOP=$(printf %q "$XFERBLK_TOP") XFERBLK_RUN=$(printf %q "$run")"
-	echo "export XFERBLK_KVER=$KVER XFERBLK_KROOT=$(printf %q "$KROOT")"
+	echo "export XFERBLK_KERNEL=$kernel XFERBLK_KVER=$KVER XFERBLK_KROOT=$(printf %q "$KROOT")"
 	for i in "${!disks[@]}"; do
 		slot=$((0x10 + i))
 		addr=$(printf '0000:00:%02x.0' "$slot")
@@ -121,14 +142,14 @@ qmp_mailbox &
 mailbox=$!
 trap 'kill $mailbox 2>/dev/null; rm -rf "$run"' EXIT
 
-log "booting ($accel, ${smp} CPUs, ${mem} MiB, ${#disks[@]} xferblk disk(s)); console: $log"
+log "booting $KVER ($accel, ${smp} CPUs, ${mem} MiB, ${#disks[@]} xferblk disk(s)); console: $log"
 set +e
 timeout -k 10 "$timeout_s" "$qemu" \
 	-M pc -accel "$accel_opts" -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nodefaults -display none -serial stdio -no-reboot \
 	-L /usr/share/seabios -L /usr/share/qemu \
 	-kernel "$KROOT/boot/vmlinuz-$KVER" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 iomem=relaxed xferblk.top=$XFERBLK_TOP xferblk.run=$run/cmd.sh" \
+	-append "console=ttyS0 $klog panic=-1 iomem=relaxed xferblk.top=$XFERBLK_TOP xferblk.run=$run/cmd.sh" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$XFERBLK_TOP,mount_tag=project,security_model=none,multidevs=remap" \
 	-qmp "unix:$run/qmp.sock,server=on,wait=off" \

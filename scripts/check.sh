@@ -34,9 +34,9 @@ summary=$(echo "$out" | sed -n 's/^# Static totals: pass:\([0-9]*\) fail:\([0-9]
 if [ -n "$summary" ]; then count $summary; else count 0 1; fi
 
 log "in-guest kselftests"
-rm -f build/guest/check.log build/guest/check-mq.log
+rm -f build/guest/check.log build/guest/check-mq.log build/guest/check-hostile.log
 make --no-print-directory guest-tests
-for boot in check check-mq; do
+for boot in check check-mq check-hostile; do
 	summary=$(tr -d '\r' <"build/guest/$boot.log" 2>/dev/null |
 		sed -n 's/^# Guest totals: pass:\([0-9]*\) fail:\([0-9]*\)/\1 \2/p' | tail -n1)
 	if [ -n "$summary" ]; then count $summary; else count 0 1; fi
