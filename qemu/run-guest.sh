@@ -75,7 +75,7 @@ debian)
 	;;
 debug)
 	eval "$("$XFERBLK_TOP/scripts/build-debug-kernel.sh")"
-	klog="loglevel=7 kasan_multi_shot"
+	klog="loglevel=7 printk.time=1 kasan_multi_shot"
 	: "${mem:=2048}"
 	;;
 *) die "unknown kernel $kernel (debian or debug)" ;;
