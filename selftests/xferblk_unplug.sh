@@ -20,14 +20,21 @@ wait_for() { # wait_for <seconds> <test...>
 	return 1
 }
 gone() { [ ! -e "/sys/bus/pci/devices/$pci" ]; }
+busy() { [ "$(awk '{ print $1 + $2 }' "/sys/block/$disk/inflight")" -gt 0 ]; }
 back() { [ -n "$(xferblk_disk 0)" ] && [ -b "/dev/$(xferblk_disk 0)" ]; }
 
 for c in $(seq 1 "$cycles"); do
 	disk=$(xferblk_disk 0)
+	# The removal ends fio; runtime only bounds it. allow_file_create=0:
+	# should the disk be gone before fio opens it, fio must fail rather
+	# than create a regular file in its place.
 	timeout 30 fio --name=unplug --filename="/dev/$disk" --direct=1 --ioengine=io_uring \
-		--iodepth=16 --rw=randrw --bsrange=4k-512k --size=64m --time_based --runtime=2 \
-		>/tmp/unplug.$c 2>&1 &
+		--iodepth=16 --rw=randrw --bsrange=4k-512k --size=64m --time_based --runtime=10 \
+		--allow_file_create=0 >/tmp/unplug.$c 2>&1 &
 	fio_pid=$!
+	# Unplug under load: once fio has I/O on the disk (fio starts slowly
+	# on a debug kernel), after a random moment.
+	wait_for 20 busy
 	sleep 0.$((RANDOM % 5 + 3))
 	dmesg -C
 	"$qmp" '{"execute":"device_del","arguments":{"id":"xferblk0"}}' >/dev/null
