@@ -31,6 +31,34 @@ MODULE_PARM_DESC(split,
 		 "Cut bios to the device's limits (default Y). N is for tests only: large bios then reach the device whole and are rejected.");
 
 static bool xferblk_send_sync;
+static bool xferblk_queue_mq;
+
+static int xferblk_set_queue_mode(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "bio")) {
+		WRITE_ONCE(xferblk_queue_mq, false);
+	} else if (sysfs_streq(val, "mq")) {
+		WRITE_ONCE(xferblk_queue_mq, true);
+	} else {
+		pr_err("xferblk: queue_mode must be \"bio\" or \"mq\"\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int xferblk_get_queue_mode(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(xferblk_queue_mq) ? "mq" : "bio");
+}
+
+static const struct kernel_param_ops xferblk_queue_mode_ops = {
+	.set = xferblk_set_queue_mode,
+	.get = xferblk_get_queue_mode,
+};
+
+module_param_cb(queue_mode, &xferblk_queue_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(queue_mode,
+		 "\"bio\" (default): the driver splits bios into chained children; \"mq\": a blk-mq disk, the block layer splits, for comparison. Applies to devices probed afterwards");
 
 static int xferblk_set_send_mode(const char *val, const struct kernel_param *kp)
 {
@@ -116,6 +144,8 @@ MODULE_PARM_DESC(queue_depth,
 static const struct block_device_operations xferblk_fops = {
 	.owner = THIS_MODULE,
 	.submit_bio = xferblk_submit_bio,
+	.ioctl = xferblk_ioctl,
+	.compat_ioctl = blkdev_compat_ptr_ioctl,
 };
 
 /* Blocks per data-less command, capped so its sectors fit an unsigned int. */
@@ -369,13 +399,16 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 	struct gendisk *disk;
 	int ret;
 
-	disk = blk_alloc_disk(&lim, dev_to_node(&xd->pdev->dev));
+	if (xd->mq)
+		disk = blk_mq_alloc_disk(&xd->tag_set, &lim, xd);
+	else
+		disk = blk_alloc_disk(&lim, dev_to_node(&xd->pdev->dev));
 	if (IS_ERR(disk))
 		return PTR_ERR(disk);
 	disk->major = xferblk_major;
 	disk->first_minor = xd->index * XFERBLK_MINORS;
 	disk->minors = XFERBLK_MINORS;
-	disk->fops = &xferblk_fops;
+	disk->fops = xd->mq ? &xferblk_mq_fops : &xferblk_fops;
 	disk->private_data = xd;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "xferblk%d", xd->index);
 	set_capacity(disk, xd->capacity * (l->block_size >> SECTOR_SHIFT));
@@ -435,6 +468,7 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 
 	xd->send_sync = xferblk_send_sync;
+	xd->mq = READ_ONCE(xferblk_queue_mq);
 	/* Sync-send senders; WQ_MEM_RECLAIM: they free memory by finishing I/O. */
 	xd->wq = alloc_workqueue("xferblk_%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, pci_name(pdev));
 	if (!xd->wq)
@@ -456,10 +490,15 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = xferblk_setup_queues(xd);
 	if (ret)
 		goto free_pool;
+	if (xd->mq) {
+		ret = xferblk_mq_init(xd);
+		if (ret)
+			goto free_queues;
+	}
 
 	ret = ida_alloc(&xferblk_ida, GFP_KERNEL);
 	if (ret < 0)
-		goto free_queues;
+		goto free_tag_set;
 	xd->index = ret;
 	if (xd->index >= (1 << MINORBITS) / XFERBLK_MINORS) {
 		ret = -ENOSPC;
@@ -473,16 +512,20 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto stop_timeouts;
 
-	dev_info(dev, "%s: %llu blocks of %u bytes; per command %u bytes, %u segments of %u bytes, boundary %#llx; %u queues of %u\n",
+	dev_info(dev, "%s: %llu blocks of %u bytes; per command %u bytes, %u segments of %u bytes, boundary %#llx; %u queues of %u; %s mode\n",
 		 xd->disk->disk_name, xd->capacity, xd->lim.block_size,
 		 xd->lim.max_xfer, xd->lim.max_segs, xd->lim.max_seg_size,
-		 xd->lim.seg_boundary, xd->nr_queues, xd->queues[0].depth);
+		 xd->lim.seg_boundary, xd->nr_queues, xd->queues[0].depth,
+		 xd->mq ? "mq" : "bio");
 	return 0;
 
 stop_timeouts:
 	cancel_delayed_work_sync(&xd->timeout_work);
 free_index:
 	ida_free(&xferblk_ida, xd->index);
+free_tag_set:
+	if (xd->mq)
+		xferblk_mq_exit(xd);
 free_queues:
 	xferblk_reset(xd);
 	xferblk_free_queues(xd);
@@ -501,8 +544,19 @@ free_wq:
 static void xferblk_remove(struct pci_dev *pdev)
 {
 	struct xferblk_dev *xd = pci_get_drvdata(pdev);
-	unsigned int failed;
+	unsigned int failed = 0, qid;
 
+	/*
+	 * Surprise removal: the device will post nothing more, so what it held
+	 * is failed now. del_gendisk() waits for a blk-mq disk's requests,
+	 * and writes back a filesystem's dirty data, before it returns.
+	 */
+	if (!pci_device_is_present(pdev)) {
+		xferblk_set_stopped(xd, true);
+		for (qid = 0; qid < xd->nr_queues; qid++)
+			synchronize_irq(xd->queues[qid].irq);
+		failed = xferblk_port_fail_all(xd, BLK_STS_IOERR);
+	}
 	/* No new bios after this; children already cut may still be on the device. */
 	del_gendisk(xd->disk);
 	cancel_delayed_work_sync(&xd->timeout_work);
@@ -515,7 +569,7 @@ static void xferblk_remove(struct pci_dev *pdev)
 	xferblk_write32(xd, XFERBLK_REG_CTRL, 0);
 	pci_clear_master(pdev);
 	xferblk_free_irqs(xd);
-	failed = xferblk_port_fail_all(xd, BLK_STS_IOERR);
+	failed += xferblk_port_fail_all(xd, BLK_STS_IOERR);
 	/* Senders kicked by those failures find their parents failed. */
 	drain_workqueue(xd->wq);
 	dev_info(&pdev->dev, "%s removed; %u commands in flight failed\n",
@@ -524,6 +578,8 @@ static void xferblk_remove(struct pci_dev *pdev)
 	xferblk_free_queues(xd);
 	pci_free_irq_vectors(pdev);
 	put_disk(xd->disk);
+	if (xd->mq)
+		xferblk_mq_exit(xd);
 	mempool_exit(&xd->parent_pool);
 	bioset_exit(&xd->bioset);
 	free_percpu(xd->stats);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The port layer: one child bio becomes one descriptor on a submission ring;
- * the queue's interrupt reaps completions and ends the children.
+ * The port layer: one child bio (or, in mq mode, one request) becomes one
+ * descriptor on a submission ring; the queue's interrupt reaps completions
+ * and ends the children.
  *
  * A queue of depth D has D - 2 I/O tags and one abort slot, so at most
  * D - 1 commands are ever in flight and the submission ring cannot
@@ -9,9 +10,9 @@
  * generation number in its upper bits, so a stale or duplicated completion
  * can never complete the command that reuses its slot.
  *
- * cmd->child is set under sq_lock, in the same critical section that puts
- * the command on the ring: "has a child" means "is on the ring", which is
- * what a controller reset relies on.
+ * cmd->child (cmd->rq) is set under sq_lock, in the same critical section
+ * that puts the command on the ring: "busy" means "is on the ring", which
+ * is what a controller reset relies on.
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -68,12 +69,47 @@ static void xferblk_unmap(struct xferblk_dev *xd, struct xferblk_cmd *cmd)
 }
 
 /*
- * Maps the child's bvecs and writes its SG list, cut by the same rule the
- * planner counted with. Returns the number of SG entries, or 0 when the
- * child cannot be expressed as one command.
+ * Appends a DMA range to the SG list, cut by the same rule the planner
+ * counted with. With @merge the range first extends the last entry if it
+ * continues it, as blk-mq does when it counts a request's segments.
+ * False if the list would need more than @max_sge entries.
+ */
+static bool xferblk_sgl_add(struct xferblk_dev *xd, struct xferblk_cmd *cmd,
+			    unsigned int *nsge, unsigned int max_sge,
+			    dma_addr_t addr, u32 len, bool merge)
+{
+	struct xferblk_sge *last = *nsge ? &cmd->sgl[*nsge - 1] : NULL;
+
+	if (merge && last && le64_to_cpu(last->addr) + le32_to_cpu(last->len) == addr) {
+		u32 had = le32_to_cpu(last->len);
+		u32 more = xferblk_sge_len(&xd->lim, le64_to_cpu(last->addr), had + len) - had;
+
+		last->len = cpu_to_le32(had + more);
+		addr += more;
+		len -= more;
+	}
+	while (len) {
+		u32 sge_len = xferblk_sge_len(&xd->lim, addr, len);
+
+		if (*nsge == max_sge)
+			return false;
+		cmd->sgl[*nsge].addr = cpu_to_le64(addr);
+		cmd->sgl[*nsge].len = cpu_to_le32(sge_len);
+		cmd->sgl[*nsge].rsvd = 0;
+		(*nsge)++;
+		addr += sge_len;
+		len -= sge_len;
+	}
+	return true;
+}
+
+/*
+ * Maps the bvecs of @bio and of the bios chained after it (a request's;
+ * a child has none) and writes the SG list. Returns the number of SG
+ * entries, or 0 when the data cannot be expressed as one command.
  */
 static unsigned int xferblk_map(struct xferblk_dev *xd, struct xferblk_cmd *cmd,
-				struct bio *bio)
+				struct bio *bio, enum req_op op, bool merge)
 {
 	struct device *dev = &xd->pdev->dev;
 	unsigned int max_sge = xferblk_split ? xd->lim.max_segs : XFERBLK_SGL_ENTRIES;
@@ -81,36 +117,26 @@ static unsigned int xferblk_map(struct xferblk_dev *xd, struct xferblk_cmd *cmd,
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
-	cmd->dir = op_is_write(bio_op(bio)) ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	cmd->dir = op_is_write(op) ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	cmd->nr_maps = 0;
 
-	bio_for_each_bvec(bv, bio, iter) {
-		/* A multi-page bvec may carry an offset beyond its first page. */
-		struct page *page = bv.bv_page + (bv.bv_offset >> PAGE_SHIFT);
-		unsigned int offset = offset_in_page(bv.bv_offset);
-		dma_addr_t addr;
-		u32 done = 0;
+	for (; bio; bio = bio->bi_next) {
+		bio_for_each_bvec(bv, bio, iter) {
+			/* A multi-page bvec may carry an offset beyond its first page. */
+			struct page *page = bv.bv_page + (bv.bv_offset >> PAGE_SHIFT);
+			dma_addr_t addr;
 
-		if (cmd->nr_maps == XFERBLK_SGL_ENTRIES)
-			goto fail;
-		addr = dma_map_page(dev, page, offset, bv.bv_len, cmd->dir);
-		if (dma_mapping_error(dev, addr))
-			goto fail;
-		cmd->maps[cmd->nr_maps].addr = addr;
-		cmd->maps[cmd->nr_maps].len = bv.bv_len;
-		cmd->nr_maps++;
-
-		while (done < bv.bv_len) {
-			u32 len = xferblk_sge_len(&xd->lim, addr + done,
-						  bv.bv_len - done);
-
-			if (nsge == max_sge)
+			if (cmd->nr_maps == XFERBLK_SGL_ENTRIES)
 				goto fail;
-			cmd->sgl[nsge].addr = cpu_to_le64(addr + done);
-			cmd->sgl[nsge].len = cpu_to_le32(len);
-			cmd->sgl[nsge].rsvd = 0;
-			nsge++;
-			done += len;
+			addr = dma_map_page(dev, page, offset_in_page(bv.bv_offset),
+					    bv.bv_len, cmd->dir);
+			if (dma_mapping_error(dev, addr))
+				goto fail;
+			cmd->maps[cmd->nr_maps].addr = addr;
+			cmd->maps[cmd->nr_maps].len = bv.bv_len;
+			cmd->nr_maps++;
+			if (!xferblk_sgl_add(xd, cmd, &nsge, max_sge, addr, bv.bv_len, merge))
+				goto fail;
 		}
 	}
 	return nsge;
@@ -120,47 +146,47 @@ fail:
 	return 0;
 }
 
-/* The command a child becomes, but for its tag and SG list. */
-static void xferblk_build_sqe(struct xferblk_dev *xd, struct bio *bio,
+/* The command for @op on @sectors at @sector, but for its tag and SG list. */
+static void xferblk_build_sqe(struct xferblk_dev *xd, enum req_op op, blk_opf_t opf,
+			      sector_t sector, unsigned int sectors,
 			      struct xferblk_sqe *sqe)
 {
 	unsigned int shift = ilog2(xd->lim.block_size) - SECTOR_SHIFT;
 
-	sqe->lba = cpu_to_le64(bio->bi_iter.bi_sector >> shift);
-	sqe->nblocks = cpu_to_le32(bio_sectors(bio) >> shift);
-	switch (bio_op(bio)) {
+	sqe->lba = cpu_to_le64(sector >> shift);
+	sqe->nblocks = cpu_to_le32(sectors >> shift);
+	switch (op) {
 	case REQ_OP_READ:
 		sqe->opcode = XFERBLK_OP_READ;
 		break;
 	case REQ_OP_WRITE:
-		if (!bio_has_data(bio)) {
-			/* The child that carries a parent's REQ_PREFLUSH. */
-			sqe->opcode = XFERBLK_OP_FLUSH;
-			sqe->lba = 0;
-			sqe->nblocks = 0;
-			break;
-		}
 		sqe->opcode = XFERBLK_OP_WRITE;
-		if (bio->bi_opf & REQ_FUA)
+		if (opf & REQ_FUA)
 			sqe->flags |= XFERBLK_CMD_FUA;
+		break;
+	case REQ_OP_FLUSH:
+		sqe->opcode = XFERBLK_OP_FLUSH;
+		sqe->lba = 0;
+		sqe->nblocks = 0;
 		break;
 	case REQ_OP_DISCARD:
 		sqe->opcode = XFERBLK_OP_DISCARD;
 		break;
 	case REQ_OP_WRITE_ZEROES:
 		sqe->opcode = XFERBLK_OP_WRITE_ZEROES;
-		if (!(bio->bi_opf & REQ_NOUNMAP))
+		if (!(opf & REQ_NOUNMAP))
 			sqe->flags |= XFERBLK_CMD_UNMAP;
 		break;
 	default:
-		/* class.c lets no other operation through. */
+		/* class.c and mq.c let no other operation through. */
 		WARN_ON_ONCE(1);
 	}
 }
 
 /* Puts one entry on the ring; false if the queue is stopped for a reset. */
 static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
-			 struct xferblk_cmd *cmd, struct xferblk_child *child)
+			 struct xferblk_cmd *cmd, struct xferblk_child *child,
+			 struct request *rq)
 {
 	unsigned long flags;
 
@@ -170,6 +196,7 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 		return false;
 	}
 	cmd->child = child;
+	cmd->rq = rq;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	cmd->gen = (cmd->gen + 1) & (U16_MAX >> q->gen_shift);
 	sqe->tag = cpu_to_le16(cmd->gen << q->gen_shift | (cmd - q->cmds));
@@ -182,15 +209,54 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	return true;
 }
 
+/*
+ * Maps the data of a child (or of a request) on @tag and puts the command
+ * on the ring. On failure nothing is mapped and the tag is the caller's.
+ */
+static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
+				  struct xferblk_child *child, struct request *rq)
+{
+	struct xferblk_dev *xd = q->xd;
+	struct xferblk_cmd *cmd = &q->cmds[tag];
+	struct xferblk_sqe sqe = {};
+	unsigned int nsge = 0;
+	struct bio *bio;
+	enum req_op op;
+
+	if (child) {
+		bio = &child->bio;
+		/* The child that carries a parent's REQ_PREFLUSH has no data. */
+		op = bio_has_data(bio) ? bio_op(bio) : bio_op(bio) == REQ_OP_WRITE ?
+		     REQ_OP_FLUSH : bio_op(bio);
+		xferblk_build_sqe(xd, op, bio->bi_opf, bio->bi_iter.bi_sector,
+				  bio_sectors(bio), &sqe);
+	} else {
+		bio = rq->bio;
+		op = req_op(rq);
+		xferblk_build_sqe(xd, op, rq->cmd_flags, blk_rq_pos(rq),
+				  blk_rq_sectors(rq), &sqe);
+	}
+	if (op == REQ_OP_READ || op == REQ_OP_WRITE) {
+		nsge = xferblk_map(xd, cmd, bio, op, !!rq);
+		if (!nsge) {
+			this_cpu_inc(xd->stats->unsendable);
+			return BLK_STS_IOERR;
+		}
+	}
+	sqe.nsge = cpu_to_le16(nsge);
+	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
+	if (xferblk_ring(q, &sqe, cmd, child, rq))
+		return BLK_STS_OK;
+	xferblk_unmap(xd, cmd);
+	return BLK_STS_IOERR;
+}
+
 void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 {
 	/* The queue of the submitting CPU: no lock is shared across queues. */
 	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
 	struct bio *bio = &child->bio;
-	struct xferblk_sqe sqe = {};
-	struct xferblk_cmd *cmd;
 	blk_status_t status;
-	unsigned int nsge = 0;
 	int tag;
 
 	/*
@@ -209,58 +275,92 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 
 	/* A sibling failed while this child waited: it never reaches the device. */
 	status = xferblk_child_cancelled(child);
-	if (status != BLK_STS_OK) {
+	if (status != BLK_STS_OK)
 		this_cpu_inc(xd->stats->cancelled);
-		goto end;
-	}
-	cmd = &q->cmds[tag];
-
-	if (bio_has_data(bio)) {
-		nsge = xferblk_map(xd, cmd, bio);
-		if (!nsge) {
-			this_cpu_inc(xd->stats->unsendable);
-			status = BLK_STS_IOERR;
-			goto end;
-		}
-	}
-	xferblk_build_sqe(xd, bio, &sqe);
-	sqe.nsge = cpu_to_le16(nsge);
-	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
-	if (xferblk_ring(q, &sqe, cmd, child))
+	else
+		status = xferblk_issue(q, tag, child, NULL);
+	if (status == BLK_STS_OK)
 		return;
-
-	xferblk_unmap(xd, cmd);
-	status = BLK_STS_IOERR;
-end:
 	xferblk_tag_put(q, tag);
 	xferblk_child_end(child, status);
 }
 
-/* Takes the command off its tag; the caller ends the child. */
-static struct xferblk_child *xferblk_cmd_finish(struct xferblk_queue *q,
-						unsigned int tag)
+/* mq mode: @rq, already split to the limits by blk-mq, as one command. */
+blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq)
+{
+	blk_status_t status;
+	int tag;
+
+	/* blk-mq's depth is our tag count: no tag only while a reset runs. */
+	tag = xferblk_tag_try_get(q);
+	if (tag < 0)
+		return BLK_STS_RESOURCE;
+	status = xferblk_issue(q, tag, NULL, rq);
+	if (status != BLK_STS_OK)
+		xferblk_tag_put(q, tag);
+	return status;
+}
+
+/* Finished commands: collected under a lock, ended outside it. */
+struct xferblk_done {
+	struct bio_list bios;		/* children, with bi_status set */
+	struct list_head rqs;		/* requests, with xferblk_rq.status set */
+};
+
+static void xferblk_done_init(struct xferblk_done *done)
+{
+	bio_list_init(&done->bios);
+	INIT_LIST_HEAD(&done->rqs);
+}
+
+/* Ends what was collected: children may complete parents, so no locks held. */
+static void xferblk_done_end(struct xferblk_done *done)
+{
+	struct request *rq, *next;
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(&done->bios)))
+		bio_endio(bio);
+	list_for_each_entry_safe(rq, next, &done->rqs, queuelist) {
+		struct xferblk_rq *xrq = blk_mq_rq_to_pdu(rq);
+
+		list_del_init(&rq->queuelist);
+		blk_mq_end_request(rq, xrq->status);
+	}
+}
+
+/* Takes the command off its tag and collects its owner to end with @status. */
+static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
+			       blk_status_t status, struct xferblk_done *done)
 {
 	struct xferblk_cmd *cmd = &q->cmds[tag];
-	struct xferblk_child *child = cmd->child;
 
+	if (cmd->child) {
+		cmd->child->bio.bi_status = status;
+		bio_list_add(&done->bios, &cmd->child->bio);
+	} else {
+		struct xferblk_rq *xrq = blk_mq_rq_to_pdu(cmd->rq);
+
+		xrq->status = status;
+		list_add_tail(&cmd->rq->queuelist, &done->rqs);
+	}
 	cmd->child = NULL;
+	cmd->rq = NULL;
 	xferblk_unmap(q->xd, cmd);
 	xferblk_tag_put(q, tag);
-	return child;
 }
 
 irqreturn_t xferblk_irq(int irq, void *data)
 {
 	struct xferblk_queue *q = data;
 	struct xferblk_dev *xd = q->xd;
-	struct bio_list done = BIO_EMPTY_LIST;
+	struct xferblk_done done;
 	unsigned int reaped = 0;
-	struct bio *bio;
 
+	xferblk_done_init(&done);
 	spin_lock(&q->cq_lock);
 	for (;;) {
 		struct xferblk_cqe *cqe = &q->cq[q->cq_head];
-		struct xferblk_child *child;
 		u16 wire_tag, tag, status;
 
 		if ((le16_to_cpu(READ_ONCE(cqe->flags)) & XFERBLK_CQE_PHASE) != q->cq_phase)
@@ -286,7 +386,7 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		 * The device is not trusted: a tag we did not issue, or issued
 		 * before its slot was reused, is counted and ignored.
 		 */
-		if (tag >= q->nr_tags || !q->cmds[tag].child ||
+		if (tag >= q->nr_tags || !xferblk_cmd_busy(&q->cmds[tag]) ||
 		    wire_tag >> q->gen_shift != q->cmds[tag].gen) {
 			this_cpu_inc(xd->stats->bogus);
 			dev_warn_ratelimited(&xd->pdev->dev,
@@ -299,17 +399,13 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		if (status == XFERBLK_STS_ABORTED)
 			this_cpu_inc(xd->stats->timeouts);
 
-		child = xferblk_cmd_finish(q, tag);
-		child->bio.bi_status = xferblk_status_to_blk(status);
-		bio_list_add(&done, &child->bio);
+		xferblk_cmd_finish(q, tag, xferblk_status_to_blk(status), &done);
 	}
 	if (reaped)
 		writel(q->cq_head, q->cq_doorbell);
 	spin_unlock(&q->cq_lock);
 
-	/* End children outside the lock: their end_io may complete parents. */
-	while ((bio = bio_list_pop(&done)))
-		bio_endio(bio);
+	xferblk_done_end(&done);
 
 	return reaped ? IRQ_HANDLED : IRQ_NONE;
 }
@@ -354,7 +450,7 @@ static bool xferblk_queue_check_timeouts(struct xferblk_dev *xd, struct xferblk_
 	for (tag = 0; tag < q->nr_tags; tag++) {
 		struct xferblk_cmd *cmd = &q->cmds[tag];
 
-		if (!cmd->child || !time_after(now, cmd->deadline))
+		if (!xferblk_cmd_busy(cmd) || !time_after(now, cmd->deadline))
 			continue;
 		dev_warn_ratelimited(&xd->pdev->dev, "queue %u: command %u timed out\n",
 				     q->qid, tag);
@@ -394,26 +490,22 @@ int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
  */
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 {
-	struct bio_list done = BIO_EMPTY_LIST;
 	unsigned int qid, tag, failed = 0;
-	struct bio *bio;
+	struct xferblk_done done;
 
+	xferblk_done_init(&done);
 	for (qid = 0; qid < xd->nr_queues; qid++) {
 		struct xferblk_queue *q = &xd->queues[qid];
 
 		spin_lock_irq(&q->cq_lock);
 		for (tag = 0; tag < q->nr_tags; tag++) {
 			struct xferblk_cmd *cmd = &q->cmds[tag];
-			struct xferblk_child *child;
 
-			if (!cmd->child)
+			if (!xferblk_cmd_busy(cmd))
 				continue;
 			/* Commands that ran out of time say so. */
-			bool expired = time_after_eq(jiffies, cmd->deadline);
-
-			child = xferblk_cmd_finish(q, tag);
-			child->bio.bi_status = expired ? BLK_STS_TIMEOUT : status;
-			bio_list_add(&done, &child->bio);
+			xferblk_cmd_finish(q, tag, time_after_eq(jiffies, cmd->deadline) ?
+					   BLK_STS_TIMEOUT : status, &done);
 			failed++;
 		}
 		q->abort_target = -1;
@@ -424,8 +516,7 @@ unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 		memset(q->cq, 0, q->depth * sizeof(*q->cq));
 		spin_unlock_irq(&q->cq_lock);
 	}
-	while ((bio = bio_list_pop(&done)))
-		bio_endio(bio);
+	xferblk_done_end(&done);
 	return failed;
 }
 

@@ -12,7 +12,7 @@ static struct xferblk_dev *to_xd(struct device *dev)
 	return dev_to_disk(dev)->private_data;
 }
 
-static u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset)
+u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset)
 {
 	u64 sum = 0;
 	int cpu;
@@ -81,6 +81,9 @@ static ssize_t send_mode_store(struct device *dev, struct device_attribute *attr
 {
 	struct xferblk_dev *xd = to_xd(dev);
 
+	/* A blk-mq disk sends each request whole: there is nothing to pace. */
+	if (xd->mq)
+		return -EOPNOTSUPP;
 	if (sysfs_streq(buf, "async"))
 		WRITE_ONCE(xd->send_sync, false);
 	else if (sysfs_streq(buf, "sync"))
@@ -90,6 +93,14 @@ static ssize_t send_mode_store(struct device *dev, struct device_attribute *attr
 	return count;
 }
 static DEVICE_ATTR_RW(send_mode);
+
+/* "bio" or "mq": who splits, the driver or the block layer (mq.c). */
+static ssize_t queue_mode_show(struct device *dev, struct device_attribute *attr,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_xd(dev)->mq ? "mq" : "bio");
+}
+static DEVICE_ATTR_RO(queue_mode);
 
 /* One line: parents with 1, 2, 3-4, 5-8, ..., 257+ children. */
 static ssize_t children_hist_show(struct device *dev,
@@ -145,14 +156,25 @@ static ssize_t dev_status_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(dev_status);
 
+/* Zeroes the driver's and the device's counters (sysfs and ioctl). */
+void xferblk_reset_counters(struct xferblk_dev *xd)
+{
+	unsigned int i;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(xd->stats, cpu), 0, sizeof(struct xferblk_stats));
+	for (i = 0; i < xd->nr_queues; i++)
+		WRITE_ONCE(xd->queues[i].submitted, 0);
+	xferblk_write32(xd, XFERBLK_REG_COUNTER_RESET, 1);
+}
+
 /* Writing 1 zeroes the driver's and the device's counters. */
 static ssize_t reset_counters_store(struct device *dev,
 				    struct device_attribute *attr,
 				    const char *buf, size_t count)
 {
-	struct xferblk_dev *xd = to_xd(dev);
 	unsigned int reset;
-	int cpu;	/* also counts queues */
 	int ret;
 
 	/* Only "1": kstrtobool() would take anything starting with y or 1. */
@@ -161,11 +183,7 @@ static ssize_t reset_counters_store(struct device *dev,
 		return ret;
 	if (reset != 1)
 		return -EINVAL;
-	for_each_possible_cpu(cpu)
-		memset(per_cpu_ptr(xd->stats, cpu), 0, sizeof(struct xferblk_stats));
-	for (cpu = 0; cpu < xd->nr_queues; cpu++)
-		WRITE_ONCE(xd->queues[cpu].submitted, 0);
-	xferblk_write32(xd, XFERBLK_REG_COUNTER_RESET, 1);
+	xferblk_reset_counters(to_xd(dev));
 	return count;
 }
 static DEVICE_ATTR_WO(reset_counters);
@@ -183,6 +201,7 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_timeouts.attr,
 	&dev_attr_resets.attr,
 	&dev_attr_send_mode.attr,
+	&dev_attr_queue_mode.attr,
 	&dev_attr_queue_commands.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,

@@ -4,16 +4,20 @@
  *
  *   class.c  submit_bio: cut a parent bio into children, one per device
  *            command, and complete the parent when its last child ends.
+ *   mq.c     the blk-mq comparison mode: the block layer splits instead,
+ *            and each request becomes one command.
  *   port.c   one child -> one descriptor on a ring; interrupts reap
  *            completions and end the children.
  *   pci.c    probe/remove: validate the device, rings, vectors, the disk.
- *   sysfs.c  counters.
+ *   sysfs.c  counters and settings in /sys/block/xferblkN/xferblk/.
+ *   ioctl.c  the same through ioctls (uapi/xferblk.h).
  *   plan.c   the split planner (pure C, also built by the host tests).
  */
 #ifndef XFERBLK_H
 #define XFERBLK_H
 
 #include <linux/bio.h>
+#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/mempool.h>
@@ -21,13 +25,11 @@
 #include <linux/wait.h>
 
 #include "plan.h"
+#include "../uapi/xferblk.h"
 #include "../uapi/xferblk_hw.h"
 
 /* SG entries one command's table holds: one page of struct xferblk_sge. */
 #define XFERBLK_SGL_ENTRIES	(PAGE_SIZE / sizeof(struct xferblk_sge))
-
-/* Buckets of the children-per-parent histogram: 1, 2, 3-4, ..., 257+. */
-#define XFERBLK_HIST_BUCKETS	10
 
 /*
  * The completion context of one parent bio (the IRP's IoStatus): lives from
@@ -72,9 +74,13 @@ struct xferblk_dma_map {
 	u32 len;
 };
 
-/* One device command slot; its index is the command's tag. */
+/*
+ * One device command slot; its index is the command's tag. It carries a
+ * child bio (bio mode) or a request (mq mode); neither while it is free.
+ */
 struct xferblk_cmd {
-	struct xferblk_child *child;	/* NULL while the tag is free */
+	struct xferblk_child *child;
+	struct request *rq;
 	struct xferblk_sge *sgl;	/* XFERBLK_SGL_ENTRIES, coherent */
 	dma_addr_t sgl_dma;
 	struct xferblk_dma_map *maps;	/* one per mapped bvec */
@@ -82,6 +88,16 @@ struct xferblk_cmd {
 	enum dma_data_direction dir;
 	unsigned long deadline;		/* jiffies: then it is aborted */
 	u16 gen;			/* bumped each time the slot is reused */
+};
+
+static inline bool xferblk_cmd_busy(const struct xferblk_cmd *cmd)
+{
+	return cmd->child || cmd->rq;
+}
+
+/* mq mode: what blk-mq keeps for the driver in each request. */
+struct xferblk_rq {
+	blk_status_t status;		/* set on completion, ended outside locks */
 };
 
 struct xferblk_queue {
@@ -135,6 +151,8 @@ struct xferblk_dev {
 	struct workqueue_struct *wq;	/* sync mode senders, timeouts */
 	struct delayed_work timeout_work;
 	bool send_sync;			/* new parents use sync send */
+	bool mq;			/* blk-mq splits; one request, one command */
+	struct blk_mq_tag_set tag_set;	/* mq mode */
 	void __iomem *regs;
 	struct gendisk *disk;
 	int index;			/* xferblk<index> */
@@ -177,12 +195,24 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child);
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
 void xferblk_timeout_work(struct work_struct *work);
 void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped);
+blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq);
+
+/* mq.c: the blk-mq comparison mode */
+int xferblk_mq_init(struct xferblk_dev *xd);
+void xferblk_mq_exit(struct xferblk_dev *xd);
+extern const struct block_device_operations xferblk_mq_fops;
 
 /* pci.c */
 int xferblk_reset(struct xferblk_dev *xd);
 
 /* sysfs.c */
 extern const struct attribute_group *xferblk_disk_groups[];
+u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset);
+void xferblk_reset_counters(struct xferblk_dev *xd);
+
+/* ioctl.c */
+int xferblk_ioctl(struct block_device *bdev, blk_mode_t mode, unsigned int cmd,
+		  unsigned long arg);
 
 static inline u32 xferblk_read32(struct xferblk_dev *xd, u32 reg)
 {

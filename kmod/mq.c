@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The blk-mq comparison mode (module parameter queue_mode=mq), the
+ * counterpart of null_blk's queue_mode: the block layer splits and merges
+ * bios to the device's queue_limits, and each request it hands over becomes
+ * exactly one device command on the same rings class.c uses. It exists so a
+ * benchmark can hold the driver's own splitting against the block layer's
+ * on the same device; bio mode stays the default.
+ */
+#include <linux/blk-mq-pci.h>
+
+#include "xferblk.h"
+
+static blk_status_t xferblk_queue_rq(struct blk_mq_hw_ctx *hctx,
+				     const struct blk_mq_queue_data *bd)
+{
+	struct xferblk_queue *q = hctx->driver_data;
+	struct request *rq = bd->rq;
+
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_FLUSH:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+	blk_mq_start_request(rq);
+	/* One request is one parent with one child, in the counters' terms. */
+	this_cpu_inc(q->xd->stats->parents);
+	this_cpu_inc(q->xd->stats->children);
+	this_cpu_inc(q->xd->stats->hist[0]);
+	return xferblk_port_queue_rq(q, rq);
+}
+
+static int xferblk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
+			     unsigned int hctx_idx)
+{
+	struct xferblk_dev *xd = data;
+
+	hctx->driver_data = &xd->queues[hctx_idx];
+	return 0;
+}
+
+/* The hardware queue of each CPU is the one its interrupt vector serves. */
+static void xferblk_map_queues(struct blk_mq_tag_set *set)
+{
+	struct xferblk_dev *xd = set->driver_data;
+
+	blk_mq_pci_map_queues(&set->map[HCTX_TYPE_DEFAULT], xd->pdev, 0);
+}
+
+/* The driver's own timeout work aborts late commands, in both modes. */
+static enum blk_eh_timer_return xferblk_rq_timeout(struct request *rq)
+{
+	return BLK_EH_RESET_TIMER;
+}
+
+static const struct blk_mq_ops xferblk_mq_ops = {
+	.queue_rq = xferblk_queue_rq,
+	.init_hctx = xferblk_init_hctx,
+	.map_queues = xferblk_map_queues,
+	.timeout = xferblk_rq_timeout,
+};
+
+const struct block_device_operations xferblk_mq_fops = {
+	.owner = THIS_MODULE,
+	.ioctl = xferblk_ioctl,
+	.compat_ioctl = blkdev_compat_ptr_ioctl,
+};
+
+/* After the queues are set up: one hardware context per device queue. */
+int xferblk_mq_init(struct xferblk_dev *xd)
+{
+	struct blk_mq_tag_set *set = &xd->tag_set;
+
+	memset(set, 0, sizeof(*set));
+	set->ops = &xferblk_mq_ops;
+	set->nr_hw_queues = xd->nr_queues;
+	/* Exactly the port's tags: queue_rq then always finds one free. */
+	set->queue_depth = xd->queues[0].nr_tags;
+	set->numa_node = dev_to_node(&xd->pdev->dev);
+	set->cmd_size = sizeof(struct xferblk_rq);
+	set->timeout = msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
+	set->driver_data = xd;
+	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	return blk_mq_alloc_tag_set(set);
+}
+
+void xferblk_mq_exit(struct xferblk_dev *xd)
+{
+	blk_mq_free_tag_set(&xd->tag_set);
+}
