@@ -121,6 +121,7 @@ enum xferblk_counter {
 #define XFERBLK_FEAT_DISCARD		_BITUL(2)
 #define XFERBLK_FEAT_WRITE_ZEROES	_BITUL(3)
 #define XFERBLK_FEAT_ABORT		_BITUL(4)
+#define XFERBLK_FEAT_NULL		_BITUL(5)	/* null backend: no data moves */
 
 enum xferblk_opcode {
 	XFERBLK_OP_READ = 1,

@@ -14,6 +14,11 @@
  * posted (injected delay and jitter), from which completions are posted
  * once due while the CQ has room.
  *
+ * With the null property the block layer is never called: an accepted
+ * command is finished as soon as it is validated, so without an injected
+ * delay its completion is posted before the doorbell write returns, one
+ * MSI-X message for all the commands that doorbell fetched.
+ *
  * Tags are opaque 16-bit values: a command owns its tag from its fetch to
  * the write of its completion, and the queue finds owners through a small
  * hash table that compares the full tag.
@@ -67,6 +72,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(XferblkState, XFERBLK)
 #define XFERBLK_HOSTILE_EXTRA_N 8
 #define XFERBLK_PPM             1000000
 #define XFERBLK_DEFAULT_SEED    0x58fb
+#define XFERBLK_NULL_DEFAULT_SIZE (1 * GiB)
 
 QEMU_BUILD_BUG_ON(XFERBLK_SQE_SIZE != 64);
 QEMU_BUILD_BUG_ON(XFERBLK_CQE_SIZE != 16);
@@ -243,6 +249,8 @@ struct XferblkState {
     uint32_t max_discard;
     uint32_t discard_gran;
     uint32_t max_wzeroes;
+    bool null_backend;          /* "null": no data path */
+    uint64_t null_size;         /* bytes, with null and no drive; 0: 1 GiB */
     char *hostile_limits;
     XferblkFaults fault_props;
 
@@ -806,11 +814,24 @@ static uint16_t xferblk_check_sqe(XferblkQueue *q,
     return XFERBLK_STS_OK;
 }
 
+/* SG entries converted in place: addr and len in host order. */
+typedef struct XferblkSeg {
+    uint64_t addr;
+    uint32_t len;
+    uint32_t rsvd;
+} XferblkSeg;
+
+QEMU_BUILD_BUG_ON(sizeof(XferblkSeg) != XFERBLK_SGE_SIZE);
+
+/* SG lists up to this long are read onto the stack, longer ones the heap. */
+#define XFERBLK_SGL_ON_STACK    32
+
 /*
  * Validation steps 6 to 8: reads the SG list, checks it, and on success
- * leaves it in req->qsg. Step 7 checks its three conditions as three
- * passes over all entries, so the status does not depend on which entry
- * is at fault first.
+ * leaves it in req->qsg (with the null backend, which moves no data, it
+ * is only checked). Step 7 checks its three conditions as three passes
+ * over all entries, so the status does not depend on which entry is at
+ * fault first.
  */
 static uint16_t xferblk_load_sgl(XferblkQueue *q,
                                  const struct xferblk_sqe *sqe,
@@ -825,37 +846,42 @@ static uint16_t xferblk_load_sgl(XferblkQueue *q,
     uint64_t sgl = le64_to_cpu(sqe->sgl);
     uint64_t sgl_len = (uint64_t)nsge * XFERBLK_SGE_SIZE;
     uint64_t mask = s->seg_boundary;
-    g_autofree struct xferblk_sge *sge = g_new(struct xferblk_sge, nsge);
-    g_autofree uint64_t *addr = g_new(uint64_t, nsge);
-    g_autofree uint32_t *len = g_new(uint32_t, nsge);
+    XferblkSeg on_stack[XFERBLK_SGL_ON_STACK];
+    g_autofree XferblkSeg *on_heap = NULL;
+    XferblkSeg *seg = on_stack;
     uint64_t total = 0;
     int i;
 
+    if (nsge > XFERBLK_SGL_ON_STACK) {
+        seg = on_heap = g_new(XferblkSeg, nsge);
+    }
+
     /* 6 */
     if (sgl + sgl_len - 1 < sgl ||
-        pci_dma_read(pdev, sgl, sge, sgl_len) != MEMTX_OK) {
+        pci_dma_read(pdev, sgl, seg, sgl_len) != MEMTX_OK) {
         return XFERBLK_STS_DMA_ERROR;
     }
 
     /* 7 */
     for (i = 0; i < nsge; i++) {
-        addr[i] = le64_to_cpu(sge[i].addr);
-        len[i] = le32_to_cpu(sge[i].len);
-        if (!len[i] || sge[i].rsvd) {
+        seg[i].addr = le64_to_cpu(seg[i].addr);
+        seg[i].len = le32_to_cpu(seg[i].len);
+        if (!seg[i].len || seg[i].rsvd) {
             return XFERBLK_STS_INVALID_FIELD;
         }
-        total += len[i];
+        total += seg[i].len;
     }
     if (total != req->result) {
         return XFERBLK_STS_INVALID_FIELD;
     }
     for (i = 0; i < nsge; i++) {
-        if (len[i] > s->max_seg_size) {
+        if (seg[i].len > s->max_seg_size) {
             return XFERBLK_STS_SEG_TOO_LARGE;
         }
     }
     for (i = 0; i < nsge; i++) {
-        if ((addr[i] & ~mask) != ((addr[i] + len[i] - 1) & ~mask)) {
+        if ((seg[i].addr & ~mask) !=
+            ((seg[i].addr + seg[i].len - 1) & ~mask)) {
             return XFERBLK_STS_SEG_BOUNDARY;
         }
     }
@@ -865,15 +891,18 @@ static uint16_t xferblk_load_sgl(XferblkQueue *q,
      * every range must be known good before the command is accepted.
      */
     for (i = 0; i < nsge; i++) {
-        if (!xferblk_dma_range_ok(as, addr[i], len[i], dir)) {
+        if (!xferblk_dma_range_ok(as, seg[i].addr, seg[i].len, dir)) {
             return XFERBLK_STS_DMA_ERROR;
         }
     }
 
+    if (s->null_backend) {
+        return XFERBLK_STS_OK;
+    }
     qemu_sglist_init(&req->qsg, DEVICE(s), nsge, as);
     req->has_qsg = true;
     for (i = 0; i < nsge; i++) {
-        qemu_sglist_add(&req->qsg, addr[i], len[i]);
+        qemu_sglist_add(&req->qsg, seg[i].addr, seg[i].len);
     }
     return XFERBLK_STS_OK;
 }
@@ -998,6 +1027,7 @@ static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
     case XFERBLK_REQ_HUNG:
         QTAILQ_REMOVE(&q->hung, target, entry);
         target->status = XFERBLK_STS_ABORTED;
+        target->aborted = true;
         xferblk_finish(target, 0);
         break;
     case XFERBLK_REQ_DONE:
@@ -1090,17 +1120,25 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
     s->counters[XFERBLK_CNT_COMMANDS]++;
 
     fault = xferblk_pick_fault(s, sqe);
+    if ((fault == XFERBLK_FAULT_HANG || fault == XFERBLK_FAULT_FAIL) &&
+        !xferblk_take_tag(q, req)) {
+        /*
+         * The tag belongs to a command in flight. A hung command must own
+         * its tag, or no ABORT could ever find it, and a failed one would
+         * complete under another command's tag: the fault is dropped and
+         * validation rejects the command as it would without it.
+         */
+        fault = XFERBLK_FAULT_NONE;
+    }
     switch (fault) {
     case XFERBLK_FAULT_HANG:
         s->counters[XFERBLK_CNT_FAULTS]++;
-        xferblk_take_tag(q, req);
         xferblk_accept(req);
         req->state = XFERBLK_REQ_HUNG;
         QTAILQ_INSERT_TAIL(&q->hung, req, entry);
         return;
     case XFERBLK_FAULT_FAIL:
         s->counters[XFERBLK_CNT_FAULTS]++;
-        xferblk_take_tag(q, req);
         req->status = s->fault.status;
         xferblk_finish(req, 0);
         return;
@@ -1122,8 +1160,8 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
             [XFERBLK_OP_WRITE_ZEROES] = BLOCK_ACCT_WRITE,
         };
 
-        if (req->opcode < ARRAY_SIZE(acct_type) && req->opcode &&
-            req->opcode != XFERBLK_OP_ABORT) {
+        if (!s->null_backend && req->opcode < ARRAY_SIZE(acct_type) &&
+            req->opcode && req->opcode != XFERBLK_OP_ABORT) {
             block_acct_invalid(xferblk_stats(s), acct_type[req->opcode]);
         }
         req->status = status;
@@ -1149,6 +1187,11 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
     if (fault == XFERBLK_FAULT_DMA) {
         s->counters[XFERBLK_CNT_FAULTS]++;
         req->dma_fault = true;
+        if (s->null_backend) {
+            req->status = XFERBLK_STS_DMA_ERROR;
+            xferblk_finish(req, 0);
+            return;
+        }
         if (req->opcode == XFERBLK_OP_WRITE) {
             /* The data never arrives: nothing reaches the image. */
             block_acct_invalid(xferblk_stats(s), BLOCK_ACCT_WRITE);
@@ -1156,6 +1199,12 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
             xferblk_finish(req, 0);
             return;
         }
+    }
+    if (s->null_backend) {
+        /* Done as soon as accepted: no data, no block layer. */
+        req->status = XFERBLK_STS_OK;
+        xferblk_finish(req, 0);
+        return;
     }
     xferblk_start_io(req, sqe);
 }
@@ -1221,29 +1270,78 @@ static void xferblk_cq_doorbell(XferblkQueue *q, uint32_t head)
     xferblk_irq_flush(q);
 }
 
-/*
- * Waits for the queue's backend I/O and drops every command it still
- * holds. The queue must already be marked disabled, so that completions
- * arriving meanwhile are discarded rather than posted.
- */
-static void xferblk_queue_quiesce(XferblkQueue *q)
+/* Whether a disabled queue still has commands in the block layer. */
+static bool xferblk_disabled_busy(XferblkState *s)
 {
-    BlockBackend *blk = q->s->conf.blk;
-    XferblkRequest *req, *next;
+    uint32_t i;
 
-    assert(!q->enabled);
+    for (i = 0; i < s->num_queues; i++) {
+        if (!s->queues[i].enabled && !QTAILQ_EMPTY(&s->queues[i].backend)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Waits until no disabled queue has a command in the block layer; their
+ * completions are discarded as they arrive (xferblk_io_cb()), so that once
+ * this returns nothing more moves to or from guest memory for them.
+ *
+ * The whole BlockBackend is drained, which also finishes the commands of
+ * the queues still enabled: those complete normally and are posted to
+ * their queues as usual (completion order is not part of the interface).
+ * Waiting for the disabled queues' commands alone is not offered by the
+ * block layer: a submitted request cannot be cancelled (the AIOCBs of
+ * blk_aio_preadv() and friends just run to their end), and a request held
+ * back, by a throttle group for example, runs at once only inside a drain.
+ * Polling for a subset would hold the vCPU in this MMIO write for as long
+ * as a throttle keeps the requests (seconds), where the drain takes as long
+ * as the I/O the device has in flight, at most queues x (depth - 1)
+ * commands of at most max-transfer bytes. And nothing is drained unless
+ * some disabled queue has a command in the block layer: disabling an idle
+ * queue, or any queue of a null backend, never waits.
+ */
+static void xferblk_drain_disabled(XferblkState *s)
+{
+    BlockBackend *blk = s->conf.blk;
+    XferblkRequest *req, *next;
+    uint32_t i;
+
+    if (!xferblk_disabled_busy(s)) {
+        return;
+    }
     blk_drain(blk);
 
     /*
      * A request still here never reached the block layer: dma_blk_io()
      * is waiting for a bounce buffer. Cancelling it completes it at once.
      */
-    QTAILQ_FOREACH_SAFE(req, &q->backend, entry, next) {
-        blk_aio_cancel_async(req->aiocb);
+    for (i = 0; i < s->num_queues; i++) {
+        XferblkQueue *q = &s->queues[i];
+
+        if (q->enabled) {
+            continue;
+        }
+        QTAILQ_FOREACH_SAFE(req, &q->backend, entry, next) {
+            blk_aio_cancel_async(req->aiocb);
+        }
     }
-    if (!QTAILQ_EMPTY(&q->backend)) {
+    if (xferblk_disabled_busy(s)) {
         blk_drain(blk);
     }
+    assert(!xferblk_disabled_busy(s));
+}
+
+/*
+ * Drops every command a disabled queue still holds; xferblk_drain_disabled()
+ * has already ended those in the block layer.
+ */
+static void xferblk_queue_quiesce(XferblkQueue *q)
+{
+    XferblkRequest *req;
+
+    assert(!q->enabled);
     assert(QTAILQ_EMPTY(&q->backend));
 
     while ((req = QTAILQ_FIRST(&q->hung))) {
@@ -1299,13 +1397,15 @@ static void xferblk_queue_disable(XferblkQueue *q)
         return;
     }
     q->enabled = false;
+    xferblk_drain_disabled(q->s);
     xferblk_queue_quiesce(q);
 }
 
 /*
  * CTRL.RESET, clearing CTRL.ENABLE, device reset and unrealize: finish the
- * backend I/O, discard every completion, disable and clear every queue.
- * Counters and fault injection settings survive.
+ * backend I/O (one drain for all queues, if any has some), discard every
+ * completion, disable and clear every queue. Counters and fault injection
+ * settings survive.
  */
 static void xferblk_stop(XferblkState *s)
 {
@@ -1315,6 +1415,7 @@ static void xferblk_stop(XferblkState *s)
     for (i = 0; i < s->num_queues; i++) {
         s->queues[i].enabled = false;
     }
+    xferblk_drain_disabled(s);
     for (i = 0; i < s->num_queues; i++) {
         XferblkQueue *q = &s->queues[i];
 
@@ -1522,7 +1623,13 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
         s->fault.fail_nth = val;
         break;
     case XFERBLK_REG_FAULT_STATUS:
-        s->fault.status = val & 0xffff;
+        if (val == XFERBLK_STS_OK || val >= XFERBLK_STS_NR) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "xferblk: FAULT_STATUS %u is no failure status, "
+                          "ignored\n", val);
+            break;
+        }
+        s->fault.status = val;
         break;
     case XFERBLK_REG_FAULT_HANG_NTH:
         s->fault.hang_nth = val;
@@ -1647,12 +1754,22 @@ static bool xferblk_check_props(XferblkState *s, Error **errp)
 {
     uint32_t bs = s->conf.logical_block_size;
 
-    if (!s->conf.blk) {
+    if (!s->conf.blk && !s->null_backend) {
         error_setg(errp, "drive property not set");
         return false;
     }
     if (bs != 512 && bs != 4096) {
         error_setg(errp, "logical_block_size must be 512 or 4096, not %u", bs);
+        return false;
+    }
+    if (s->null_size && (s->conf.blk || !s->null_backend)) {
+        error_setg(errp, "null-size is for null=on without a drive; with a "
+                   "drive the capacity is the drive's");
+        return false;
+    }
+    if (s->null_size % bs) {
+        error_setg(errp, "null-size must be a multiple of logical_block_size "
+                   "(%u), not %" PRIu64, bs, s->null_size);
         return false;
     }
     if (!s->max_xfer || s->max_xfer % bs) {
@@ -1776,23 +1893,34 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
     if (!xferblk_check_props(s, errp)) {
         return;
     }
-    if (!blk_supports_write_perm(s->conf.blk)) {
-        error_setg(errp, "drive is read-only; xferblk has no read-only mode");
-        return;
+    if (s->conf.blk) {
+        /* A null backend only asks the drive for its size. */
+        if (!s->null_backend && !blk_supports_write_perm(s->conf.blk)) {
+            error_setg(errp, "drive is read-only; xferblk has no read-only "
+                       "mode");
+            return;
+        }
+        /* Without the cache every write is durable when it completes. */
+        s->conf.wce = s->write_cache ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
+        if (!blkconf_apply_backend_options(&s->conf, s->null_backend, false,
+                                           errp)) {
+            return;
+        }
+        len = blk_getlength(s->conf.blk);
+        if (len < 0) {
+            error_setg_errno(errp, -len, "cannot get the size of the drive");
+            return;
+        }
+        s->capacity = len / s->conf.logical_block_size;
+    } else {
+        s->capacity = (s->null_size ? s->null_size :
+                       XFERBLK_NULL_DEFAULT_SIZE) / s->conf.logical_block_size;
     }
-    /* Without the cache every write is durable when it completes. */
-    s->conf.wce = s->write_cache ? ON_OFF_AUTO_ON : ON_OFF_AUTO_OFF;
-    if (!blkconf_apply_backend_options(&s->conf, false, false, errp)) {
-        return;
-    }
-    len = blk_getlength(s->conf.blk);
-    if (len < 0) {
-        error_setg_errno(errp, -len, "cannot get the size of the drive");
-        return;
-    }
-    s->capacity = len / s->conf.logical_block_size;
 
     s->features = s->abort ? XFERBLK_FEAT_ABORT : 0;
+    if (s->null_backend) {
+        s->features |= XFERBLK_FEAT_NULL;
+    }
     if (s->write_cache) {
         s->features |= XFERBLK_FEAT_WRITE_CACHE | XFERBLK_FEAT_FUA;
     }
@@ -1883,6 +2011,8 @@ static const Property xferblk_props[] = {
     DEFINE_PROP_UINT32("discard-granularity", XferblkState, discard_gran, 8),
     DEFINE_PROP_UINT32("max-write-zeroes-blocks", XferblkState, max_wzeroes,
                        65536),
+    DEFINE_PROP_BOOL("null", XferblkState, null_backend, false),
+    DEFINE_PROP_SIZE("null-size", XferblkState, null_size, 0),
     DEFINE_PROP_STRING("hostile-limits", XferblkState, hostile_limits),
     DEFINE_PROP_UINT32("fault-fail-nth", XferblkState, fault_props.fail_nth,
                        0),
@@ -1927,6 +2057,11 @@ static void xferblk_class_init(ObjectClass *klass, void *data)
     device_class_set_props(dc, xferblk_props);
     object_class_property_set_description(klass, "queues",
         "Queue pairs, 1 to 64 (default: one per guest CPU, at most 64)");
+    object_class_property_set_description(klass, "null",
+        "Null backend: commands are validated and completed with no data "
+        "moved and no access to the drive, which may be absent");
+    object_class_property_set_description(klass, "null-size",
+        "Capacity in bytes of a null backend without a drive (default 1G)");
     object_class_property_set_description(klass, "hostile-limits",
         "Report one absurd identity or limit register (test only): none, "
         "bad-magic, bad-version, zero-capacity, huge-capacity, "

@@ -498,6 +498,10 @@ struct CaseOptions {
     qmp = true;
     return *this;
   }
+  CaseOptions& NoDrive() {  // for null=on: the device has no drive property
+    no_drive = true;
+    return *this;
+  }
 
   uint64_t size = 1 << 20;         // of the image, filled with a pattern
   std::string props;               // appended to the -device option
@@ -505,7 +509,8 @@ struct CaseOptions {
   // The backend, with node or drive id d0; "@IMG@" stands for the image.
   // Empty: a raw -drive on the image.
   std::vector<std::string> drive;
-  bool qmp = false;  // a QMP socket too
+  bool qmp = false;       // a QMP socket too
+  bool no_drive = false;  // no backend, no drive property; the image is still made
 };
 
 std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
@@ -528,13 +533,16 @@ class Case {
       Check(f.good(), "writing " + img_.string());
     }
     std::vector<std::string> args;
-    if (opt.drive.empty()) {
+    if (opt.no_drive) {
+      // nothing
+    } else if (opt.drive.empty()) {
       args = {"-drive", "if=none,id=d0,format=raw,file=" + img_.string()};
     } else {
       for (const std::string& a : opt.drive) args.push_back(ReplaceAll(a, "@IMG@", img_.string()));
     }
     args.insert(args.end(), opt.extra.begin(), opt.extra.end());
-    std::string dev = "xferblk,drive=d0,addr=0" + std::to_string(kSlot) + ".0";
+    std::string dev = "xferblk," + std::string(opt.no_drive ? "" : "drive=d0,") + "addr=0" +
+                      std::to_string(kSlot) + ".0";
     if (!opt.props.empty()) dev += "," + opt.props;
     dev += ",id=xb0";
     args.push_back("-device");
@@ -733,6 +741,11 @@ TEST_F(DeviceTest, BadProperties) {
       {"discard-granularity=0", "discard-granularity must be a power of two"},
       {"max-discard-blocks=0", "max-discard-blocks and max-write-zeroes"},
       {"max-write-zeroes-blocks=0", "max-discard-blocks and max-write-zero"},
+      {"fault-status=0", "fault-status must be a status from 1 to 10"},
+      {"fault-status=11", "fault-status must be a status from 1 to 10"},
+      {"null=on", std::nullopt},
+      {"null-size=1M", "null-size is for null=on without a drive"},
+      {"null=on,null-size=1M", "null-size is for null=on without a drive"},
   };
   for (const auto& [props, msg] : bad) {
     std::vector<std::string> args = drv;
@@ -754,6 +767,18 @@ TEST_F(DeviceTest, BadProperties) {
                              "-device", "xferblk,drive=d0"});
   ASSERT_TRUE(r.status != 0 && r.err.find("read-only") != std::string::npos)
       << "read-only drive refused: " << r.err;
+  // the null backend never writes: a read-only drive will do, and so will none
+  r = qtest::RunQemu(qemu_, {"-drive", "if=none,id=d0,format=raw,readonly=on,file=" + img,
+                             "-device", "xferblk,drive=d0,null=on"});
+  ASSERT_EQ(r.status, 0) << "read-only drive with null=on accepted (" << r.err << ")";
+  r = qtest::RunQemu(qemu_, {"-device", "xferblk,null=on"});
+  ASSERT_EQ(r.status, 0) << "null=on without a drive accepted (" << r.err << ")";
+  r = qtest::RunQemu(qemu_, {"-device", "xferblk,null=on,null-size=1000"});
+  ASSERT_TRUE(r.status != 0 && r.err.find("null-size must be a multiple") != std::string::npos)
+      << "null-size not a multiple of the block size refused: " << r.err;
+  r = qtest::RunQemu(qemu_, {"-device", "xferblk,null-size=1M"});
+  ASSERT_TRUE(r.status != 0 && r.err.find("drive property not set") != std::string::npos)
+      << "null-size without null=on refused: " << r.err;
   std::vector<std::string> args = drv;
   args.push_back("-device");
   args.push_back(
@@ -934,105 +959,114 @@ TEST_F(DeviceTest, ManyInFlight) {
   ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 63u) << "READS";
 }
 
+// The same table with the null backend: it moves no data, but validates
+// every command exactly like the real one.
 TEST_F(DeviceTest, ValidationOrder) {
-  Case& c = StartCase(
-      CaseOptions().Size(1 << 20).Props("max-transfer=8192,max-segments=4,max-segment-size=4096,"
-                                        "seg-boundary=0xfff,queue-depth=16"));
-  Dev& d = c.dev();
-  d.Enable();
-  d.Queue(0, 16);
-  const uint64_t sgl = kRamSgl;
-  const uint64_t buf = kRamData;
-  const uint64_t cap = (1 << 20) / 512;
+  for (const std::string backend : {"", "null=on,"}) {
+    SCOPED_TRACE(backend.empty() ? "block backend" : "null backend");
+    Case& c =
+        StartCase(CaseOptions().Size(1 << 20).Props(
+            backend + "max-transfer=8192,max-segments=4,max-segment-size=4096,"
+                      "seg-boundary=0xfff,queue-depth=16"));
+    Dev& d = c.dev();
+    d.Enable();
+    d.Queue(0, 16);
+    const uint64_t sgl = kRamSgl;
+    const uint64_t buf = kRamData;
+    const uint64_t cap = (1 << 20) / 512;
 
-  auto go = [&](const Cmd& entry, const std::optional<Bytes>& sg) {
-    if (sg) c.qt().Write(sgl, *sg);
-    return d.Run(0, entry).status;
-  };
+    auto go = [&](const Cmd& entry, const std::optional<Bytes>& sg) {
+      if (sg) c.qt().Write(sgl, *sg);
+      return d.Run(0, entry).status;
+    };
 
-  const Bytes ok_sg = SgList({{buf, 4096}, {buf + 4096, 4096}});
-  auto read = [&](unsigned nblocks, uint16_t nsge) {
-    return Cmd(XFERBLK_OP_READ, 1).Blocks(nblocks).Sgl(sgl, nsge);
-  };
-  struct Row {
-    const char* what;
-    Cmd entry;
-    std::optional<Bytes> sg;
-    int status;
-  };
-  const std::vector<Row> cases = {
-      {"opcode 0", Cmd(0, 1), {}, XFERBLK_STS_INVALID_OPCODE},
-      {"opcode 7 with bad tag too", Cmd(7, 99), {}, XFERBLK_STS_INVALID_OPCODE},
-      {"opcode 255", Cmd(255, 1), {}, XFERBLK_STS_INVALID_OPCODE},
-      {"tag >= depth",
-       Cmd(XFERBLK_OP_READ, 16).Blocks(1).Sgl(sgl, 1),
-       {},
-       XFERBLK_STS_INVALID_FIELD},
-      {"flags on READ", read(16, 2).Flags(XFERBLK_CMD_FUA), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"reserved flag bit on WRITE", Cmd(XFERBLK_OP_WRITE, 1).Blocks(16).Sgl(sgl, 2).Flags(2),
-       ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"rsvd0", read(16, 2).Rsvd0(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"rsvd1", read(16, 2).Rsvd1(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"rsvd2", read(16, 2).Rsvd2(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"nblocks 0", read(0, 2), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"nsge 0", read(16, 0), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"FLUSH with nblocks", Cmd(XFERBLK_OP_FLUSH, 1).Blocks(1), {}, XFERBLK_STS_INVALID_FIELD},
-      {"FLUSH with nsge", Cmd(XFERBLK_OP_FLUSH, 1).Nsge(1), {}, XFERBLK_STS_INVALID_FIELD},
-      {"field before range", read(16, 2).Lba(cap).Rsvd1(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"lba at capacity", read(1, 1).Lba(cap), ok_sg, XFERBLK_STS_LBA_RANGE},
-      {"lba + nblocks past capacity", read(16, 2).Lba(cap - 15), ok_sg, XFERBLK_STS_LBA_RANGE},
-      {"huge lba", read(16, 2).Lba(~0ULL), ok_sg, XFERBLK_STS_LBA_RANGE},
-      {"range before size", read(17, 9).Lba(cap - 1), ok_sg, XFERBLK_STS_LBA_RANGE},
-      {"too large", read(17, 2), ok_sg, XFERBLK_STS_XFER_TOO_LARGE},
-      {"size before segments", read(17, 5), ok_sg, XFERBLK_STS_XFER_TOO_LARGE},
-      {"too many segments", read(16, 5), ok_sg, XFERBLK_STS_TOO_MANY_SEGS},
-      {"SGL unreadable", read(16, 2).Sgl(kUnmapped, 2), {}, XFERBLK_STS_DMA_ERROR},
-      {"SGL wraps", read(16, 2).Sgl(~0ULL - 15, 2), {}, XFERBLK_STS_DMA_ERROR},
-      {"zero-length entry", read(16, 3), SgList({{buf, 4096}, {buf + 4096, 4096}, {buf, 0}}),
-       XFERBLK_STS_INVALID_FIELD},
-      {"entry reserved", read(16, 2), SgList({{buf, 4096}, {buf + 4096, 4096, 1}}),
-       XFERBLK_STS_INVALID_FIELD},
-      {"lengths short", read(16, 2), SgList({{buf, 4096}, {buf + 4096, 4095}}),
-       XFERBLK_STS_INVALID_FIELD},
-      {"lengths long", read(15, 2), ok_sg, XFERBLK_STS_INVALID_FIELD},
-      {"field before seg size", read(16, 2), SgList({{buf, 8192}, {buf, 1, 1}}),
-       XFERBLK_STS_INVALID_FIELD},
-      {"entry too large", read(16, 2), SgList({{buf, 4097}, {buf + 4097, 4095}}),
-       XFERBLK_STS_SEG_TOO_LARGE},
-      {"seg size before boundary", read(16, 2), SgList({{buf + 0x800, 3000}, {buf, 5192}}),
-       XFERBLK_STS_SEG_TOO_LARGE},
-      {"crosses boundary", read(16, 3),
-       SgList({{buf, 4096}, {buf + 0x1800, 2048}, {buf + 0x2FFF, 2048}}), XFERBLK_STS_SEG_BOUNDARY},
-      {"boundary before DMA check", read(16, 2),
-       SgList({{kUnmapped, 4096}, {kUnmapped + 0x1800, 4096}}), XFERBLK_STS_SEG_BOUNDARY},
-      {"data unmapped", read(16, 2), SgList({{buf, 4096}, {kUnmapped, 4096}}),
-       XFERBLK_STS_DMA_ERROR},
-      {"data past RAM end", Cmd(XFERBLK_OP_WRITE, 1).Blocks(16).Sgl(sgl, 3),
-       SgList({{buf, 4096}, {kRamEnd - 2048, 2048}, {kRamEnd, 2048}}), XFERBLK_STS_DMA_ERROR},
-  };
-  std::map<int, uint64_t> want;
-  for (const Row& row : cases) {
-    ASSERT_EQ(go(row.entry, row.sg), row.status) << row.what;
-    want[row.status]++;
+    const Bytes ok_sg = SgList({{buf, 4096}, {buf + 4096, 4096}});
+    auto read = [&](unsigned nblocks, uint16_t nsge) {
+      return Cmd(XFERBLK_OP_READ, 1).Blocks(nblocks).Sgl(sgl, nsge);
+    };
+    struct Row {
+      const char* what;
+      Cmd entry;
+      std::optional<Bytes> sg;
+      int status;
+    };
+    const std::vector<Row> cases = {
+        {"opcode 0", Cmd(0, 1), {}, XFERBLK_STS_INVALID_OPCODE},
+        {"opcode 7 with bad tag too", Cmd(7, 99), {}, XFERBLK_STS_INVALID_OPCODE},
+        {"opcode 255", Cmd(255, 1), {}, XFERBLK_STS_INVALID_OPCODE},
+        {"tag >= depth",
+         Cmd(XFERBLK_OP_READ, 16).Blocks(1).Sgl(sgl, 1),
+         {},
+         XFERBLK_STS_INVALID_FIELD},
+        {"flags on READ", read(16, 2).Flags(XFERBLK_CMD_FUA), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"reserved flag bit on WRITE", Cmd(XFERBLK_OP_WRITE, 1).Blocks(16).Sgl(sgl, 2).Flags(2),
+         ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"rsvd0", read(16, 2).Rsvd0(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"rsvd1", read(16, 2).Rsvd1(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"rsvd2", read(16, 2).Rsvd2(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"nblocks 0", read(0, 2), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"nsge 0", read(16, 0), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"FLUSH with nblocks", Cmd(XFERBLK_OP_FLUSH, 1).Blocks(1), {}, XFERBLK_STS_INVALID_FIELD},
+        {"FLUSH with nsge", Cmd(XFERBLK_OP_FLUSH, 1).Nsge(1), {}, XFERBLK_STS_INVALID_FIELD},
+        {"field before range", read(16, 2).Lba(cap).Rsvd1(1), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"lba at capacity", read(1, 1).Lba(cap), ok_sg, XFERBLK_STS_LBA_RANGE},
+        {"lba + nblocks past capacity", read(16, 2).Lba(cap - 15), ok_sg, XFERBLK_STS_LBA_RANGE},
+        {"huge lba", read(16, 2).Lba(~0ULL), ok_sg, XFERBLK_STS_LBA_RANGE},
+        {"range before size", read(17, 9).Lba(cap - 1), ok_sg, XFERBLK_STS_LBA_RANGE},
+        {"too large", read(17, 2), ok_sg, XFERBLK_STS_XFER_TOO_LARGE},
+        {"size before segments", read(17, 5), ok_sg, XFERBLK_STS_XFER_TOO_LARGE},
+        {"too many segments", read(16, 5), ok_sg, XFERBLK_STS_TOO_MANY_SEGS},
+        {"SGL unreadable", read(16, 2).Sgl(kUnmapped, 2), {}, XFERBLK_STS_DMA_ERROR},
+        {"SGL wraps", read(16, 2).Sgl(~0ULL - 15, 2), {}, XFERBLK_STS_DMA_ERROR},
+        {"zero-length entry", read(16, 3), SgList({{buf, 4096}, {buf + 4096, 4096}, {buf, 0}}),
+         XFERBLK_STS_INVALID_FIELD},
+        {"entry reserved", read(16, 2), SgList({{buf, 4096}, {buf + 4096, 4096, 1}}),
+         XFERBLK_STS_INVALID_FIELD},
+        {"lengths short", read(16, 2), SgList({{buf, 4096}, {buf + 4096, 4095}}),
+         XFERBLK_STS_INVALID_FIELD},
+        {"lengths long", read(15, 2), ok_sg, XFERBLK_STS_INVALID_FIELD},
+        {"field before seg size", read(16, 2), SgList({{buf, 8192}, {buf, 1, 1}}),
+         XFERBLK_STS_INVALID_FIELD},
+        {"entry too large", read(16, 2), SgList({{buf, 4097}, {buf + 4097, 4095}}),
+         XFERBLK_STS_SEG_TOO_LARGE},
+        {"seg size before boundary", read(16, 2), SgList({{buf + 0x800, 3000}, {buf, 5192}}),
+         XFERBLK_STS_SEG_TOO_LARGE},
+        {"crosses boundary", read(16, 3),
+         SgList({{buf, 4096}, {buf + 0x1800, 2048}, {buf + 0x2FFF, 2048}}),
+         XFERBLK_STS_SEG_BOUNDARY},
+        {"boundary before DMA check", read(16, 2),
+         SgList({{kUnmapped, 4096}, {kUnmapped + 0x1800, 4096}}), XFERBLK_STS_SEG_BOUNDARY},
+        {"data unmapped", read(16, 2), SgList({{buf, 4096}, {kUnmapped, 4096}}),
+         XFERBLK_STS_DMA_ERROR},
+        {"data past RAM end", Cmd(XFERBLK_OP_WRITE, 1).Blocks(16).Sgl(sgl, 3),
+         SgList({{buf, 4096}, {kRamEnd - 2048, 2048}, {kRamEnd, 2048}}), XFERBLK_STS_DMA_ERROR},
+    };
+    std::map<int, uint64_t> want;
+    for (const Row& row : cases) {
+      ASSERT_EQ(go(row.entry, row.sg), row.status) << row.what;
+      want[row.status]++;
+    }
+    // the same limits, met exactly, pass
+    ASSERT_EQ(go(read(16, 4), SgList({{buf + 0x0C00, 1024},
+                                      {buf + 0x2000, 4096},
+                                      {buf + 0x4F00, 256},
+                                      {buf + 0x7000, 2816}})),
+              XFERBLK_STS_OK)
+        << "read at every limit";
+    want[XFERBLK_STS_OK] = 1;
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_COMMANDS), cases.size() + 1) << "COMMANDS";
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_COMPLETED), cases.size() + 1) << "COMPLETED";
+    uint64_t rejected = 0;
+    for (int s = 0; s < 16; s++) {
+      ASSERT_EQ(d.StatusCount(s), want[s]) << "STATUS[" << s << "]";
+      if (s >= XFERBLK_STS_FIRST_REJECT && s <= XFERBLK_STS_LAST_REJECT) rejected += want[s];
+    }
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_REJECTED), rejected) << "REJECTED";
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_SEGMENTS), 4u) << "SEGMENTS only of accepted commands";
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 1u) << "READS";
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_BYTES_READ), 8192u) << "BYTES_READ";
+    CloseCases();
   }
-  // the same limits, met exactly, pass
-  ASSERT_EQ(go(read(16, 4), SgList({{buf + 0x0C00, 1024},
-                                    {buf + 0x2000, 4096},
-                                    {buf + 0x4F00, 256},
-                                    {buf + 0x7000, 2816}})),
-            XFERBLK_STS_OK)
-      << "read at every limit";
-  want[XFERBLK_STS_OK] = 1;
-  ASSERT_EQ(d.Counter(XFERBLK_CNT_COMMANDS), cases.size() + 1) << "COMMANDS";
-  ASSERT_EQ(d.Counter(XFERBLK_CNT_COMPLETED), cases.size() + 1) << "COMPLETED";
-  uint64_t rejected = 0;
-  for (int s = 0; s < 16; s++) {
-    ASSERT_EQ(d.StatusCount(s), want[s]) << "STATUS[" << s << "]";
-    if (s >= XFERBLK_STS_FIRST_REJECT && s <= XFERBLK_STS_LAST_REJECT) rejected += want[s];
-  }
-  ASSERT_EQ(d.Counter(XFERBLK_CNT_REJECTED), rejected) << "REJECTED";
-  ASSERT_EQ(d.Counter(XFERBLK_CNT_SEGMENTS), 4u) << "SEGMENTS only of accepted commands";
-  ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 1u) << "READS";
 }
 
 TEST_F(DeviceTest, RejectedWriteLeavesImage) {
@@ -1578,6 +1612,335 @@ TEST_F(DeviceTest, FaultInjection) {
   ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 2u) << "FAULTS";
   ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_STATUS), uint32_t{XFERBLK_STS_DMA_ERROR})
       << "fault settings survive reset";
+}
+
+// FAULT_STATUS holds a failure status: 0 (OK) or a value that is no status
+// is ignored and the register keeps what it had.
+TEST_F(DeviceTest, FaultStatusRegister) {
+  Case& c = StartCase();
+  Dev& d = c.dev();
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_STATUS), uint32_t{XFERBLK_STS_MEDIA_ERROR}) << "default";
+  for (uint32_t bad : {uint32_t{XFERBLK_STS_OK}, uint32_t{XFERBLK_STS_NR}, 15u, 16u, 0xFFFFu,
+                       0x10000u | XFERBLK_STS_LBA_RANGE, 0xFFFFFFFFu}) {
+    d.W32(XFERBLK_REG_FAULT_STATUS, bad);
+    ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_STATUS), uint32_t{XFERBLK_STS_MEDIA_ERROR})
+        << "write of 0x" << std::hex << bad << " ignored";
+  }
+  for (uint32_t good = XFERBLK_STS_INVALID_OPCODE; good < XFERBLK_STS_NR; good++) {
+    d.W32(XFERBLK_REG_FAULT_STATUS, good);
+    ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_STATUS), good) << "write of " << good;
+  }
+  d.W32(XFERBLK_REG_FAULT_STATUS, XFERBLK_STS_LBA_RANGE);
+  d.W32(XFERBLK_REG_FAULT_STATUS, XFERBLK_STS_OK);
+  // an 8-byte write of FAULT_FAIL_NTH and FAULT_STATUS: the count is taken, the status not
+  d.W64(XFERBLK_REG_FAULT_FAIL_NTH, uint64_t{XFERBLK_STS_OK} << 32 | 1);
+  ASSERT_EQ(d.R64(XFERBLK_REG_FAULT_FAIL_NTH), uint64_t{XFERBLK_STS_LBA_RANGE} << 32 | 1)
+      << "FAULT_FAIL_NTH armed, FAULT_STATUS kept";
+  d.Enable();
+  d.Queue(0, 4);
+  Cqe r = d.Run(0, Cmd(XFERBLK_OP_FLUSH, 1));
+  ASSERT_EQ(std::tuple(r.tag, r.status), std::tuple(1, XFERBLK_STS_LBA_RANGE))
+      << "the failure uses the last valid status";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 1u) << "FAULTS";
+  ASSERT_EQ(d.StatusCount(XFERBLK_STS_OK), 0u) << "no injected failure completes with OK";
+}
+
+// A hang or failure that falls on a command whose tag is in flight is not
+// injected: such a command is rejected as usual, so a hung command always
+// owns its tag and an ABORT of that tag ends it.
+TEST_F(DeviceTest, FaultOnBusyTag) {
+  Case& c = StartCase();
+  Dev& d = c.dev();
+  d.Enable();
+  d.Queue(0, 8);
+  c.qt().Write(kRamSgl, SgList({{kRamData, 4096}}));
+  const Cmd rd = Cmd(XFERBLK_OP_READ, 2).Lba(0).Blocks(8).Sgl(kRamSgl, 1);
+  d.W32(XFERBLK_REG_FAULT_HANG_NTH, 1);
+  d.Submit(0, {rd});
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 1u) << "tag 2 hangs";
+  // armed while tag 2 is in flight, each meets a command reusing tag 2
+  d.W32(XFERBLK_REG_FAULT_HANG_NTH, 1);
+  Cqe r = d.Run(0, rd);
+  ASSERT_EQ(std::tuple(r.tag, r.status), std::tuple(2, XFERBLK_STS_INVALID_FIELD))
+      << "a hang on a busy tag: the command is rejected";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_HANG_NTH), 0u) << "the hang countdown ran out";
+  d.W32(XFERBLK_REG_FAULT_FAIL_NTH, 1);
+  r = d.Run(0, Cmd(XFERBLK_OP_FLUSH, 2));
+  ASSERT_EQ(std::tuple(r.tag, r.status), std::tuple(2, XFERBLK_STS_INVALID_FIELD))
+      << "a failure on a busy tag: the command is rejected";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_FAIL_NTH), 0u) << "the failure countdown ran out";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 1u) << "neither was injected";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_MAX_INFLIGHT), 1u) << "one command in flight";
+  // one ABORT ends the hung command, and no other is left hanging on tag 2
+  d.Submit(0, {Cmd(XFERBLK_OP_ABORT, 5).Lba(2)});
+  std::vector<Cqe> got = d.Reap(0, 2);
+  ASSERT_EQ(AsTagStatusResult(got),
+            (std::vector<TagStatusResult>{{2, XFERBLK_STS_ABORTED, 0}, {5, XFERBLK_STS_OK, 1}}))
+      << "hung command aborted";
+  r = d.Run(0, Cmd(XFERBLK_OP_ABORT, 5).Lba(2));
+  ASSERT_EQ(std::tuple(r.status, r.result), std::tuple(XFERBLK_STS_OK, 0))
+      << "nothing left on tag 2";
+  ASSERT_EQ(d.Run(0, rd).status, XFERBLK_STS_OK) << "tag 2 free";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_COMPLETED), d.Counter(XFERBLK_CNT_COMMANDS))
+      << "every command completed";
+}
+
+// However the hang was armed and whatever the command, an ABORT ends it with
+// ABORTED.
+TEST_F(DeviceTest, AbortEndsEveryHang) {
+  struct Way {
+    const char* what;
+    std::string props;
+    bool by_register;  // else by the fault-hang-nth property
+    Cmd cmd;           // tag 5
+    bool delayed = false;
+  };
+  const Cmd rd = Cmd(XFERBLK_OP_READ, 5).Lba(0).Blocks(8).Sgl(kRamSgl, 1);
+  const std::vector<Way> ways = {
+      {"armed by the register", "", true, rd},
+      {"armed by the property", "fault-hang-nth=2", false, rd},
+      {"a WRITE", "", true, Cmd(XFERBLK_OP_WRITE, 5).Lba(0).Blocks(8).Sgl(kRamSgl, 1)},
+      {"a FLUSH", "", true, Cmd(XFERBLK_OP_FLUSH, 5)},
+      {"a DISCARD", "", true, Cmd(XFERBLK_OP_DISCARD, 5).Blocks(8)},
+      {"an unknown opcode", "", true, Cmd(0, 5)},
+      {"a command past the capacity", "", true,
+       Cmd(XFERBLK_OP_READ, 5).Lba(kUnmapped).Blocks(1).Sgl(kRamSgl, 1)},
+      {"every other fault armed",
+       "fault-fail-nth=2,fault-every-n=2,fault-dma-nth=2,fault-lba-count=100", true, rd},
+      {"the null backend", "null=on", true, rd},
+      {"the null backend, by the property", "null=on,fault-hang-nth=2", false, rd},
+      {"the null backend with a delay", "null=on,fault-delay-us=100", true, rd, true},
+  };
+  for (const Way& way : ways) {
+    SCOPED_TRACE(way.what);
+    Case& c = StartCase(CaseOptions().Props(way.props));
+    Dev& d = c.dev();
+    d.Enable();
+    QueueState& st = d.Queue(0, 8);
+    c.qt().Write(kRamSgl, SgList({{kRamData, 4096}}));
+    auto step = [&] {
+      if (way.delayed) c.qt().Cmd("clock_step 1000000");
+    };
+    if (way.by_register) d.W32(XFERBLK_REG_FAULT_HANG_NTH, 2);
+    d.Submit(0, {Cmd(XFERBLK_OP_FLUSH, 1)});
+    step();
+    ASSERT_EQ(d.Reap(0, 1)[0].status, XFERBLK_STS_OK) << "the first command";
+    d.Submit(0, {way.cmd});
+    step();
+    WatchQuietly(Millis(100));
+    ASSERT_NE(d.PeekCqe(0, st.head).phase, st.phase) << "the second hangs";
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 1u) << "FAULTS";
+    d.Submit(0, {Cmd(XFERBLK_OP_ABORT, 6).Lba(5), Cmd(XFERBLK_OP_ABORT, 7).Lba(5)});
+    step();
+    std::vector<Cqe> got = d.Reap(0, 3);
+    ASSERT_EQ(AsTagStatusResult(got),
+              (std::vector<TagStatusResult>{
+                  {5, XFERBLK_STS_ABORTED, 0}, {6, XFERBLK_STS_OK, 1}, {7, XFERBLK_STS_OK, 0}}))
+        << "aborted by the first ABORT";
+    ASSERT_EQ(d.Counter(XFERBLK_CNT_ABORTS), 1u) << "ABORTS";
+    d.Submit(0, {Cmd(XFERBLK_OP_ABORT, 6).Lba(5)});
+    step();
+    Cqe r = d.Reap(0, 1)[0];
+    ASSERT_EQ(std::tuple(r.status, r.result), std::tuple(XFERBLK_STS_OK, 0)) << "nothing left";
+    CloseCases();
+  }
+}
+
+// Disabling a queue waits for its commands in the block layer by draining the
+// whole backend, and only if it has some: an idle queue goes at once, and the
+// other queues' commands go on.
+TEST_F(DeviceTest, QueueDisableDrains) {
+  Case& c = StartCase(CaseOptions().Size(4 << 20).Props("queues=2").Drive(ThrottleDrive()).Qmp());
+  Dev& d = c.dev();
+  d.Enable();
+  d.Queue(0, 8);
+  d.Queue(1, 8);
+  c.qt().Write(kRamSgl, SgList({{kRamData, 65536}}));
+  auto read = [](unsigned tag, uint64_t lba) {
+    return Cmd(XFERBLK_OP_READ, tag).Lba(lba).Blocks(128).Sgl(kRamSgl, 1);
+  };
+  ASSERT_EQ(d.Run(1, read(7, 0)).status, XFERBLK_STS_OK) << "priming read";
+  const int64_t reads = c.BlockStat("rd_operations");
+  d.Submit(1, {read(1, 128)});  // held by the throttle for ~16 s
+  ASSERT_EQ(d.Run(0, Cmd(XFERBLK_OP_FLUSH, 0)).status, XFERBLK_STS_OK) << "queue 0 works";
+
+  d.W32(QReg(0, XFERBLK_QREG_CTRL), 0);
+  ASSERT_EQ(d.R32(QReg(0, XFERBLK_QREG_CTRL)), 0u) << "idle queue 0 disabled";
+  WatchQuietly();
+  ASSERT_EQ(c.BlockStat("rd_operations"), reads) << "queue 1's read still in the throttle";
+  ASSERT_NE(d.PeekCqe(1, d.State(1).head).phase, d.State(1).phase)
+      << "queue 1's read not completed";
+
+  d.Queue(0, 8);
+  d.Submit(0, {read(2, 256)});
+  Clock::time_point t0 = Clock::now();
+  d.W32(QReg(0, XFERBLK_QREG_CTRL), 0);
+  ASSERT_LT(Clock::now() - t0, std::chrono::seconds(5)) << "disable did not wait for the throttle";
+  ASSERT_EQ(c.BlockStat("rd_operations"), reads + 2) << "the drain finished both reads";
+  ASSERT_EQ(d.PeekCqe(0, 0).phase, 0) << "queue 0's completion discarded";
+  Cqe r = d.Reap(1, 1)[0];
+  ASSERT_EQ(std::tuple(r.tag, r.status), std::tuple(1, XFERBLK_STS_OK))
+      << "queue 1's completion posted as usual";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_COMPLETED), 3u) << "COMPLETED";
+}
+
+// null=on: commands are validated and completed, no data moves, the drive is
+// not used.
+TEST_F(DeviceTest, NullBackendMovesNoData) {
+  Case& c = StartCase(CaseOptions()
+                          .Props("null=on,max-transfer=8192,max-segments=4,"
+                                 "max-segment-size=4096,seg-boundary=0xfff,max-discard-blocks=64")
+                          .Qmp());
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_NULL) << "FEATURES";
+  ASSERT_EQ(d.R64(XFERBLK_REG_CAPACITY), 2048u) << "CAPACITY: the drive's";
+  d.MsixEnable(1);
+  d.Enable();
+  d.Queue(0, 16);
+  const Bytes image = c.Image(0, 1 << 20);
+  const Bytes buffer = Pattern(3, 8192);
+  qt.Write(kRamData, buffer);
+  qt.Write(kRamSgl, SgList({{kRamData, 4096}, {kRamData + 4096, 4096}}));
+
+  Cqe r = d.Run(0, Cmd(XFERBLK_OP_READ, 1).Lba(8).Blocks(16).Sgl(kRamSgl, 2));
+  ASSERT_EQ(std::tuple(r.tag, r.status, r.result), std::tuple(1, XFERBLK_STS_OK, 8192)) << "READ";
+  ASSERT_TRUE(SameBytes(qt.Read(kRamData, 8192), buffer)) << "READ left the buffer alone";
+  ASSERT_TRUE(d.MsiSeen(0)) << "MSI-X after READ";
+  r = d.Run(0, Cmd(XFERBLK_OP_WRITE, 2).Lba(8).Blocks(16).Sgl(kRamSgl, 2).Flags(XFERBLK_CMD_FUA));
+  ASSERT_EQ(std::tuple(r.tag, r.status, r.result), std::tuple(2, XFERBLK_STS_OK, 8192)) << "WRITE";
+  for (const Cmd& cmd :
+       {Cmd(XFERBLK_OP_FLUSH, 3), Cmd(XFERBLK_OP_DISCARD, 4).Lba(64).Blocks(64),
+        Cmd(XFERBLK_OP_WRITE_ZEROES, 5).Lba(128).Blocks(64).Flags(XFERBLK_CMD_UNMAP),
+        Cmd(XFERBLK_OP_WRITE_ZEROES, 6).Lba(200).Blocks(8)}) {
+    r = d.Run(0, cmd);
+    ASSERT_EQ(std::tuple(r.status, r.result), std::tuple(XFERBLK_STS_OK, 0))
+        << "command with tag " << r.tag;
+  }
+  ASSERT_TRUE(SameBytes(c.Image(0, 1 << 20), image)) << "image untouched";
+
+  struct Row {
+    const char* what;
+    Cmd entry;
+    std::vector<Seg> sg;
+    int status;
+  };
+  const uint64_t buf = kRamData;
+  auto rd = [](unsigned nblocks, uint16_t nsge) {
+    return Cmd(XFERBLK_OP_WRITE, 9).Blocks(nblocks).Sgl(kRamSgl, nsge);
+  };
+  const std::vector<Row> rows = {
+      {"too large", rd(17, 2), {}, XFERBLK_STS_XFER_TOO_LARGE},
+      {"too many segments", rd(16, 5), {}, XFERBLK_STS_TOO_MANY_SEGS},
+      {"segment too large", rd(16, 1), {{buf, 8192}}, XFERBLK_STS_SEG_TOO_LARGE},
+      {"crosses the boundary",
+       rd(16, 2),
+       {{buf + 2048, 4096}, {buf + 8192, 4096}},
+       XFERBLK_STS_SEG_BOUNDARY},
+      {"past the capacity", rd(16, 2).Lba(2040), {}, XFERBLK_STS_LBA_RANGE},
+      {"DISCARD too large", Cmd(XFERBLK_OP_DISCARD, 9).Blocks(65), {}, XFERBLK_STS_XFER_TOO_LARGE},
+      {"data unmapped", rd(16, 2), {{buf, 4096}, {kUnmapped, 4096}}, XFERBLK_STS_DMA_ERROR},
+  };
+  for (const Row& row : rows) {
+    if (!row.sg.empty()) qt.Write(kRamSgl, SgList(row.sg));
+    r = d.Run(0, row.entry);
+    ASSERT_EQ(std::tuple(r.tag, r.status, r.result), std::tuple(9, row.status, 0)) << row.what;
+  }
+  ASSERT_TRUE(SameBytes(c.Image(0, 1 << 20), image)) << "image untouched";
+  ASSERT_TRUE(SameBytes(qt.Read(kRamData, 8192), buffer)) << "buffer untouched";
+
+  const std::vector<std::pair<unsigned, uint64_t>> counters = {
+      {XFERBLK_CNT_COMMANDS, 13},
+      {XFERBLK_CNT_COMPLETED, 13},
+      {XFERBLK_CNT_READS, 1},
+      {XFERBLK_CNT_WRITES, 1},
+      {XFERBLK_CNT_FUA_WRITES, 1},
+      {XFERBLK_CNT_FLUSHES, 1},
+      {XFERBLK_CNT_DISCARDS, 1},
+      {XFERBLK_CNT_WRITE_ZEROES, 2},
+      {XFERBLK_CNT_BYTES_READ, 8192},
+      {XFERBLK_CNT_BYTES_WRITTEN, 8192},
+      {XFERBLK_CNT_SEGMENTS, 4},
+      {XFERBLK_CNT_REJECTED, 6},
+      {XFERBLK_CNT_MAX_INFLIGHT, 1},
+      {XFERBLK_CNT_FAULTS, 0},
+      {unsigned{XFERBLK_CNT_STATUS_BASE} + XFERBLK_STS_OK, 6},
+      {unsigned{XFERBLK_CNT_STATUS_BASE} + XFERBLK_STS_DMA_ERROR, 1},
+  };
+  for (const auto& [idx, want] : counters) ASSERT_EQ(d.Counter(idx), want) << "counter " << idx;
+  for (const char* stat :
+       {"rd_operations", "wr_operations", "flush_operations", "unmap_operations",
+        "invalid_rd_operations", "invalid_wr_operations", "invalid_unmap_operations"}) {
+    ASSERT_EQ(c.BlockStat(stat), 0) << "block layer " << stat;
+  }
+}
+
+// null=on without a drive: every command a doorbell fetches is completed
+// before the doorbell write returns, unless a delay is injected; faults
+// apply as usual.
+TEST_F(DeviceTest, NullBackendInline) {
+  Case& c = StartCase(CaseOptions().NoDrive().Props("null=on,null-size=64M,queue-depth=32"));
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  ASSERT_EQ(d.R64(XFERBLK_REG_CAPACITY), uint64_t{64 << 20} / 512) << "CAPACITY: null-size";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES) & XFERBLK_FEAT_NULL, uint32_t{XFERBLK_FEAT_NULL})
+      << "FEATURES.NULL";
+  d.MsixEnable(1);
+  d.Enable();
+  d.Queue(0, 32);
+  std::vector<Cmd> entries;
+  for (unsigned t = 0; t < 31; t++) {
+    uint64_t sgl = kRamSgl + 16 * t;
+    qt.Write(sgl, SgList({{kRamData + 0x8000 * t, 0x8000}}));
+    entries.push_back(Cmd(t % 2 ? XFERBLK_OP_WRITE : XFERBLK_OP_READ, t)
+                          .Lba(uint64_t{4096} * t)
+                          .Blocks(64)
+                          .Sgl(sgl, 1));
+  }
+  for (int round = 0; round < 3; round++) {  // the CQ wraps: both phases
+    d.MsiClear();
+    d.Submit(0, entries);
+    std::vector<Cqe> done = d.Reap(0, 31, Millis(0));  // no waiting
+    for (unsigned t = 0; t < 31; t++) {
+      ASSERT_EQ(std::tuple(done[t].tag, done[t].status, done[t].result),
+                std::tuple(int(t), XFERBLK_STS_OK, 0x8000))
+          << "round " << round << ", completion " << t;
+    }
+    ASSERT_TRUE(d.MsiSeen(0)) << "MSI-X in round " << round;
+  }
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_MAX_INFLIGHT), 31u) << "MAX_INFLIGHT";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_COMPLETED), 93u) << "COMPLETED";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 48u) << "READS";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_WRITES), 45u) << "WRITES";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BYTES_READ), 48u * 0x8000) << "BYTES_READ";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_SEGMENTS), 93u) << "SEGMENTS";
+  QueueState& st = d.State(0);
+
+  // FAULT_DELAY_US holds completions as usual
+  d.W32(XFERBLK_REG_FAULT_DELAY_US, 200);
+  d.Submit(0, {Cmd(XFERBLK_OP_FLUSH, 1), entries[0]});
+  WatchQuietly(Millis(100));
+  ASSERT_NE(d.PeekCqe(0, st.head).phase, st.phase) << "nothing before the delay";
+  qt.Cmd("clock_step 150000");
+  WatchQuietly(Millis(100));
+  ASSERT_NE(d.PeekCqe(0, st.head).phase, st.phase) << "nothing after 150 us";
+  qt.Cmd("clock_step 60000");
+  ASSERT_EQ(AsTagStatus(d.Reap(0, 2)),
+            (std::vector<TagStatus>{{1, XFERBLK_STS_OK}, {0, XFERBLK_STS_OK}}))
+      << "delayed completions";
+  d.W32(XFERBLK_REG_FAULT_DELAY_US, 0);
+
+  // injected faults
+  d.W32(XFERBLK_REG_FAULT_DMA_NTH, 1);
+  Cqe r = d.Run(0, entries[0]);
+  ASSERT_EQ(std::tuple(r.status, r.result), std::tuple(XFERBLK_STS_DMA_ERROR, 0)) << "DMA fault";
+  d.W32(XFERBLK_REG_FAULT_FAIL_NTH, 1);
+  r = d.Run(0, entries[1]);
+  ASSERT_EQ(r.status, XFERBLK_STS_MEDIA_ERROR) << "failure";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 2u) << "FAULTS";
+
+  d.W32(XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
+  ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 0u) << "reset";
 }
 
 }  // namespace
