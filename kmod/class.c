@@ -10,10 +10,13 @@
  * first error any child saw.
  *
  * Why the bioset's mempool cannot deadlock: a child is allocated only to be
- * handed straight to the hardware (never to current->bio_list), and each
- * sender holds at most one child that is not yet on the device. So every
- * child taken from the pool comes back when the device completes it, and a
- * sender waiting on the pool waits only on the device. No rescuer needed.
+ * handed straight to the hardware (never to current->bio_list), and a
+ * sender never sleeps while it holds a child the device cannot see: one
+ * not yet sent, or sent without its doorbell (the children of one parent
+ * share one doorbell write, struct xferblk_plug), which it rings before
+ * any allocation or tag wait that may sleep. So every child taken from the
+ * pool comes back when the device completes it, and a sender waiting on
+ * the pool waits only on the device. No rescuer needed.
  */
 #include <linux/log2.h>
 #include <linux/sched/clock.h>
@@ -160,8 +163,31 @@ static struct bio *xferblk_cut_data(struct xferblk_parent *parent, gfp_t gfp)
 	return cbio;
 }
 
+/*
+ * The next child: first without sleeping while the sender owes a doorbell,
+ * since the pool may be waiting for exactly those commands.
+ */
+static struct bio *xferblk_cut(struct xferblk_parent *parent, gfp_t gfp,
+			       struct xferblk_plug *plug)
+{
+	bool flush = parent->preflush;
+	struct bio *cbio;
+
+	if (plug->q && gfpflags_allow_blocking(gfp)) {
+		cbio = flush ? xferblk_cut_flush(parent, gfp & ~__GFP_DIRECT_RECLAIM) :
+		       xferblk_cut_data(parent, gfp & ~__GFP_DIRECT_RECLAIM);
+		if (cbio || xferblk_parent_status(parent) != BLK_STS_OK)
+			return cbio;
+		xferblk_port_unplug(plug);
+		/* A failed try at the flush has consumed the flag. */
+		parent->preflush = flush;
+	}
+	return flush ? xferblk_cut_flush(parent, gfp) : xferblk_cut_data(parent, gfp);
+}
+
 /* Cuts the next child off the parent and sends it. */
-static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent)
+static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent,
+						 struct xferblk_plug *plug)
 {
 	struct xferblk_dev *xd = parent->xd;
 	gfp_t gfp = parent->bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
@@ -174,7 +200,7 @@ static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent)
 		goto done;
 
 	/* The child is born here. */
-	cbio = flush ? xferblk_cut_flush(parent, gfp) : xferblk_cut_data(parent, gfp);
+	cbio = xferblk_cut(parent, gfp, plug);
 	if (!cbio) {
 		/* Only a REQ_NOWAIT allocation fails; the caller retries. */
 		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_AGAIN);
@@ -203,7 +229,7 @@ static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent)
 		state = XFERBLK_SEND_DONE;
 	else
 		state = child->kick_sender ? XFERBLK_SEND_WAIT : XFERBLK_SEND_MORE;
-	xferblk_port_submit(xd, child);
+	xferblk_port_submit(xd, child, plug);
 	return state;
 
 done:
@@ -211,14 +237,20 @@ done:
 	return XFERBLK_SEND_DONE;
 }
 
-/* Sends what may be sent now; drops the sender reference when all is sent. */
+/*
+ * Sends what may be sent now, with one doorbell write for all of it; drops
+ * the sender reference when all is sent.
+ */
 static void xferblk_send(struct xferblk_parent *parent)
 {
+	struct xferblk_plug plug = {};
 	enum xferblk_send_state state;
 
 	do {
-		state = xferblk_send_next(parent);
+		state = xferblk_send_next(parent, &plug);
 	} while (state == XFERBLK_SEND_MORE);
+	/* Touches the queue only: the parent may be gone after a WAIT. */
+	xferblk_port_unplug(&plug);
 
 	if (state == XFERBLK_SEND_DONE)
 		xferblk_parent_put(parent);

@@ -32,7 +32,13 @@ static blk_status_t xferblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	this_cpu_inc(q->xd->stats->parents);
 	this_cpu_inc(q->xd->stats->children);
 	this_cpu_inc(q->xd->stats->hist[0]);
-	return xferblk_port_queue_rq(q, rq);
+	/* Doorbells are batched as blk-mq allows: the last request rings. */
+	return xferblk_port_queue_rq(q, rq, !bd->last);
+}
+
+static void xferblk_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	xferblk_port_kick(hctx->driver_data);
 }
 
 static int xferblk_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
@@ -60,6 +66,7 @@ static enum blk_eh_timer_return xferblk_rq_timeout(struct request *rq)
 
 static const struct blk_mq_ops xferblk_mq_ops = {
 	.queue_rq = xferblk_queue_rq,
+	.commit_rqs = xferblk_commit_rqs,
 	.init_hctx = xferblk_init_hctx,
 	.map_queues = xferblk_map_queues,
 	.timeout = xferblk_rq_timeout,

@@ -183,10 +183,13 @@ static void xferblk_build_sqe(struct xferblk_dev *xd, enum req_op op, blk_opf_t 
 	}
 }
 
-/* Puts one entry on the ring; false if the queue is stopped for a reset. */
+/*
+ * Puts one entry on the ring, and rings the doorbell unless @defer; false
+ * if the queue is stopped for a reset.
+ */
 static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 			 struct xferblk_cmd *cmd, struct xferblk_child *child,
-			 struct request *rq)
+			 struct request *rq, bool defer)
 {
 	unsigned long flags;
 
@@ -204,9 +207,30 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
 	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
 	/* writel orders the descriptor and SG list before the doorbell. */
-	writel(q->sq_tail, q->sq_doorbell);
+	if (!defer)
+		writel(q->sq_tail, q->sq_doorbell);
 	spin_unlock_irqrestore(&q->sq_lock, flags);
 	return true;
+}
+
+/* Rings @q's doorbell: the device sees every entry up to the tail. */
+void xferblk_port_kick(struct xferblk_queue *q)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->sq_lock, flags);
+	/* A reset in between emptied the ring, and failed what was on it. */
+	if (!q->stopped)
+		writel(q->sq_tail, q->sq_doorbell);
+	spin_unlock_irqrestore(&q->sq_lock, flags);
+}
+
+/* Rings the doorbell a sender owes, if any. */
+void xferblk_port_unplug(struct xferblk_plug *plug)
+{
+	if (plug->q)
+		xferblk_port_kick(plug->q);
+	plug->q = NULL;
 }
 
 /*
@@ -214,7 +238,8 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
  * on the ring. On failure nothing is mapped and the tag is the caller's.
  */
 static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
-				  struct xferblk_child *child, struct request *rq)
+				  struct xferblk_child *child, struct request *rq,
+				  bool defer)
 {
 	struct xferblk_dev *xd = q->xd;
 	struct xferblk_cmd *cmd = &q->cmds[tag];
@@ -245,19 +270,28 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 	}
 	sqe.nsge = cpu_to_le16(nsge);
 	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
-	if (xferblk_ring(q, &sqe, cmd, child, rq))
+	if (xferblk_ring(q, &sqe, cmd, child, rq, defer))
 		return BLK_STS_OK;
 	xferblk_unmap(xd, cmd);
 	return BLK_STS_IOERR;
 }
 
-void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
+/*
+ * Sends one child. With @plug its doorbell is owed rather than rung: the
+ * caller rings it with xferblk_port_unplug() once it has sent what it can.
+ */
+void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child,
+			 struct xferblk_plug *plug)
 {
 	/* The queue of the submitting CPU: no lock is shared across queues. */
 	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
 	struct bio *bio = &child->bio;
 	blk_status_t status;
 	int tag;
+
+	/* The sender moved to another CPU: settle the first queue now. */
+	if (plug->q != q)
+		xferblk_port_unplug(plug);
 
 	/*
 	 * A full ring makes the submitter sleep until a completion frees a tag,
@@ -270,7 +304,12 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 			return;
 		}
 	} else {
-		io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
+		tag = xferblk_tag_try_get(q);
+		if (tag < 0) {
+			/* The tags we wait for may be on commands not yet rung. */
+			xferblk_port_unplug(plug);
+			io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
+		}
 	}
 
 	/* A sibling failed while this child waited: it never reaches the device. */
@@ -278,15 +317,21 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child)
 	if (status != BLK_STS_OK)
 		this_cpu_inc(xd->stats->cancelled);
 	else
-		status = xferblk_issue(q, tag, child, NULL);
-	if (status == BLK_STS_OK)
+		status = xferblk_issue(q, tag, child, NULL, true);
+	if (status == BLK_STS_OK) {
+		plug->q = q;
 		return;
+	}
 	xferblk_tag_put(q, tag);
 	xferblk_child_end(child, status);
 }
 
-/* mq mode: @rq, already split to the limits by blk-mq, as one command. */
-blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq)
+/*
+ * mq mode: @rq, already split to the limits by blk-mq, as one command; with
+ * @defer blk-mq promises more, then xferblk_port_kick() (commit_rqs).
+ */
+blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq,
+				   bool defer)
 {
 	blk_status_t status;
 	int tag;
@@ -295,7 +340,7 @@ blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq)
 	tag = xferblk_tag_try_get(q);
 	if (tag < 0)
 		return BLK_STS_RESOURCE;
-	status = xferblk_issue(q, tag, NULL, rq);
+	status = xferblk_issue(q, tag, NULL, rq, defer);
 	if (status != BLK_STS_OK)
 		xferblk_tag_put(q, tag);
 	return status;

@@ -191,11 +191,26 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q);
 int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q);
 irqreturn_t xferblk_irq(int irq, void *data);
-void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child);
+
+/*
+ * A sender's owed doorbell: the queue whose ring it has put commands on
+ * without ringing, so the children cut from one parent in one go cost one
+ * doorbell write. Rung before the sender can sleep: until then the device
+ * cannot see those commands.
+ */
+struct xferblk_plug {
+	struct xferblk_queue *q;
+};
+
+void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child,
+			 struct xferblk_plug *plug);
+void xferblk_port_unplug(struct xferblk_plug *plug);
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
 void xferblk_timeout_work(struct work_struct *work);
 void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped);
-blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq);
+blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq,
+				   bool defer);
+void xferblk_port_kick(struct xferblk_queue *q);
 
 /* mq.c: the blk-mq comparison mode */
 int xferblk_mq_init(struct xferblk_dev *xd);
