@@ -58,6 +58,7 @@ pkgs=(
 	sparse bc flex bison libelf-dev libssl-dev
 	fio e2fsprogs socat
 	cmake g++ libgtest-dev liburing-dev clang-format
+	nlohmann-json3-dev libpng-dev
 )
 
 missing=()

@@ -1,0 +1,339 @@
+#!/bin/bash
+# The guest half of `make bench` (scripts/bench.sh): loads xferblk, puts one
+# disk in blk-mq mode when the driver has it, loads virtio_blk, nvme and
+# null_blk, runs every job on its devices (repetitions interleaved, the
+# device order rotated every repetition) and measures memory. Writes fio's
+# JSON outputs and the manifest xferbench reads to $BENCH_RAW, and a
+# progress line per run to the console.
+set -euo pipefail
+cd "$XFERBLK_TOP"
+
+raw=$BENCH_RAW
+reps=$BENCH_REPS
+runtime=$BENCH_RUNTIME
+ramp=$BENCH_RAMP
+only=${BENCH_ONLY:-}
+xb=$BENCH_XFERBENCH
+man=$raw/manifest.tsv
+size=$XFERBLK_IMAGE_BYTES
+mem_iodepth=16
+mem_runtime=4
+t0=$(date +%s)
+
+clock() {
+	local s=$(($(date +%s) - t0))
+	printf '%d:%02d' $((s / 60)) $((s % 60))
+}
+say() { printf '[bench %s] %s\n' "$(clock)" "$*"; }
+# One manifest record: fields joined by tabs (no field may hold a tab).
+rec() {
+	local IFS=$'\t'
+	printf '%s\n' "$*" >>"$man"
+}
+missing() {
+	rec missing "$1" "$2"
+	say "missing: $1: $2"
+}
+blk_of() { ls "/sys/bus/pci/devices/$1/block" 2>/dev/null | head -n1; }
+limits_of() {
+	local q=/sys/block/$1/queue
+	echo "/dev/$1 max_hw_sectors_kb=$(cat "$q/max_hw_sectors_kb") max_segments=$(cat "$q/max_segments")" \
+		"hw_queues=$(ls -d /sys/block/"$1"/mq/* 2>/dev/null | wc -l)"
+}
+
+mkdir -p "$raw/fio" "$raw/memory"
+: >"$man"
+rec meta reps "$reps"
+rec meta runtime "$runtime"
+rec meta ramp "$ramp"
+rec meta guest "Linux $(uname -r), $(nproc) vCPUs under QEMU TCG, $(fio --version), io_uring, direct=1"
+rec meta started "$(date -u '+%Y-%m-%d %H:%M UTC')"
+rec meta memory_job "1 MiB random read, iodepth $mem_iodepth, ${mem_runtime} s"
+
+# Block device (name in /dev) of each device id, and how to prepare it.
+declare -A dev send_mode
+add_device() { # id name label [send mode]
+	dev[$1]=$2
+	send_mode[$1]=${4:-}
+	rec device "$1" "$3"
+	rec meta "limits.$1" "$(limits_of "$2")"
+}
+
+# The peers first: the guest has no udev, so their drivers are loaded by
+# hand, and the block layer's own caches (the split bioset of the first
+# disk) then exist before xferblk comes, whose new caches are its own.
+say "loading virtio_blk, nvme and null_blk"
+modprobe -d "$XFERBLK_KROOT" virtio_blk || say "modprobe virtio_blk failed"
+modprobe -d "$XFERBLK_KROOT" nvme || say "modprobe nvme failed"
+# null_blk: blk-mq, completion in the submitter's context (no timer, no
+# softirq: the ceiling), at most 128 KiB per request like the xferblk disks.
+modprobe -d "$XFERBLK_KROOT" null_blk queue_mode=2 irqmode=0 nr_devices=1 gb=1 bs=512 \
+	hw_queue_depth=128 submit_queues="$(nproc)" max_sectors=256 || say "modprobe null_blk failed"
+# xferblk: loaded in bio mode (the driver's default) where the parameter
+# exists.
+say "loading $BENCH_MODULE"
+params=()
+modinfo -F parm "$BENCH_MODULE" 2>/dev/null | grep -q '^queue_mode:' && params+=(queue_mode=bio)
+ls /sys/kernel/slab >"$raw/slab-before.txt"
+insmod "$BENCH_MODULE" "${params[@]}"
+ls /sys/kernel/slab | comm -13 "$raw/slab-before.txt" - >"$raw/slab-driver.txt"
+rm -f "$raw/slab-before.txt"
+
+read -ra roles <<<"$BENCH_ROLES"
+read -ra addrs <<<"$XFERBLK_DISKS"
+qmode=/sys/module/xferblk/parameters/queue_mode
+for i in "${!roles[@]}"; do
+	role=${roles[$i]}
+	addr=${addrs[$i]}
+	name=$(blk_of "$addr")
+	if [ -z "$name" ]; then
+		missing "$role" "no block device under PCI $addr"
+		continue
+	fi
+	kb=$(cat "/sys/block/$name/queue/max_hw_sectors_kb")
+	case $role in
+	xferblk) add_device xferblk "$name" "xferblk bio, $kb KiB" ;;
+	xferblk64) add_device xferblk64 "$name" "xferblk bio split, $kb KiB" ;;
+	xferblk64-mq)
+		# The blk-mq comparison mode applies to disks probed after the
+		# parameter changes: rebind this one.
+		if [ ! -w "$qmode" ]; then
+			missing xferblk64-mq "the driver has no writable queue_mode parameter (blk-mq mode not in kmod/ yet)"
+			continue
+		fi
+		if ! { echo mq >"$qmode" && echo "$addr" >/sys/bus/pci/drivers/xferblk/unbind &&
+			echo "$addr" >/sys/bus/pci/drivers/xferblk/bind; } 2>"$raw/rebind.err"; then
+			missing xferblk64-mq "rebinding $addr in mq mode failed: $(tr '\n' ' ' <"$raw/rebind.err")"
+			echo bio >"$qmode" 2>/dev/null || true
+			continue
+		fi
+		echo bio >"$qmode"
+		name=$(blk_of "$addr")
+		mode=$(cat "/sys/block/$name/xferblk/queue_mode" 2>/dev/null || echo none)
+		if [ -z "$name" ] || [ "$mode" != mq ]; then
+			missing xferblk64-mq "after rebinding, $addr has disk '${name:-none}' in queue_mode '$mode'"
+			continue
+		fi
+		add_device xferblk64-mq "$name" "xferblk blk-mq split, $(cat "/sys/block/$name/queue/max_hw_sectors_kb") KiB"
+		;;
+	xferblk-lat)
+		add_device xferblk-async "$name" "xferblk async send, 200 us" async
+		add_device xferblk-sync "$name" "xferblk sync send, 200 us" sync
+		;;
+	xferblk-null) add_device xferblk-null "$name" "xferblk null device, $kb KiB" ;;
+	esac
+done
+rm -f "$raw/rebind.err"
+[ -z "${BENCH_NULL_MISSING:-}" ] || missing xferblk-null "$BENCH_NULL_MISSING"
+for id in xferblk xferblk64; do
+	[ -n "${dev[$id]:-}" ] || continue
+	m=$(cat "/sys/block/${dev[$id]}/xferblk/queue_mode" 2>/dev/null || true)
+	[ -z "$m" ] || [ "$m" = bio ] || say "warning: $id is in queue_mode $m, not bio"
+done
+
+# The peers' disks appear below, once they are probed.
+for peer in $BENCH_PEERS; do
+	id=${peer%%=*}
+	addr=${peer#*=}
+	name=
+	for _ in $(seq 50); do
+		case $id in
+		virtio-blk) name=$(ls "/sys/bus/pci/devices/$addr"/virtio*/block 2>/dev/null | head -n1) ;;
+		# The namespace (one NVMe disk here), not its path node nvme0c0n1.
+		nvme) for b in /sys/block/nvme*n1; do [[ ${b##*/} =~ ^nvme[0-9]+n1$ ]] && name=$b; done ;;
+		esac
+		name=${name##*/}
+		[ -n "$name" ] && [ -b "/dev/$name" ] && break
+		sleep 0.2
+	done
+	if [ -z "$name" ]; then
+		missing "$id" "no block device under PCI $addr"
+		continue
+	fi
+	case $id in
+	virtio-blk) add_device virtio-blk "$name" "virtio-blk, no split" ;;
+	nvme) add_device nvme "$name" "nvme mdts=5, $(cat "/sys/block/$name/queue/max_hw_sectors_kb") KiB" ;;
+	esac
+done
+if [ -b /dev/nullb0 ]; then
+	add_device null_blk nullb0 "null_blk, $(cat /sys/block/nullb0/queue/max_hw_sectors_kb) KiB"
+else
+	missing null_blk "null_blk did not load"
+fi
+
+# id|metric|title|fio arguments|devices
+jobs=(
+	"P1-read|bw|1 MiB sequential read, iodepth 16|--rw=read --bs=1m --iodepth=16|xferblk nvme virtio-blk"
+	"P1-write|bw|1 MiB sequential write, iodepth 16|--rw=write --bs=1m --iodepth=16|xferblk nvme virtio-blk"
+	"P2|bw|4 MiB random read, iodepth 4, device limit 64 KiB|--rw=randread --bs=4m --iodepth=4|xferblk64 xferblk64-mq"
+	"P3|iops|4 KiB random read, iodepth 32|--rw=randread --bs=4k --iodepth=32|xferblk nvme virtio-blk"
+	"P4|bw|4 MiB random read, iodepth 1, device latency 200 us|--rw=randread --bs=4m --iodepth=1|xferblk-async xferblk-sync"
+	"P5-4k|iops|4 KiB random read, iodepth 32, no data path|--rw=randread --bs=4k --iodepth=32|xferblk-null null_blk"
+	"P5-1m|bw|1 MiB sequential read, iodepth 16, no data path|--rw=read --bs=1m --iodepth=16|xferblk-null null_blk"
+)
+# id|job|subject|target|peers (the best one counts)|title
+compares=(
+	"P1-read/nvme|P1-read|xferblk|1.2|nvme|xferblk / nvme mdts=5, read"
+	"P1-read/virtio|P1-read|xferblk|1.0|virtio-blk|xferblk / virtio-blk, read"
+	"P1-write/nvme|P1-write|xferblk|1.2|nvme|xferblk / nvme mdts=5, write"
+	"P1-write/virtio|P1-write|xferblk|1.0|virtio-blk|xferblk / virtio-blk, write"
+	"P2|P2|xferblk64|1.1|xferblk64-mq|driver split / blk-mq split"
+	"P3|P3|xferblk|1.1|nvme,virtio-blk|xferblk IOPS / best of nvme, virtio-blk"
+	"P4|P4|xferblk-async|4|xferblk-sync|async send / sync send"
+	"P5-4k|P5-4k|xferblk-null|0.5|null_blk|xferblk null / null_blk, 4 KiB IOPS"
+	"P5-1m|P5-1m|xferblk-null|0.5|null_blk|xferblk null / null_blk, 1 MiB"
+)
+selected() { [ -z "$only" ] || [[ $1 =~ ^($only)$ ]]; }
+
+fio_common=(--ioengine=io_uring --direct=1 --time_based --size="$size" --randrepeat=1
+	--norandommap --group_reporting --output-format=json)
+
+prepare() {
+	local id=$1
+	[ -z "${send_mode[$id]}" ] || echo "${send_mode[$id]}" >"/sys/block/${dev[$id]}/xferblk/send_mode"
+}
+
+total=0
+for spec in "${jobs[@]}"; do
+	IFS='|' read -r id metric title args devs <<<"$spec"
+	selected "$id" || continue
+	rec job "$id" "$metric" "$title"
+	for d in $devs; do [ -n "${dev[$d]:-}" ] && total=$((total + reps)); done
+done
+for spec in "${compares[@]}"; do
+	IFS='|' read -r cid job subject target peers title <<<"$spec"
+	selected "$job" && rec compare "$cid" "$job" "$subject" "$target" "$peers" "$title"
+done
+say "$total runs of ${runtime} s (+${ramp} s ramp): about $((total * (runtime + ramp + 1) / 60 + 1)) min"
+
+n=0
+for spec in "${jobs[@]}"; do
+	IFS='|' read -r id metric title args devs <<<"$spec"
+	selected "$id" || continue
+	present=()
+	for d in $devs; do [ -n "${dev[$d]:-}" ] && present+=("$d"); done
+	[ ${#present[@]} -gt 0 ] || continue
+	say "$id: $title on ${present[*]}"
+	for rep in $(seq "$reps"); do
+		# Rotate the order each repetition so no device always runs first.
+		k=$(((rep - 1) % ${#present[@]}))
+		for d in "${present[@]:k}" "${present[@]:0:k}"; do
+			prepare "$d"
+			file=fio/$id.$d.$rep.json
+			status=0
+			# shellcheck disable=SC2086 # args are several fio options
+			fio --name="$id" --filename="/dev/${dev[$d]}" "${fio_common[@]}" \
+				--runtime="$runtime" --ramp_time="$ramp" $args \
+				--output="$raw/$file" >/dev/null 2>"$raw/$file.err" || status=$?
+			[ -s "$raw/$file.err" ] || rm -f "$raw/$file.err"
+			rec run "$id" "$d" "$rep" "$file" "$status"
+			n=$((n + 1))
+			say "$id rep $rep/$reps $d: $("$xb" line "$raw/$file" 2>&1 || true) [$n/$total]"
+		done
+	done
+done
+
+# Memory: while a job of known iodepth runs, where the I/O path allocates
+# (hist triggers on the kmem tracepoints, keyed by kernel stack) and how
+# much the bio and driver slabs grow (/proc/slabinfo snapshots, each cache
+# shrunk first so per-CPU slabs do not hide what is in use). Files are
+# collected in the guest's tmpfs and copied out at the end of each run.
+T=/sys/kernel/tracing
+key=common_stacktrace
+trigger() { # +|- event vals
+	local bang=
+	[ "$1" = + ] || bang='!'
+	echo "${bang}hist:keys=$key:vals=$3:sort=hitcount.descending:size=16384" \
+		>"$T/events/kmem/$2/trigger"
+}
+counter() { cat "/sys/block/$1/xferblk/$2" 2>/dev/null || echo 0; }
+# I/Os completed on a disk: its block statistics, plus the parents a
+# bio-mode xferblk disk counts itself.
+io_count() {
+	local -a s
+	read -ra s <"/sys/block/$1/stat"
+	echo $((s[0] + s[4] + $(counter "$1" parents)))
+}
+shrink=()
+shrink_slabs() {
+	local c
+	for c in "${shrink[@]}"; do echo 1 >"$c/shrink" 2>/dev/null || true; done
+}
+memory_run() { # id module
+	local id=$1 module=$2 name=${dev[$1]} d=$raw/memory/$1 tmp=/tmp/xferbench-memory
+	local pid k p0 c0 traced=1
+	rm -rf "$tmp"
+	mkdir -p "$tmp" "$d"
+	p0=$(counter "$name" parents)
+	c0=$(counter "$name" children)
+	shrink_slabs
+	cat /proc/slabinfo >"$tmp/slab-idle.txt"
+	if ! { trigger + kmem_cache_alloc hitcount,bytes_alloc && trigger + kmalloc hitcount,bytes_alloc &&
+		trigger + mm_page_alloc hitcount; } 2>/dev/null; then
+		traced=0
+		say "memory: hist triggers unavailable; slab snapshots only"
+	fi
+	fio --name=memory --filename="/dev/$name" "${fio_common[@]}" --runtime="$mem_runtime" \
+		--rw=randread --bs=1m --iodepth="$mem_iodepth" --output="$tmp/fio.json" >/dev/null 2>&1 &
+	pid=$!
+	# Snapshots only once I/O flows: fio starts slowly while every allocation
+	# is traced.
+	k=$(io_count "$name")
+	for _ in $(seq 60); do
+		[ "$(io_count "$name")" -lt $((k + 2 * mem_iodepth)) ] || break
+		sleep 0.1
+	done
+	for k in 1 2 3 4 5; do
+		shrink_slabs
+		cat /proc/slabinfo >"$tmp/slab-busy-$k.txt"
+		sleep 0.2
+	done
+	wait "$pid" || say "memory: fio on $id failed"
+	if [ "$traced" = 1 ]; then
+		for ev in kmem_cache_alloc kmalloc mm_page_alloc; do
+			cat "$T/events/kmem/$ev/hist" >"$tmp/hist-$ev.txt"
+		done
+	fi
+	trigger - kmem_cache_alloc hitcount,bytes_alloc 2>/dev/null || true
+	trigger - kmalloc hitcount,bytes_alloc 2>/dev/null || true
+	trigger - mm_page_alloc hitcount 2>/dev/null || true
+	{
+		echo "dev=$name"
+		echo "module=$module"
+		if [ -d "/sys/block/$name/xferblk" ]; then
+			echo "parents=$(($(counter "$name" parents) - p0))"
+			echo "children=$(($(counter "$name" children) - c0))"
+		fi
+	} >"$tmp/info.txt"
+	cp "$tmp"/* "$raw/slab-aliases.txt" "$raw/slab-driver.txt" "$d/"
+	rm -rf "$tmp"
+	rec memory "$id" "memory/$id" "$mem_iodepth" "$module"
+	say "memory $id: $("$xb" line "$d/fio.json" 2>&1 || true)"
+}
+if [ "${BENCH_MEMORY:-1}" = 1 ]; then
+	key=
+	for k in common_stacktrace stacktrace; do
+		if echo "hist:keys=$k" >"$T/events/kmem/kmalloc/trigger" 2>/dev/null; then
+			echo "!hist:keys=$k" >"$T/events/kmem/kmalloc/trigger"
+			key=$k
+			break
+		fi
+	done
+	[ -n "$key" ] || key=common_stacktrace
+	# Merged caches share a target; a cache of its own is its own target.
+	find /sys/kernel/slab -mindepth 1 -maxdepth 1 \( -type l -printf '%f %l\n' \) -o \
+		\( -type d -printf '%f %f\n' \) >"$raw/slab-aliases.txt"
+	shrink=(/sys/kernel/slab/bio-* /sys/kernel/slab/biovec-*)
+	while read -r c; do shrink+=("/sys/kernel/slab/$c"); done <"$raw/slab-driver.txt"
+	say "memory: 1 MiB random read, iodepth $mem_iodepth, ${mem_runtime} s per device, traced"
+	for spec in xferblk:xferblk nvme:nvme virtio-blk:virtio_blk xferblk64:xferblk \
+		xferblk64-mq:xferblk; do
+		id=${spec%%:*}
+		[ -n "${dev[$id]:-}" ] || continue
+		# The 64 KiB bio disk only as the pair of the blk-mq one.
+		[ "$id" != xferblk64 ] || [ -n "${dev[xferblk64-mq]:-}" ] || continue
+		memory_run "$id" "${spec#*:}"
+	done
+fi
+
+say "done: $n runs"

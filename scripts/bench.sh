@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make bench` (issue 5): boots ONE guest with xferblk disks next to a
+# virtio-blk and an NVMe disk on raw images of the same size, runs the same
+# fio jobs on each (scripts/bench-guest.sh; null_blk is loaded in the guest)
+# and turns the outputs into build/bench/{table.txt,results.json,chart.png}
+# with build/tools/xferbench/xferbench. Raw outputs: build/bench/raw; the
+# console: build/bench/console.log.
+#
+# Environment (defaults are what `make bench` runs):
+#   BENCH_REPS=5        repetitions of every job on every device
+#   BENCH_RUNTIME=3     seconds measured per run, after
+#   BENCH_RAMP=1        seconds of ramp (not measured)
+#   BENCH_ONLY=REGEX    only the jobs whose id matches (P1-read, P1-write, P2,
+#                       P3, P4, P5-4k, P5-1m), e.g. BENCH_ONLY='P3|P4'
+#   BENCH_MEMORY=0      skip the memory measurement
+#   BENCH_SIZE=256M     size of every disk image (fio uses all of it)
+#   BENCH_MODULE=FILE   the xferblk.ko to measure (default: the tree's)
+#   QEMU=FILE           the QEMU to run (default: qemu/build-qemu.sh's)
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$XFERBLK_TOP"
+
+reps=${BENCH_REPS:-5}
+runtime=${BENCH_RUNTIME:-3}
+ramp=${BENCH_RAMP:-1}
+size=${BENCH_SIZE:-256M}
+out=$XFERBLK_TOP/build/bench
+raw=$out/raw
+scratch=$out/scratch
+xferbench=$XFERBLK_TOP/build/tools/xferbench/xferbench
+
+[ -x "$xferbench" ] || die "$xferbench is missing: run make tools (or make bench)"
+module=$(realpath "${BENCH_MODULE:-xferblk.ko}")
+[ -f "$module" ] || die "$module is missing: run make module (or make bench)"
+qemu=${QEMU:-$(qemu/build-qemu.sh)}
+start=$(date +%s)
+
+rm -rf "$raw" "$scratch"
+mkdir -p "$raw" "$scratch"
+trap 'rm -rf "$scratch"' EXIT
+
+# The xferblk disks, in --disk order; the guest learns each one's role from
+# BENCH_ROLES in the same order.
+#   xferblk        the device defaults: 128 KiB per command (P1, P3)
+#   xferblk64      64 KiB per command, bio mode (P2)
+#   xferblk64-mq   the same, rebound in the driver's blk-mq mode (P2)
+#   xferblk-lat    every completion held 200 us (P4, async and sync send)
+#   xferblk-null   the device's null backend, no data moved (P5)
+roles=(xferblk xferblk64 xferblk64-mq xferblk-lat)
+disks=(--disk "max-transfer=131072"
+	--disk "max-transfer=65536"
+	--disk "max-transfer=65536"
+	--disk "max-transfer=131072,fault-delay-us=200")
+null_missing=
+if "$qemu" -device xferblk,help 2>/dev/null | grep -qE '^ +null='; then
+	roles+=(xferblk-null)
+	disks+=(--disk "max-transfer=131072,null=on")
+else
+	null_missing="this QEMU's xferblk device has no null property yet (qemu/hw/xferblk.c)"
+	log "P5: $null_missing; xferblk-null will be reported missing"
+fi
+
+# The peers, on images of the same size, at fixed PCI slots the guest knows.
+truncate -s "$size" "$scratch/virtio.img" "$scratch/nvme.img"
+peers=(
+	--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bvirtio,file.driver=file,file.filename=$scratch/virtio.img"
+	--qemu-arg -device --qemu-arg "virtio-blk-pci,drive=bvirtio,id=bvirtio,addr=0x1a"
+	--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bnvme,file.driver=file,file.filename=$scratch/nvme.img"
+	--qemu-arg -device --qemu-arg "nvme,drive=bnvme,id=bnvme,serial=xferbench,mdts=5,addr=0x1b"
+)
+
+# A generous limit: every job on three devices, plus boot and memory runs.
+timeout_s=$((300 + reps * 7 * 3 * (runtime + ramp + 5)))
+log "booting one guest for the benchmark: $reps repetitions of ${runtime}s (+${ramp}s ramp); progress below, console in $out/console.log"
+rc=0
+qemu/run-guest.sh --smp 2 --timeout "$timeout_s" --log "$out/console.log" \
+	--image-size "$size" "${disks[@]}" "${peers[@]}" -- \
+	env BENCH_RAW="$raw" BENCH_REPS="$reps" BENCH_RUNTIME="$runtime" BENCH_RAMP="$ramp" \
+	BENCH_ONLY="${BENCH_ONLY:-}" BENCH_MEMORY="${BENCH_MEMORY:-1}" BENCH_ROLES="${roles[*]}" \
+	BENCH_NULL_MISSING="$null_missing" BENCH_XFERBENCH="$xferbench" \
+	BENCH_MODULE="$module" \
+	BENCH_PEERS="virtio-blk=0000:00:1a.0 nvme=0000:00:1b.0" \
+	scripts/bench-guest.sh || rc=$?
+[ "$rc" = 0 ] || log "the guest ended with status $rc; reporting what it left"
+
+if [ -f "$raw/manifest.tsv" ]; then
+	"$xferbench" report --raw "$raw" --out "$out" || rc=1
+	log "wrote $out/table.txt, $out/results.json and $out/chart.png"
+else
+	log "no results: the guest wrote no manifest"
+	rc=1
+fi
+end=$(date +%s)
+log "bench took $(((end - start) / 60)) min $(((end - start) % 60)) s"
+exit "$rc"

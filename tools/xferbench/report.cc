@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+#include "report.hh"
+
+#include <cstdarg>
+#include <cstdio>
+#include <vector>
+
+namespace xferbench {
+namespace {
+
+using nlohmann::ordered_json;
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+std::string Latency(double ns) {
+  if (ns <= 0) return "-";
+  if (ns >= 1e6) return Format("%.2f ms", ns / 1e6);
+  return Format("%.0f us", ns / 1e3);
+}
+
+std::string Bytes(double b) {
+  double a = b < 0 ? -b : b;
+  if (a >= kMiB) return Format("%.2f MiB", b / kMiB);
+  if (a >= 1024) return Format("%.1f KiB", b / 1024);
+  return Format("%.0f B", b);
+}
+
+std::string Pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+ordered_json SummaryJson(const Summary& s) {
+  return {{"n", s.n},   {"median", s.median}, {"min", s.min},  {"max", s.max},
+          {"q1", s.q1}, {"q3", s.q3},         {"mean", s.mean}};
+}
+
+double PerIo(uint64_t n, uint64_t ios) {
+  return ios ? static_cast<double>(n) / static_cast<double>(ios) : 0;
+}
+
+void FormatMemory(const Results& r, std::string& out) {
+  if (r.memory.empty()) return;
+  out += "\nMemory (" + r.manifest.Meta("memory_job", "memory job") + ")\n";
+  out += Format("  %-30s %-10s %6s %9s %10s %8s %9s %7s %10s\n", "", "", "", "driver", "driver",
+                "outside", "block", "io-wq", "slab per");
+  out += Format("  %-30s %-10s %6s %9s %10s %8s %9s %7s %10s\n", "device", "driver", "I/Os",
+                "allocs/IO", "bytes/IO", "pools", "allocs/IO", "retry", "in-flight");
+  for (const auto& m : r.memory) {
+    std::string label = r.manifest.Label(m.device);
+    std::string ios = Format("%llu", static_cast<unsigned long long>(m.ios));
+    std::string slab = m.busy_snapshots ? Bytes(m.SlabBytesPerInflight()) : "-";
+    if (!m.traced) {
+      out += Format("  %-30s %-10s %6s %9s %10s %8s %9s %7s %10s\n", label.c_str(),
+                    m.module.c_str(), ios.c_str(), "-", "-", "-", "-", "-", slab.c_str());
+      continue;
+    }
+    std::string retry = "-";
+    double rate = m.issue.PuntRate();
+    if (rate >= 0)
+      retry = Format("%.0f%%", rate * 100);
+    else if (m.issue.iowq_allocs)
+      retry = "all";
+    out += Format("  %-30s %-10s %6s %9.2f %10s %8llu %9.2f %7s %10s\n", label.c_str(),
+                  m.module.c_str(), ios.c_str(), PerIo(m.Events(Origin::kDriver), m.ios),
+                  Bytes(PerIo(m.BytesTraced(Origin::kDriver), m.ios)).c_str(),
+                  static_cast<unsigned long long>(m.EventsOutsidePools(Origin::kDriver)),
+                  PerIo(m.Events(Origin::kBlockLayer), m.ios), retry.c_str(), slab.c_str());
+  }
+  out +=
+      "  driver allocs/IO, bytes/IO: slab and page allocations per fio I/O whose kernel stack\n"
+      "  passes through the driver's module (ftrace hist triggers on kmem_cache_alloc, kmalloc\n"
+      "  and mm_page_alloc keyed by stack); what is allocated for an I/O is freed when it\n"
+      "  completes, so bytes/IO bounds what one in-flight I/O holds. outside pools: the driver's\n"
+      "  allocations that did not come through mempool_alloc (a bioset or mempool). block\n"
+      "  allocs/IO: the same for stacks through submit_bio, blk-mq or bio splitting but not the\n"
+      "  driver. io-wq retry: direct I/Os issued again from an io-wq worker per inline attempt\n"
+      "  (io_uring's answer to EAGAIN, which a REQ_NOWAIT bio that needs splitting gets).\n"
+      "  slab per in-flight: growth of the bio-*, biovec-* and driver caches in /proc/slabinfo\n"
+      "  (each shrunk before each snapshot; caches merged with others left out) while the job\n"
+      "  runs, median of the snapshots, divided by the iodepth.\n";
+  for (const auto& m : r.memory) {
+    std::string label = r.manifest.Label(m.device);
+    for (const auto& [event, tallies] : m.allocs) {
+      auto it = tallies.find(Origin::kDriver);
+      if (it == tallies.end()) continue;
+      for (const auto& [site, n] : it->second.outside_pool)
+        out += Format("  %s: %llu %s events outside pools from %s\n", label.c_str(),
+                      static_cast<unsigned long long>(n), event.c_str(), site.c_str());
+    }
+    for (const auto& [event, dropped] : m.dropped)
+      if (dropped)
+        out += Format("  %s: %s histogram dropped %llu entries: counts are low\n", label.c_str(),
+                      event.c_str(), static_cast<unsigned long long>(dropped));
+    std::string caches;
+    for (const auto& u : m.slab) {
+      if (!u.driver && u.busy_objs == u.idle_objs) continue;
+      std::string name = u.name;
+      if (!u.alias.empty()) name = u.alias + " (as " + u.name + ")";
+      if (u.shared) name += " [merged, not counted]";
+      caches += Format("%s%s %+.0f x %llu B", caches.empty() ? "" : ", ", name.c_str(),
+                       u.busy_objs - u.idle_objs, static_cast<unsigned long long>(u.objsize));
+    }
+    if (!caches.empty())
+      out += Format("  %s slab growth (%zu snapshots): %s\n", label.c_str(), m.busy_snapshots,
+                    caches.c_str());
+    for (const auto& e : m.errors) out += "  " + label + ": " + e + "\n";
+  }
+}
+
+}  // namespace
+
+std::string Format(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = std::vsnprintf(nullptr, 0, fmt, ap);
+  va_end(ap);
+  std::string s;
+  if (n > 0) {
+    s.resize(static_cast<std::size_t>(n) + 1);
+    std::vsnprintf(s.data(), s.size(), fmt, ap2);
+    s.resize(static_cast<std::size_t>(n));
+  }
+  va_end(ap2);
+  return s;
+}
+
+const char* UnitOf(Metric m) { return m == Metric::kIops ? "IOPS" : "MiB/s"; }
+
+double InUnit(Metric m, double value) { return m == Metric::kIops ? value : value / kMiB; }
+
+std::string FormatValue(Metric m, double value) {
+  return m == Metric::kIops ? Format("%.0f", value) : Format("%.1f", value / kMiB);
+}
+
+std::string RunLine(const FioRun& run) {
+  std::string s = Format("%.1f MiB/s, %.0f IOPS, mean latency %s", run.BandwidthBytes() / kMiB,
+                         run.Iops(), Latency(run.LatencyMeanNs()).c_str());
+  if (run.Error()) s += Format(", error %d", run.Error());
+  return s;
+}
+
+std::string FormatTable(const Results& r) {
+  const Manifest& m = r.manifest;
+  std::string out;
+  out += Format(
+      "xferblk bench: median of %s runs per job and device, %s s each after a %s s ramp\n",
+      m.Meta("reps", "?").c_str(), m.Meta("runtime", "?").c_str(), m.Meta("ramp", "?").c_str());
+  std::string guest = m.Meta("guest");
+  if (!guest.empty()) out += "guest: " + guest + "\n";
+  std::string started = m.Meta("started");
+  if (!started.empty()) out += "run: " + started + "\n";
+
+  for (const auto& job : m.jobs) {
+    out += Format("\n%s  %s (%s)\n", job.id.c_str(), job.title.c_str(), UnitOf(job.metric));
+    out += Format("  %-32s %10s %10s %10s %21s %10s %3s\n", "device", "median", "min", "max", "IQR",
+                  "mean lat", "n");
+    for (const Cell* c : r.CellsOf(job.id)) {
+      std::string label = m.Label(c->device);
+      if (c->summary.n == 0) {
+        out += Format("  %-32s %s\n", label.c_str(), ("missing: " + c->missing).c_str());
+        continue;
+      }
+      const Summary& s = c->summary;
+      std::string iqr = FormatValue(job.metric, s.q1) + " - " + FormatValue(job.metric, s.q3);
+      out += Format("  %-32s %10s %10s %10s %21s %10s %3zu", label.c_str(),
+                    FormatValue(job.metric, s.median).c_str(),
+                    FormatValue(job.metric, s.min).c_str(), FormatValue(job.metric, s.max).c_str(),
+                    iqr.c_str(), Latency(c->latency.median).c_str(), s.n);
+      if (c->Failed()) out += Format("  (%zu failed)", c->Failed());
+      out += "\n";
+    }
+  }
+
+  if (!r.comparisons.empty()) {
+    out += Format("\nTargets\n  %-62s %7s %15s %7s  %s\n", "comparison (medians)", "ratio", "range",
+                  "target", "verdict");
+    std::size_t met = 0;
+    for (const auto& c : r.comparisons) {
+      std::string title = Pad(c.def.id, 16) + c.def.title;
+      if (c.verdict == Verdict::kMissing) {
+        out += Format("  %-62s %7s %15s %6.2fx  missing: %s\n", title.c_str(), "-", "-",
+                      c.def.target, c.note.c_str());
+        continue;
+      }
+      if (c.verdict == Verdict::kMet) ++met;
+      std::string range = Format("%.2f - %.2fx", c.ratio_min, c.ratio_max);
+      out += Format("  %-62s %6.2fx %15s %6.2fx  %s", title.c_str(), c.ratio, range.c_str(),
+                    c.def.target, VerdictName(c.verdict));
+      if (c.def.peers.size() > 1) out += " (best peer: " + m.Label(c.best_peer) + ")";
+      if (!c.note.empty()) out += " " + c.note;
+      out += "\n";
+    }
+    out += Format("  %zu of %zu targets met; range: worst and best ratio of any two runs\n", met,
+                  r.comparisons.size());
+  }
+  FormatMemory(r, out);
+  if (!m.missing.empty()) {
+    out += "\nMissing\n";
+    for (const auto& [dev, why] : m.missing)
+      out += Format("  %s: %s\n", m.Label(dev).c_str(), why.c_str());
+  }
+  return out;
+}
+
+ordered_json ToJson(const Results& r) {
+  const Manifest& m = r.manifest;
+  ordered_json doc;
+  ordered_json meta = ordered_json::object();
+  for (const auto& [k, v] : m.meta) meta[k] = v;
+  doc["meta"] = meta;
+
+  ordered_json jobs = ordered_json::array();
+  for (const auto& job : m.jobs) {
+    ordered_json j;
+    j["id"] = job.id;
+    j["title"] = job.title;
+    j["metric"] = job.metric == Metric::kIops ? "iops" : "bw_bytes";
+    ordered_json devices = ordered_json::array();
+    for (const Cell* c : r.CellsOf(job.id)) {
+      ordered_json d;
+      d["id"] = c->device;
+      d["label"] = m.Label(c->device);
+      if (!c->missing.empty()) d["missing"] = c->missing;
+      d["summary"] = SummaryJson(c->summary);
+      d["latency_mean_ns"] = SummaryJson(c->latency);
+      ordered_json runs = ordered_json::array();
+      for (const auto& run : c->runs) {
+        ordered_json x;
+        x["rep"] = run.record.rep;
+        x["file"] = run.record.file;
+        x["ok"] = run.ok;
+        if (!run.ok) x["error"] = run.error;
+        x["value"] = run.value;
+        x["bw_bytes"] = run.bw_bytes;
+        x["iops"] = run.iops;
+        x["ios"] = run.ios;
+        x["lat_mean_ns"] = run.lat_mean_ns;
+        x["clat_p99_ns"] = run.clat_p99_ns;
+        runs.push_back(x);
+      }
+      d["runs"] = runs;
+      devices.push_back(d);
+    }
+    j["devices"] = devices;
+    jobs.push_back(j);
+  }
+  doc["jobs"] = jobs;
+
+  ordered_json cmps = ordered_json::array();
+  for (const auto& c : r.comparisons) {
+    ordered_json x;
+    x["id"] = c.def.id;
+    x["title"] = c.def.title;
+    x["job"] = c.def.job;
+    x["subject"] = c.def.subject;
+    x["peers"] = c.def.peers;
+    x["best_peer"] = c.best_peer;
+    x["target"] = c.def.target;
+    x["verdict"] = VerdictName(c.verdict);
+    if (c.verdict != Verdict::kMissing) {
+      x["ratio"] = c.ratio;
+      x["ratio_min"] = c.ratio_min;
+      x["ratio_max"] = c.ratio_max;
+    }
+    if (!c.note.empty()) x["note"] = c.note;
+    cmps.push_back(x);
+  }
+  doc["comparisons"] = cmps;
+
+  ordered_json mem = ordered_json::array();
+  for (const auto& mr : r.memory) {
+    ordered_json x;
+    x["device"] = mr.device;
+    x["label"] = m.Label(mr.device);
+    x["iodepth"] = mr.iodepth;
+    x["module"] = mr.module;
+    x["ios"] = mr.ios;
+    x["info"] = mr.info;
+    x["traced"] = mr.traced;
+    ordered_json allocs = ordered_json::object();
+    for (const auto& [event, tallies] : mr.allocs) {
+      ordered_json e = ordered_json::object();
+      for (const auto& [origin, t] : tallies) {
+        ordered_json o;
+        o["events"] = t.events;
+        o["via_mempool"] = t.via_mempool;
+        o["bytes_alloc"] = t.bytes;
+        o["outside_pool_by_site"] = t.outside_pool;
+        e[OriginName(origin)] = o;
+      }
+      allocs[event] = e;
+    }
+    x["allocations"] = allocs;
+    x["driver_events_per_io"] = PerIo(mr.Events(Origin::kDriver), mr.ios);
+    x["driver_bytes_per_io"] = PerIo(mr.BytesTraced(Origin::kDriver), mr.ios);
+    x["driver_events_outside_pools"] = mr.EventsOutsidePools(Origin::kDriver);
+    x["block_layer_events_per_io"] = PerIo(mr.Events(Origin::kBlockLayer), mr.ios);
+    x["dio_bio_allocs_inline"] = mr.issue.inline_allocs;
+    x["dio_bio_allocs_io_wq"] = mr.issue.iowq_allocs;
+    ordered_json slab = ordered_json::array();
+    for (const auto& u : mr.slab) {
+      slab.push_back({{"cache", u.name},
+                      {"alias", u.alias},
+                      {"driver", u.driver},
+                      {"shared", u.shared},
+                      {"objsize", u.objsize},
+                      {"idle_objs", u.idle_objs},
+                      {"busy_objs", u.busy_objs},
+                      {"delta_bytes", u.DeltaBytes()}});
+    }
+    x["slab"] = slab;
+    x["slab_busy_snapshots"] = mr.busy_snapshots;
+    x["slab_delta_bytes"] = mr.SlabDeltaBytes();
+    x["slab_bytes_per_inflight_io"] = mr.SlabBytesPerInflight();
+    x["errors"] = mr.errors;
+    mem.push_back(x);
+  }
+  doc["memory"] = mem;
+  return doc;
+}
+
+}  // namespace xferbench

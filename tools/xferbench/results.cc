@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+#include "results.hh"
+
+#include <algorithm>
+
+namespace xferbench {
+
+std::size_t Cell::Failed() const {
+  return static_cast<std::size_t>(
+      std::count_if(runs.begin(), runs.end(), [](const RunResult& r) { return !r.ok; }));
+}
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kMet:
+      return "met";
+    case Verdict::kMissed:
+      return "missed";
+    case Verdict::kMissing:
+      return "missing";
+  }
+  return "?";
+}
+
+const Cell* Results::Find(const std::string& job, const std::string& device) const {
+  for (const auto& c : cells)
+    if (c.job == job && c.device == device) return &c;
+  return nullptr;
+}
+
+std::vector<const Cell*> Results::CellsOf(const std::string& job) const {
+  std::vector<const Cell*> out;
+  for (const auto& c : cells)
+    if (c.job == job) out.push_back(&c);
+  return out;
+}
+
+double MetricValue(Metric m, const FioRun& run) {
+  return m == Metric::kIops ? run.Iops() : run.BandwidthBytes();
+}
+
+Comparison Compare(const CompareDef& def, const Cell* subject,
+                   const std::vector<const Cell*>& peers) {
+  Comparison c;
+  c.def = def;
+  const Cell* best = nullptr;
+  std::vector<std::string> absent;
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    const Cell* p = peers[i];
+    if (!p || p->summary.n == 0) {
+      absent.push_back(i < def.peers.size() ? def.peers[i] : "?");
+      continue;
+    }
+    if (!best || p->summary.median > best->summary.median) best = p;
+  }
+  if (!subject || subject->summary.n == 0) {
+    c.note =
+        def.subject + ": " + (subject && !subject->missing.empty() ? subject->missing : "no data");
+    return c;
+  }
+  if (!best) {
+    c.note = "no peer has data";
+    for (const auto* p : peers)
+      if (p && !p->missing.empty()) c.note = p->device + ": " + p->missing;
+    return c;
+  }
+  c.best_peer = best->device;
+  const Summary& s = subject->summary;
+  const Summary& b = best->summary;
+  if (b.median <= 0 || b.min <= 0 || b.max <= 0) {
+    c.note = best->device + " measured zero";
+    return c;
+  }
+  c.ratio = s.median / b.median;
+  c.ratio_min = s.min / b.max;
+  c.ratio_max = s.max / b.min;
+  c.verdict = c.ratio >= def.target ? Verdict::kMet : Verdict::kMissed;
+  if (!absent.empty()) {
+    c.note = "without";
+    for (const auto& a : absent) c.note += " " + a;
+    c.note += " (no data)";
+  }
+  return c;
+}
+
+Results Analyze(const Manifest& manifest, const FioLoader& load) {
+  Results r;
+  r.manifest = manifest;
+  for (const auto& job : manifest.jobs) {
+    std::vector<std::string> devices;
+    auto want = [&](const std::string& d) {
+      if (std::find(devices.begin(), devices.end(), d) == devices.end()) devices.push_back(d);
+    };
+    for (const auto& run : manifest.runs)
+      if (run.job == job.id) want(run.device);
+    for (const auto& cmp : manifest.compares) {
+      if (cmp.job != job.id) continue;
+      want(cmp.subject);
+      for (const auto& p : cmp.peers) want(p);
+    }
+    for (const auto& dev : devices) {
+      Cell cell;
+      cell.job = job.id;
+      cell.device = dev;
+      std::vector<double> values;
+      std::vector<double> latencies;
+      for (const auto& rec : manifest.runs) {
+        if (rec.job != job.id || rec.device != dev) continue;
+        RunResult rr;
+        rr.record = rec;
+        try {
+          FioRun fio = load(rec.file);
+          rr.bw_bytes = fio.BandwidthBytes();
+          rr.iops = fio.Iops();
+          rr.lat_mean_ns = fio.LatencyMeanNs();
+          rr.clat_p99_ns = fio.ClatP99Ns();
+          rr.ios = fio.TotalIos();
+          rr.value = MetricValue(job.metric, fio);
+          if (rec.status != 0)
+            rr.error = "fio exited with status " + std::to_string(rec.status);
+          else if (fio.Error() != 0)
+            rr.error = "fio job error " + std::to_string(fio.Error());
+          else if (rr.ios == 0)
+            rr.error = "no I/O completed";
+          else
+            rr.ok = true;
+        } catch (const std::exception& e) {
+          rr.error = e.what();
+        }
+        if (rr.ok) {
+          values.push_back(rr.value);
+          latencies.push_back(rr.lat_mean_ns);
+        }
+        cell.runs.push_back(std::move(rr));
+      }
+      cell.summary = Summarize(values);
+      cell.latency = Summarize(latencies);
+      if (cell.summary.n == 0) {
+        auto m = manifest.missing.find(dev);
+        if (m != manifest.missing.end())
+          cell.missing = m->second;
+        else if (!cell.runs.empty())
+          cell.missing = "every run failed: " + cell.runs.front().error;
+        else
+          cell.missing = "not run";
+      }
+      r.cells.push_back(std::move(cell));
+    }
+  }
+  for (const auto& cmp : manifest.compares) {
+    std::vector<const Cell*> peers;
+    for (const auto& p : cmp.peers) peers.push_back(r.Find(cmp.job, p));
+    r.comparisons.push_back(Compare(cmp, r.Find(cmp.job, cmp.subject), peers));
+  }
+  return r;
+}
+
+}  // namespace xferbench

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The parsers of the memory measurement on text shaped like the kernel's
+// (6.12) hist files and /proc/slabinfo.
+
+#include "memory.hh"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace xferbench {
+namespace {
+
+const char* kHist = R"(# event histogram
+#
+# trigger info: hist:keys=common_stacktrace:vals=hitcount,bytes_alloc:sort=hitcount:size=8192 [active]
+#
+
+{ common_stacktrace:
+         kmem_cache_alloc_noprof+0x1d3/0x2f0
+         mempool_alloc_noprof+0x6b/0x170
+         bio_alloc_bioset+0x8b/0x320
+         bio_alloc_clone+0x21/0x70
+         bio_split+0x6e/0x120
+         xferblk_send_next+0x123/0x4a0 [xferblk]
+         xferblk_submit_bio+0x1c4/0x2c0 [xferblk]
+         __submit_bio+0x9d/0x1c0
+         submit_bio_noacct_nocheck+0x2fa/0x3a0
+} hitcount:        700  bytes_alloc:     179200
+{ common_stacktrace:
+         __kmalloc_cache_noprof+0x177/0x2e0
+         xferblk_debug_thing+0x10/0x40 [xferblk]
+         xferblk_submit_bio+0x1c4/0x2c0 [xferblk]
+} hitcount:          3  bytes_alloc:        192
+{ common_stacktrace:
+         kmem_cache_alloc_noprof+0x1d3/0x2f0
+         mempool_alloc_noprof+0x6b/0x170
+         bio_alloc_bioset+0x8b/0x320
+         bio_split+0x6e/0x120
+         __bio_split_to_limits+0x9c/0x4a0
+         blk_mq_submit_bio+0xb1/0x6a0
+         __submit_bio+0x9d/0x1c0
+} hitcount:        200  bytes_alloc:      51200
+{ common_stacktrace:
+         kmem_cache_alloc_noprof+0x1d3/0x2f0
+         alloc_inode+0x1e/0xb0
+         new_inode+0x13/0x60
+} hitcount:          5  bytes_alloc:       3000
+
+Totals:
+    Hits: 908
+    Entries: 4
+    Dropped: 0
+)";
+
+TEST(Hist, ParsesStacksAndValues) {
+  Hist h = ParseHist(kHist);
+  ASSERT_EQ(h.entries.size(), 4u);
+  EXPECT_EQ(h.hits, 908u);
+  EXPECT_EQ(h.dropped, 0u);
+  const HistEntry& e = h.entries[0];
+  ASSERT_EQ(e.frames.size(), 9u);
+  EXPECT_EQ(e.frames[0], "kmem_cache_alloc_noprof+0x1d3/0x2f0");
+  EXPECT_EQ(e.frames[5], "xferblk_send_next+0x123/0x4a0 [xferblk]");
+  EXPECT_EQ(e.Value("hitcount"), 700u);
+  EXPECT_EQ(e.Value("bytes_alloc"), 179200u);
+  EXPECT_EQ(e.Value("nothing"), 0u);
+}
+
+TEST(Hist, OldKeyNameAndDroppedEntries) {
+  Hist h = ParseHist("{ stacktrace:\n  a+0x1/0x2\n} hitcount: 4\nTotals:\n Hits: 4\n Dropped: 9\n");
+  ASSERT_EQ(h.entries.size(), 1u);
+  EXPECT_EQ(h.entries[0].Value("hitcount"), 4u);
+  EXPECT_EQ(h.dropped, 9u);
+  EXPECT_TRUE(ParseHist("").entries.empty());
+}
+
+TEST(Hist, ClassifiesByFrames) {
+  Hist h = ParseHist(kHist);
+  EXPECT_EQ(Classify(h.entries[0].frames), Origin::kDriver);
+  EXPECT_EQ(Classify(h.entries[1].frames), Origin::kDriver);
+  EXPECT_EQ(Classify(h.entries[2].frames), Origin::kBlockLayer);
+  EXPECT_EQ(Classify(h.entries[3].frames), Origin::kOther);
+  EXPECT_EQ(Classify(h.entries[0].frames, "nvme"), Origin::kBlockLayer);
+  EXPECT_TRUE(ThroughMempool(h.entries[0].frames));
+  EXPECT_FALSE(ThroughMempool(h.entries[1].frames));
+  EXPECT_EQ(FirstModuleFrame(h.entries[0].frames), "xferblk_send_next");
+  EXPECT_EQ(FirstModuleFrame(h.entries[2].frames), "");
+}
+
+TEST(Hist, TalliesByOriginWithSitesOutsidePools) {
+  auto t = TallyHist(ParseHist(kHist));
+  const AllocTally& d = t[Origin::kDriver];
+  EXPECT_EQ(d.events, 703u);
+  EXPECT_EQ(d.via_mempool, 700u);
+  EXPECT_EQ(d.bytes, 179392u);
+  ASSERT_EQ(d.outside_pool.size(), 1u);
+  EXPECT_EQ(d.outside_pool.at("xferblk_debug_thing"), 3u);
+  const AllocTally& b = t[Origin::kBlockLayer];
+  EXPECT_EQ(b.events, 200u);
+  EXPECT_EQ(b.via_mempool, 200u);
+  EXPECT_TRUE(b.outside_pool.empty());
+  const AllocTally& o = t[Origin::kOther];
+  EXPECT_EQ(o.outside_pool.at("alloc_inode"), 5u);
+}
+
+const char* kSlabIdle = R"(slabinfo - version: 2.1
+# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>
+bio-256              108    108    320   12    1 : tunables    0    0    0 : slabdata      9      9      0
+bio-248               32     32    256   16    1 : tunables    0    0    0 : slabdata      2      2      0
+biovec-max            64     64   4096    8    8 : tunables    0    0    0 : slabdata      8      8      0
+kmalloc-96           900    924     96   42    1 : tunables    0    0    0 : slabdata     22     22      0
+ext4_inode_cache      10     10   1200   13    4 : tunables    0    0    0 : slabdata      1      1      0
+)";
+
+TEST(Slab, ParsesSlabinfo) {
+  auto s = ParseSlabinfo(kSlabIdle);
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s.at("bio-256").active_objs, 108u);
+  EXPECT_EQ(s.at("bio-256").objsize, 320u);
+  EXPECT_EQ(s.at("biovec-max").ActiveBytes(), 64u * 4096);
+}
+
+TEST(Slab, MergedCachesAreFoundUnderTheirSlabinfoName) {
+  auto s = ParseSlabinfo(kSlabIdle);
+  auto a = ParseAliases(
+      "kmalloc-96 /sys/kernel/slab/:0000096\n"
+      "xferblk_parent /sys/kernel/slab/:0000096\n"
+      "bio-256 /sys/kernel/slab/bio-256\n"
+      "lonely /sys/kernel/slab/:0000777\n");
+  EXPECT_EQ(SlabinfoName("xferblk_parent", s, a), "kmalloc-96");
+  EXPECT_EQ(SlabinfoName("bio-256", s, a), "bio-256");
+  EXPECT_EQ(SlabinfoName("lonely", s, a), "");
+  EXPECT_EQ(SlabinfoName("unknown", s, a), "");
+}
+
+TEST(Slab, UseCountsTheDriverAndBioCachesOnce) {
+  auto idle = ParseSlabinfo(kSlabIdle);
+  auto busy1 = idle;
+  busy1["bio-248"].active_objs = 160;
+  busy1["kmalloc-96"].active_objs = 916;
+  auto busy2 = idle;
+  busy2["bio-248"].active_objs = 176;
+  busy2["kmalloc-96"].active_objs = 920;
+  auto busy3 = idle;
+  busy3["bio-248"].active_objs = 144;
+  busy3["kmalloc-96"].active_objs = 912;
+  auto aliases = ParseAliases("xferblk_parent :0000096\nkmalloc-96 :0000096\n");
+  auto use = SlabUse(idle, {busy1, busy2, busy3}, aliases, {"xferblk_parent", "bio-248"});
+  // xferblk_parent (as kmalloc-96), bio-248, then bio-256 and biovec-max.
+  ASSERT_EQ(use.size(), 4u);
+  EXPECT_EQ(use[0].name, "kmalloc-96");
+  EXPECT_EQ(use[0].alias, "xferblk_parent");
+  EXPECT_TRUE(use[0].driver);
+  EXPECT_TRUE(use[0].shared);
+  EXPECT_DOUBLE_EQ(use[0].busy_objs, 916);
+  EXPECT_DOUBLE_EQ(use[0].DeltaBytes(), 16.0 * 96);
+  EXPECT_EQ(use[1].name, "bio-248");
+  EXPECT_TRUE(use[1].driver);
+  EXPECT_EQ(use[1].alias, "");
+  EXPECT_FALSE(use[1].shared);
+  EXPECT_DOUBLE_EQ(use[1].busy_objs, 160);
+  EXPECT_DOUBLE_EQ(use[1].DeltaBytes(), 128.0 * 256);
+  EXPECT_FALSE(use[2].driver);
+  EXPECT_DOUBLE_EQ(use[2].DeltaBytes(), 0);
+}
+
+TEST(Memory, KeyValues) {
+  auto kv = ParseKeyValues("# c\ndev = xferblk0\nparents=12\nbad line\n");
+  EXPECT_EQ(kv.size(), 2u);
+  EXPECT_EQ(kv.at("dev"), "xferblk0");
+  EXPECT_EQ(kv.at("parents"), "12");
+}
+
+TEST(Memory, AnalyzesADirectory) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(::testing::TempDir()) / ("xferbench_mem_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const char* name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+  };
+  write("info.txt", "dev=xferblk0\n");
+  write("fio.json",
+        R"({"jobs":[{"jobname":"m","error":0,"read":{"bw_bytes":1,"iops":1,"total_ios":100}}]})");
+  write("hist-kmem_cache_alloc.txt", kHist);
+  write("slab-idle.txt", kSlabIdle);
+  std::string busy = kSlabIdle;
+  busy.replace(busy.find("bio-248               32"), 24, "bio-248              160");
+  write("slab-busy-1.txt", busy);
+  write("slab-aliases.txt", "");
+  write("slab-driver.txt", "bio-248\n");
+  MemoryResult m = AnalyzeMemory("xferblk", dir.string(), 16);
+  fs::remove_all(dir);
+  EXPECT_TRUE(m.errors.empty()) << m.errors.front();
+  EXPECT_EQ(m.info.at("dev"), "xferblk0");
+  EXPECT_EQ(m.ios, 100u);
+  EXPECT_TRUE(m.traced);
+  EXPECT_EQ(m.Events(Origin::kDriver), 703u);
+  EXPECT_EQ(m.EventsOutsidePools(Origin::kDriver), 3u);
+  EXPECT_EQ(m.BytesTraced(Origin::kDriver), 179392u);
+  EXPECT_EQ(m.busy_snapshots, 1u);
+  EXPECT_DOUBLE_EQ(m.SlabDeltaBytes(), 128.0 * 256);
+  EXPECT_DOUBLE_EQ(m.SlabBytesPerInflight(), 128.0 * 256 / 16);
+}
+
+TEST(Memory, AMissingDirectoryIsAnErrorNotAThrow) {
+  MemoryResult m = AnalyzeMemory("nvme", "/nonexistent/xferbench", 16);
+  EXPECT_FALSE(m.errors.empty());
+  EXPECT_FALSE(m.traced);
+}
+
+}  // namespace
+}  // namespace xferbench
+
+namespace xferbench {
+namespace {
+
+// The direct I/O's own bio, allocated inline and again from io-wq.
+const char* kIssueHist = R"(
+{ common_stacktrace:
+         mempool_alloc_noprof+0x89/0x1b0
+         bio_alloc_bioset+0x1f6/0x4e0
+         blkdev_direct_IO+0x13d/0x5c0
+         blkdev_read_iter+0xc5/0x140
+         io_read+0x42/0xd0
+         io_issue_sqe+0x67/0x650
+         io_submit_sqes+0x206/0x7e0
+} hitcount:        100  bytes_alloc:      32000
+{ common_stacktrace:
+         mempool_alloc_noprof+0x89/0x1b0
+         bio_alloc_bioset+0x1f6/0x4e0
+         blkdev_direct_IO+0x13d/0x5c0
+         blkdev_read_iter+0xc5/0x140
+         io_read+0x42/0xd0
+         io_issue_sqe+0x67/0x650
+         io_wq_submit_work+0xc0/0x320
+         io_worker_handle_work+0x205/0x4f0
+} hitcount:         40  bytes_alloc:      12800
+{ common_stacktrace:
+         mempool_alloc_noprof+0x89/0x1b0
+         bio_alloc_bioset+0x1f6/0x4e0
+         bio_split+0x4a/0xe0
+         xferblk_cut_data+0x80/0x130 [xferblk]
+         xferblk_send+0x166/0x2f0 [xferblk]
+         __submit_bio+0x15e/0x250
+         submit_bio_noacct_nocheck+0x19a/0x3c0
+         blkdev_direct_IO+0x25a/0x5c0
+         io_wq_submit_work+0xc0/0x320
+} hitcount:        320  bytes_alloc:      61440
+)";
+
+TEST(Issue, CountsTheDirectIoBioInlineAndFromIoWq) {
+  IssuePaths p = CountIssuePaths(ParseHist(kIssueHist));
+  // The split child below blkdev_direct_IO is not the direct I/O's bio.
+  EXPECT_EQ(p.inline_allocs, 100u);
+  EXPECT_EQ(p.iowq_allocs, 40u);
+  EXPECT_DOUBLE_EQ(p.PuntRate(), 0.4);
+  EXPECT_DOUBLE_EQ(IssuePaths{}.PuntRate(), -1);
+}
+
+TEST(Issue, TheDriverIsTheDevicesModule) {
+  Hist h = ParseHist(kIssueHist);
+  EXPECT_EQ(TallyHist(h, "xferblk")[Origin::kDriver].events, 320u);
+  auto nvme = TallyHist(h, "nvme");
+  EXPECT_EQ(nvme[Origin::kDriver].events, 0u);
+  EXPECT_EQ(nvme[Origin::kBlockLayer].events, 320u);
+  EXPECT_EQ(nvme[Origin::kOther].events, 140u);
+}
+
+TEST(Slab, AliasLineWithOnlyANameIsItsOwnTarget) {
+  auto a = ParseAliases(":0000096 :0000096\nbio-256\nxferblk_parent :0000096\n");
+  EXPECT_EQ(a.at("bio-256"), "bio-256");
+  EXPECT_EQ(a.at("xferblk_parent"), ":0000096");
+}
+
+}  // namespace
+}  // namespace xferbench
+
+namespace xferbench {
+namespace {
+
+TEST(Slab, SharedCachesAreLeftOutOfTheSum) {
+  MemoryResult m;
+  m.iodepth = 4;
+  SlabCacheUse own{"bio-144", "", true, false, 192, 10, 42};
+  SlabCacheUse merged{"trace_event_file", "xferblk_parent", true, true, 96, 100, 300};
+  m.slab = {own, merged};
+  EXPECT_DOUBLE_EQ(m.SlabDeltaBytes(), 32.0 * 192);
+  EXPECT_DOUBLE_EQ(m.SlabBytesPerInflight(), 8.0 * 192);
+}
+
+}  // namespace
+}  // namespace xferbench
