@@ -33,7 +33,7 @@ HOSTILE_DISKS := $(foreach h,bad-magic bad-version zero-capacity huge-capacity \
 	bad-boundary zero-queues many-queues bad-depth,--disk hostile-limits=$(h))
 
 .PHONY: all deps kernel module qemu selftests tools host-tests static guest-tests \
-	check check-debug demo clean
+	check check-debug demo bench clean
 
 all: module selftests tools
 
@@ -106,6 +106,14 @@ check-debug:
 
 demo:
 	@scripts/demo.sh
+
+# Issue 5: one guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
+# null_blk; the same fio jobs on each, several repetitions; the table of
+# ratios against the targets, results.json and chart.png in build/bench
+# (docs/performance.md). About 12 minutes warm; BENCH_REPS, BENCH_RUNTIME,
+# BENCH_ONLY etc. in scripts/bench.sh.
+bench: module qemu tools
+	@scripts/bench.sh
 
 clean:
 	-@$(KMAKE) clean 2>/dev/null
