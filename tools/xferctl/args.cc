@@ -13,9 +13,10 @@ namespace xferctl {
 namespace {
 
 constexpr std::string_view kGeneralHelp =
-    R"(usage: xferctl [--json] [--sysfs-root DIR] [COMMAND [ARGS]]
+    R"(usage: xferctl [--json] [--no-ioctl] [--sysfs-root DIR] [COMMAND [ARGS]]
 
-Inspects and tunes the disks of the xferblk block driver through sysfs.
+Inspects and tunes the disks of the xferblk block driver: through its ioctls
+(uapi/xferblk.h) when xferctl can open /dev/DISK, through sysfs otherwise.
 
 commands:
   list                            every xferblk disk (the default command)
@@ -25,11 +26,13 @@ commands:
   set timeout-ms N                command timeout of every disk, 100 to 3600000 ms
   help [COMMAND]                  this text, or a command's (also: COMMAND --help)
 
-DISK is xferblkN or /dev/xferblkN. reset and set write sysfs and need root.
+DISK is xferblkN or /dev/xferblkN. reset and set need root.
 
 options (anywhere on the line):
   --json             machine-readable output for list and show; keys in 'xferctl list --help'
-  --sysfs-root DIR   use DIR instead of /sys (for tests against a fake tree)
+  --no-ioctl         sysfs only: never open /dev/DISK for the ioctls
+  --sysfs-root DIR   use DIR instead of /sys (for tests against a fake tree);
+                     the ioctls are used only on the disk DIR/block/DISK/dev names
   -h, --help         help, for the command if one is given
 
 exit status:
@@ -47,6 +50,12 @@ every disk /sys/block/xferblk* in number order. A disk that cannot be read is
 reported on stderr and makes the exit status 1; the others are still listed.
 No disks is not an error.
 
+Where xferctl can open /dev/DISK (root; not with --no-ioctl), the driver
+counters, the histogram, the per-queue commands and the modes come from one
+XFERBLK_IOC_STATS/XFERBLK_IOC_INFO snapshot ("source": "ioctl"), and the
+device's description from XFERBLK_IOC_INFO ("device"); everything else, and
+all of it otherwise, from sysfs ("source": "sysfs", "device": null).
+
 Each disk:
   PCI address       the target of /sys/block/DISK/device
   capacity          size (512-byte sectors), in bytes
@@ -56,7 +65,10 @@ Each disk:
                     virt_boundary_mask, dma_alignment, discard_max_hw_bytes,
                     discard_granularity, write_zeroes_max_bytes
   queues            the number of fields of xferblk/queue_commands, and their values
+  device            XFERBLK_IOC_INFO: version, capacity, what one command may carry,
+                    features, queues and their depth (only when read through the ioctls)
   send mode         xferblk/send_mode
+  queue mode        xferblk/queue_mode: bio (the driver splits) or mq (the block layer does)
   driver counters   xferblk/parents, children, errors, rejected, ... (docs/design.md)
   device counters   xferblk/dev_commands, dev_completed, ... (docs/device-spec.md)
   device statuses   xferblk/dev_status, each status named as in docs/device-spec.md
@@ -70,7 +82,7 @@ does not expose the value.
   show: DISK
 MODULE:
   {"loaded": bool, "split": bool|null, "send_mode": string|null,
-   "timeout_ms": n|null, "queue_depth": n|null}
+   "timeout_ms": n|null, "queue_depth": n|null, "queue_mode": string|null}
 DISK:
   {"name": string, "pci_address": string|null,
    "capacity_bytes": n, "capacity_sectors": n,
@@ -93,7 +105,14 @@ DISK:
                   "XFER_TOO_LARGE": n, "TOO_MANY_SEGS": n, "SEG_TOO_LARGE": n,
                   "SEG_BOUNDARY": n, "DMA_ERROR": n, "MEDIA_ERROR": n, "ABORTED": n},
    "children_hist": {"1": n, "2": n, "3-4": n, "5-8": n, "9-16": n, "17-32": n,
-                     "33-64": n, "65-128": n, "129-256": n, "257+": n}}
+                     "33-64": n, "65-128": n, "129-256": n, "257+": n},
+   "queue_mode": "bio"|"mq"|null, "source": "ioctl"|"sysfs", "device": DEVICE|null}
+DEVICE (XFERBLK_IOC_INFO):
+  {"version": "MAJOR.MINOR", "capacity_blocks": n, "block_size": n, "max_transfer": n,
+   "max_segments": n, "max_segment_size": n, "seg_boundary": n, "max_discard_blocks": n,
+   "max_write_zeroes_blocks": n, "features": [string, ...], "nr_queues": n,
+   "queue_depth": n}
+  features: "write_cache", "fua", "discard", "write_zeroes", "abort" ("bitN" if unnamed)
 )";
 
 constexpr std::string_view kShowHelp = R"(usage: xferctl [--json] show DISK
@@ -107,8 +126,10 @@ Exit status 1 if the disk does not exist or cannot be read.
 
 constexpr std::string_view kResetHelp = R"(usage: xferctl reset DISK
 
-Zeroes the driver's and the device's counters of DISK (writes 1 to
-/sys/block/DISK/xferblk/reset_counters). Needs root.
+Zeroes the driver's and the device's counters of DISK: XFERBLK_IOC_RESET_STATS
+on /dev/DISK, or (when that cannot be opened, with --no-ioctl, or on a driver
+without the ioctls) writing 1 to /sys/block/DISK/xferblk/reset_counters.
+Needs root (CAP_SYS_ADMIN).
 
 Exit status 1 if the disk does not exist or the write fails.
 )";
@@ -117,9 +138,11 @@ constexpr std::string_view kSetHelp = R"(usage: xferctl set DISK send-mode async
        xferctl set timeout-ms N
 
 The settings the driver lets you change at run time:
-  send-mode    per disk (/sys/block/DISK/xferblk/send_mode): "async" sends every
-               child of a parent as soon as it is cut, "sync" one at a time
-               (the next when the previous completes). Applies to new parents.
+  send-mode    per disk (XFERBLK_IOC_SET_SEND_MODE on /dev/DISK, else
+               /sys/block/DISK/xferblk/send_mode): "async" sends every child of
+               a parent as soon as it is cut, "sync" one at a time (the next
+               when the previous completes). Applies to new parents. A disk in
+               the blk-mq comparison mode refuses it (nothing to pace).
   timeout-ms   module-wide (/sys/module/xferblk/parameters/timeout_ms): the
                command timeout in ms, a decimal integer from 100 to 3600000.
                After it a command is aborted, and the controller reset if the
@@ -233,6 +256,8 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
       options_done = true;
     } else if (a == "--json") {
       opt.json = true;
+    } else if (a == "--no-ioctl") {
+      opt.use_ioctl = false;
     } else if (a == "-h" || a == "--help") {
       help = true;
     } else if (a == "--sysfs-root") {

@@ -36,7 +36,8 @@ struct Options {
   Command command = Command::kList;
   bool json = false;
   std::string sysfs_root = "/sys";
-  std::string disk;  // kShow, kReset, kSet with kSendMode: a valid "xferblkN"
+  bool use_ioctl = true;  // --no-ioctl: sysfs only
+  std::string disk;       // kShow, kReset, kSet with kSendMode: a valid "xferblkN"
   Setting setting = Setting::kNone;
   std::string value;       // kSet: the validated value, normalised as it is written
   std::string help_topic;  // kHelp: "" (general) or a command name

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +37,44 @@ std::string NoDisk(const Sysfs& sys, const std::string& disk) {
   return msg;
 }
 
-int List(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& err) {
+// What a command needs besides its options: the sysfs tree and how to open
+// a disk for the ioctls.
+struct Context {
+  const Options& opt;
+  const Sysfs& sys;
+  const DeviceOpener& open;
+
+  // The disk for the ioctls, or nullptr (--no-ioctl, or it cannot be opened:
+  // not root, no such node, a fake sysfs tree); then sysfs it is.
+  std::unique_ptr<Device> OpenDisk(const std::string& disk) const {
+    if (!opt.use_ioctl) return nullptr;
+    int e = 0;
+    return open(sys, disk, &e);
+  }
+};
+
+// The disk from sysfs, then what the ioctls report over it when they can
+// be used. A driver without them (ENOTTY) or a failing call leaves the sysfs
+// values; an answer that cannot be right is an error.
+DiskInfo ReadDisk(const Context& ctx, const std::string& name) {
+  DiskInfo d = ctx.sys.ReadDisk(name);
+  std::unique_ptr<Device> dev = ctx.OpenDisk(name);
+  if (!dev) return d;
+  xferblk_info info{};
+  xferblk_ioc_stats stats{};
+  if (dev->Info(&info) != 0 || dev->Stats(&stats) != 0) return d;
+  if (std::optional<std::string> why = ApplyIoctl(info, stats, &d)) throw SysfsError(*why, 0);
+  return d;
+}
+
+std::string ModeText(uint32_t mode) {
+  std::string_view name = SendModeName(mode);
+  return name.empty() ? "mode " + std::to_string(mode) : std::string(name);
+}
+
+int List(const Context& ctx, std::ostream& out, std::ostream& err) {
+  const Options& opt = ctx.opt;
+  const Sysfs& sys = ctx.sys;
   int rc = kExitOk;
   ModuleInfo module;
   try {
@@ -47,7 +86,7 @@ int List(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& 
   std::vector<DiskInfo> disks;
   for (const std::string& name : sys.ListDisks()) {
     try {
-      disks.push_back(sys.ReadDisk(name));
+      disks.push_back(ReadDisk(ctx, name));
     } catch (const SysfsError& e) {
       err << kPrefix << name << ": " << e.what() << "\n";
       rc = kExitFailure;
@@ -57,12 +96,13 @@ int List(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& 
   return rc;
 }
 
-int Show(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& err) {
-  if (!sys.HasDisk(opt.disk)) {
-    err << kPrefix << NoDisk(sys, opt.disk) << "\n";
+int Show(const Context& ctx, std::ostream& out, std::ostream& err) {
+  const Options& opt = ctx.opt;
+  if (!ctx.sys.HasDisk(opt.disk)) {
+    err << kPrefix << NoDisk(ctx.sys, opt.disk) << "\n";
     return kExitFailure;
   }
-  DiskInfo d = sys.ReadDisk(opt.disk);
+  DiskInfo d = ReadDisk(ctx, opt.disk);
   out << (opt.json ? FormatDiskJson(d) : FormatDiskHuman(d));
   return kExitOk;
 }
@@ -80,17 +120,66 @@ bool Write(const std::filesystem::path& path, const std::string& value, std::ost
   }
 }
 
-int Reset(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& err) {
+int Reset(const Context& ctx, std::ostream& out, std::ostream& err) {
+  const Options& opt = ctx.opt;
+  const Sysfs& sys = ctx.sys;
   if (!sys.HasDisk(opt.disk)) {
     err << kPrefix << NoDisk(sys, opt.disk) << "\n";
     return kExitFailure;
+  }
+  // A driver without the ioctl (ENOTTY) still has the sysfs attribute.
+  if (std::unique_ptr<Device> dev = ctx.OpenDisk(opt.disk)) {
+    int e = dev->ResetStats();
+    if (e == 0) {
+      out << opt.disk << ": counters reset\n";
+      return kExitOk;
+    }
+    if (e != ENOTTY) {
+      err << kPrefix << DescribeIoctlError("XFERBLK_IOC_RESET_STATS", opt.disk, e, IsRoot())
+          << "\n";
+      return kExitFailure;
+    }
   }
   if (!Write(sys.DiskAttr(opt.disk, "reset_counters"), "1", err)) return kExitFailure;
   out << opt.disk << ": counters reset\n";
   return kExitOk;
 }
 
-int Set(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& err) {
+// set DISK send-mode through the ioctls: the mode before and after from
+// XFERBLK_IOC_INFO. Returns nullopt when the driver has no ioctls (ENOTTY),
+// for the caller to use sysfs.
+std::optional<int> SetSendModeIoctl(const Options& opt, Device& dev, std::ostream& out,
+                                    std::ostream& err) {
+  const uint32_t want = *SendModeValue(opt.value);
+  xferblk_info before{}, after{};
+  int e = dev.Info(&before);
+  if (e == 0) e = dev.SetSendMode(want);
+  if (e == ENOTTY) return std::nullopt;
+  if (e != 0) {
+    err << kPrefix
+        << DescribeIoctlError("XFERBLK_IOC_SET_SEND_MODE (" + opt.value + ")", opt.disk, e,
+                              IsRoot())
+        << "\n";
+    return kExitFailure;
+  }
+  e = dev.Info(&after);
+  if (e != 0) {
+    err << kPrefix << DescribeIoctlError("XFERBLK_IOC_INFO", opt.disk, e, IsRoot()) << "\n";
+    return kExitFailure;
+  }
+  out << opt.disk << ": send_mode " << ModeText(before.send_mode) << " -> "
+      << ModeText(after.send_mode) << "\n";
+  if (after.send_mode != want) {
+    err << kPrefix << "set send mode " << opt.value << " on /dev/" << opt.disk
+        << " but XFERBLK_IOC_INFO reports " << ModeText(after.send_mode) << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+int Set(const Context& ctx, std::ostream& out, std::ostream& err) {
+  const Options& opt = ctx.opt;
+  const Sysfs& sys = ctx.sys;
   std::filesystem::path path;
   std::string what;
   if (opt.setting == Setting::kSendMode) {
@@ -98,6 +187,8 @@ int Set(const Options& opt, const Sysfs& sys, std::ostream& out, std::ostream& e
       err << kPrefix << NoDisk(sys, opt.disk) << "\n";
       return kExitFailure;
     }
+    if (std::unique_ptr<Device> dev = ctx.OpenDisk(opt.disk))
+      if (std::optional<int> rc = SetSendModeIoctl(opt, *dev, out, err)) return *rc;
     path = sys.DiskAttr(opt.disk, "send_mode");
     what = opt.disk + ": send_mode";
   } else {
@@ -138,7 +229,22 @@ std::string DescribeWriteError(const std::string& path, std::string_view value, 
   return "the kernel refused '" + std::string(value) + "' for " + path + ": " + reason;
 }
 
+std::string DescribeIoctlError(std::string_view what, std::string_view disk, int errnum,
+                               bool is_root) {
+  const std::string head = std::string(what) + " on /dev/" + std::string(disk) + ": ";
+  const std::string reason = std::strerror(errnum);
+  if (errnum == EPERM || errnum == EACCES)
+    return head + reason +
+           (is_root ? " (needs CAP_SYS_ADMIN)" : " (changing xferblk settings needs root)");
+  return "the kernel refused " + head + reason;
+}
+
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  return Run(args, out, err, OpenDevNode);
+}
+
+int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+        const DeviceOpener& open) {
   ParseResult p = ParseArgs(args);
   if (!p.ok) {
     err << kPrefix << p.error << "\n";
@@ -151,16 +257,17 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     return kExitOk;
   }
   Sysfs sys(opt.sysfs_root);
+  const Context ctx{opt, sys, open};
   try {
     switch (opt.command) {
       case Command::kList:
-        return List(opt, sys, out, err);
+        return List(ctx, out, err);
       case Command::kShow:
-        return Show(opt, sys, out, err);
+        return Show(ctx, out, err);
       case Command::kReset:
-        return Reset(opt, sys, out, err);
+        return Reset(ctx, out, err);
       case Command::kSet:
-        return Set(opt, sys, out, err);
+        return Set(ctx, out, err);
       case Command::kHelp:
         break;
     }

@@ -133,6 +133,37 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+void WriteDevice(JsonWriter& w, const DeviceInfo& dev) {
+  w.BeginObject();
+  w.Key("version");
+  w.String(std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor));
+  w.Key("capacity_blocks");
+  w.Uint(dev.capacity_blocks);
+  w.Key("block_size");
+  w.Uint(dev.block_size);
+  w.Key("max_transfer");
+  w.Uint(dev.max_transfer);
+  w.Key("max_segments");
+  w.Uint(dev.max_segments);
+  w.Key("max_segment_size");
+  w.Uint(dev.max_segment_size);
+  w.Key("seg_boundary");
+  w.Uint(dev.seg_boundary);
+  w.Key("max_discard_blocks");
+  w.Uint(dev.max_discard_blocks);
+  w.Key("max_write_zeroes_blocks");
+  w.Uint(dev.max_write_zeroes_blocks);
+  w.Key("features");
+  w.BeginArray(true);
+  for (const std::string& f : FeatureNames(dev.features)) w.String(f);
+  w.EndArray();
+  w.Key("nr_queues");
+  w.Uint(dev.nr_queues);
+  w.Key("queue_depth");
+  w.Uint(dev.queue_depth);
+  w.EndObject();
+}
+
 void WriteDisk(JsonWriter& w, const DiskInfo& d) {
   w.BeginObject();
   w.Key("name");
@@ -190,6 +221,15 @@ void WriteDisk(JsonWriter& w, const DiskInfo& d) {
     w.Uint(d.children_hist[i]);
   }
   w.EndObject();
+  w.Key("queue_mode");
+  w.OptString(d.queue_mode);
+  w.Key("source");
+  w.String(d.source);
+  w.Key("device");
+  if (d.device)
+    WriteDevice(w, *d.device);
+  else
+    w.Null();
   w.EndObject();
 }
 
@@ -208,7 +248,28 @@ void WriteModule(JsonWriter& w, const ModuleInfo& m) {
   w.OptUint(m.timeout_ms);
   w.Key("queue_depth");
   w.OptUint(m.queue_depth);
+  w.Key("queue_mode");
+  w.OptString(m.queue_mode);
   w.EndObject();
+}
+
+// XFERBLK_IOC_INFO in words: "version 1.2", "max_transfer 4096", ...
+std::vector<std::string> DeviceItems(const DeviceInfo& dev) {
+  std::string features;
+  for (const std::string& f : FeatureNames(dev.features))
+    features += (features.empty() ? "" : " ") + f;
+  return {"version " + std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor),
+          "capacity_blocks " + std::to_string(dev.capacity_blocks),
+          "block_size " + std::to_string(dev.block_size),
+          "max_transfer " + std::to_string(dev.max_transfer),
+          "max_segments " + std::to_string(dev.max_segments),
+          "max_segment_size " + std::to_string(dev.max_segment_size),
+          "seg_boundary " + Hex(dev.seg_boundary),
+          "max_discard_blocks " + std::to_string(dev.max_discard_blocks),
+          "max_write_zeroes_blocks " + std::to_string(dev.max_write_zeroes_blocks),
+          "features " + (features.empty() ? std::string("none") : features),
+          "nr_queues " + std::to_string(dev.nr_queues),
+          "queue_depth " + std::to_string(dev.queue_depth)};
 }
 
 std::vector<std::string> CounterItems(const std::vector<Counter>& counters) {
@@ -272,6 +333,7 @@ std::string FormatModuleHuman(const ModuleInfo& m) {
   if (m.send_mode) items.push_back("send_mode " + *m.send_mode + " (default for new disks)");
   if (m.timeout_ms) items.push_back("timeout_ms " + std::to_string(*m.timeout_ms));
   if (m.queue_depth) items.push_back("queue_depth " + std::to_string(*m.queue_depth));
+  if (m.queue_mode) items.push_back("queue_mode " + *m.queue_mode);
   std::string out = "module xferblk:";
   for (size_t i = 0; i < items.size(); i++) out += (i ? ", " : " ") + items[i];
   return out + "\n";
@@ -292,11 +354,13 @@ std::string FormatDiskHuman(const DiskInfo& d) {
     limits.push_back(l.name + " " + v);
   }
   out += Field("limits", limits);
+  if (d.device) out += Field("device", DeviceItems(*d.device));
 
   std::string queues = std::to_string(d.queue_count()) + " (commands per queue:";
   for (uint64_t v : d.queue_commands) queues += " " + std::to_string(v);
   out += Field("queues", queues + ")");
   out += Field("send mode", d.send_mode);
+  if (d.queue_mode) out += Field("queue mode", *d.queue_mode);
   out += Field("driver counters", CounterItems(d.driver_counters));
   out += Field("device counters", CounterItems(d.device_counters));
 

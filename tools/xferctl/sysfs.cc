@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace xferctl {
 namespace fs = std::filesystem;
@@ -101,6 +102,25 @@ std::vector<uint64_t> ReadNumbers(const fs::path& p, size_t expect) {
 }
 
 }  // namespace
+
+std::vector<std::string> FeatureNames(uint32_t features) {
+  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
+      {XFERBLK_FEAT_WRITE_CACHE, "write_cache"},
+      {XFERBLK_FEAT_FUA, "fua"},
+      {XFERBLK_FEAT_DISCARD, "discard"},
+      {XFERBLK_FEAT_WRITE_ZEROES, "write_zeroes"},
+      {XFERBLK_FEAT_ABORT, "abort"}};
+  std::vector<std::string> names;
+  for (unsigned bit = 0; bit < 32; bit++) {
+    const uint32_t mask = 1u << bit;
+    if (!(features & mask)) continue;
+    std::string name = "bit" + std::to_string(bit);
+    for (const auto& [m, n] : kNames)
+      if (m == mask) name = std::string(n);
+    names.push_back(name);
+  }
+  return names;
+}
 
 std::string_view StatusName(unsigned code) {
   if (code >= kStatusCount) return "";
@@ -198,6 +218,7 @@ DiskInfo Sysfs::ReadDisk(std::string_view disk) const {
   if (d.queue_commands.empty())
     throw SysfsError((x / "queue_commands").string() + ": no queues", 0);
   d.send_mode = ReadText(x / "send_mode");
+  if (Exists(x / "queue_mode")) d.queue_mode = ReadText(x / "queue_mode");
   for (std::string_view name : kDriverCounters)
     d.driver_counters.push_back({std::string(name), ReadNumber(x / name)});
   for (std::string_view name : kDeviceCounters)
@@ -226,6 +247,8 @@ ModuleInfo Sysfs::ReadModule() const {
   if (Exists(p)) m.send_mode = ReadText(p);
   m.timeout_ms = ReadOptionalNumber(ModuleParam("timeout_ms"));
   m.queue_depth = ReadOptionalNumber(ModuleParam("queue_depth"));
+  p = ModuleParam("queue_mode");
+  if (Exists(p)) m.queue_mode = ReadText(p);
   return m;
 }
 

@@ -75,19 +75,45 @@ struct Limit {
   bool hex = false;
 };
 
+// What XFERBLK_IOC_INFO says about the device and the driver's use of it.
+struct DeviceInfo {
+  uint32_t version_major = 0;
+  uint32_t version_minor = 0;
+  uint64_t capacity_blocks = 0;  // logical blocks
+  uint32_t block_size = 0;
+  uint32_t max_transfer = 0;  // bytes per command
+  uint32_t max_segments = 0;
+  uint32_t max_segment_size = 0;
+  uint64_t seg_boundary = 0;  // mask
+  uint32_t max_discard_blocks = 0;
+  uint32_t max_write_zeroes_blocks = 0;
+  uint32_t features = 0;  // XFERBLK_FEAT_*
+  uint32_t nr_queues = 0;
+  uint32_t queue_depth = 0;
+};
+
+// The names of the XFERBLK_FEAT_* bits set in `features`, in bit order; a
+// bit without a name is "bitN".
+std::vector<std::string> FeatureNames(uint32_t features);
+
 struct DiskInfo {
   std::string name;                        // "xferblk0"
   std::optional<std::string> pci_address;  // "0000:00:04.0", from the device link
   uint64_t size_sectors = 0;               // 512-byte sectors
   uint64_t logical_block_size = 0;
   std::optional<uint64_t> physical_block_size;
-  std::vector<Limit> limits;             // kLimits, in order
-  std::vector<uint64_t> queue_commands;  // one per queue
-  std::string send_mode;                 // "async" or "sync"
-  std::vector<Counter> driver_counters;  // kDriverCounters, in order
-  std::vector<Counter> device_counters;  // kDeviceCounters, in order
-  std::vector<uint64_t> dev_status;      // kStatusCount, indexed by status code
-  std::vector<uint64_t> children_hist;   // kHistLabels.size(), in bucket order
+  std::vector<Limit> limits;              // kLimits, in order
+  std::vector<uint64_t> queue_commands;   // one per queue
+  std::string send_mode;                  // "async" or "sync"
+  std::optional<std::string> queue_mode;  // "bio" or "mq"; nullopt: the driver does not say
+  std::vector<Counter> driver_counters;   // kDriverCounters, in order
+  std::vector<Counter> device_counters;   // kDeviceCounters, in order
+  std::vector<uint64_t> dev_status;       // kStatusCount, indexed by status code
+  std::vector<uint64_t> children_hist;    // kHistLabels.size(), in bucket order
+  // Where the driver counters, histogram, queues and modes come from:
+  // "sysfs", or "ioctl" (one snapshot, with `device` from XFERBLK_IOC_INFO).
+  std::string source = "sysfs";
+  std::optional<DeviceInfo> device;
 
   uint64_t capacity_bytes() const { return size_sectors * 512; }
   size_t queue_count() const { return queue_commands.size(); }
@@ -99,6 +125,7 @@ struct ModuleInfo {
   std::optional<std::string> send_mode;
   std::optional<uint64_t> timeout_ms;
   std::optional<uint64_t> queue_depth;
+  std::optional<std::string> queue_mode;  // for devices probed from now on
 };
 
 // A sysfs read or write that failed. errnum is 0 for a parse error.

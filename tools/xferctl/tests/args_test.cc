@@ -28,6 +28,20 @@ TEST(Args, NoArgumentsIsHumanList) {
   EXPECT_EQ(r.options.command, Command::kList);
   EXPECT_FALSE(r.options.json);
   EXPECT_EQ(r.options.sysfs_root, "/sys");
+  EXPECT_TRUE(r.options.use_ioctl);
+}
+
+TEST(Args, NoIoctl) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--no-ioctl"},
+           {"show", "xferblk0", "--no-ioctl"},
+           {"--no-ioctl", "reset", "xferblk0"},
+           {"set", "xferblk0", "send-mode", "sync", "--no-ioctl"}}) {
+    ParseResult r = P(args);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_FALSE(r.options.use_ioctl) << ::testing::PrintToString(args);
+  }
+  EXPECT_EQ(Err({"--no-ioctls"}), "unknown option '--no-ioctls'");
 }
 
 TEST(Args, JsonAloneIsJsonList) {

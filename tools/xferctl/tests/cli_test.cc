@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "args.hh"
 #include "cli.hh"
 #include "fake_sysfs.hh"
+#include "ioctl.hh"
 #include "json_check.hh"
 
 namespace xferctl {
@@ -266,6 +269,251 @@ TEST_F(Cli, KernelRefusalIsReportedWithItsErrno) {
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "xferctl: the kernel refused 'sync' for " +
                        Attr("xferblk0", "send_mode").string() + ": No space left on device\n");
+}
+
+// The kernel's side of the ioctls for one disk: the answers to give, the
+// errno for each call, and what was asked.
+struct FakeKernel {
+  xferblk_info info{};
+  xferblk_ioc_stats stats{};
+  int open_err = 0;  // the opener fails with this
+  int info_err = 0, stats_err = 0, reset_err = 0, set_err = 0;
+  bool set_ignored = false;  // SetSendMode succeeds but changes nothing
+  int opens = 0, resets = 0;
+  std::vector<uint32_t> set_modes;
+
+  FakeKernel() {
+    info.capacity = 524288;
+    info.block_size = 512;
+    info.max_transfer = 4096;
+    info.max_segments = 2;
+    info.max_segment_size = 4096;
+    info.seg_boundary = 0xffffffff;
+    info.version = 1 << 16 | 2;
+    info.nr_queues = stats.nr_queues = 2;
+    info.queue_depth = 128;
+    info.send_mode = XFERBLK_SEND_ASYNC;
+    stats.parents = 5000;  // unlike the fake sysfs tree's 8
+    stats.children = 6000;
+    stats.hist[3] = 42;
+    stats.queue_commands[0] = 3000;
+    stats.queue_commands[1] = 3001;
+  }
+};
+
+class FakeDevice : public Device {
+ public:
+  explicit FakeDevice(FakeKernel& k) : k_(k) {}
+  int Info(xferblk_info* info) override {
+    if (!k_.info_err) *info = k_.info;
+    return k_.info_err;
+  }
+  int Stats(xferblk_ioc_stats* stats) override {
+    if (!k_.stats_err) *stats = k_.stats;
+    return k_.stats_err;
+  }
+  int ResetStats() override {
+    k_.resets++;
+    return k_.reset_err;
+  }
+  int SetSendMode(uint32_t mode) override {
+    k_.set_modes.push_back(mode);
+    if (!k_.set_err && !k_.set_ignored) k_.info.send_mode = mode;
+    return k_.set_err;
+  }
+
+ private:
+  FakeKernel& k_;
+};
+
+class CliIoctl : public Cli {
+ protected:
+  void SetUp() override {
+    fake_.AddModule();
+    AddDisks(2);
+  }
+  // Runs xferctl with xferblk1 answering the ioctls through kernel_.
+  Result X(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--sysfs-root", fake_.root().string()});
+    std::ostringstream out, err;
+    DeviceOpener open = [this](const Sysfs& sys, std::string_view disk,
+                               int* e) -> std::unique_ptr<Device> {
+      EXPECT_EQ(sys.root(), fake_.root());
+      kernel_.opens++;
+      *e = disk == "xferblk1" ? kernel_.open_err : ENOENT;
+      if (*e) return nullptr;
+      return std::make_unique<FakeDevice>(kernel_);
+    };
+    int rc = xferctl::Run(args, out, err, open);
+    return {rc, out.str(), err.str()};
+  }
+
+  FakeKernel kernel_;
+};
+
+TEST_F(CliIoctl, ListTakesTheSnapshotFromTheIoctls) {
+  Result r = X({"--json"});
+  ASSERT_EQ(r.rc, kExitOk) << r.err;
+  JsonValue j = JsonParser::Parse(r.out);
+  const JsonValue& d0 = j["disks"].items[0];
+  const JsonValue& d1 = j["disks"].items[1];
+  // xferblk0 cannot be opened: sysfs.
+  EXPECT_EQ(d0["source"].Str(), "sysfs");
+  EXPECT_TRUE(d0["device"].IsNull());
+  EXPECT_EQ(d0["counters"]["parents"].U64(), 8u);
+  // xferblk1: counters, histogram, queues and modes from the ioctls; the
+  // device's own counters and the queue limits still from sysfs.
+  EXPECT_EQ(d1["source"].Str(), "ioctl");
+  EXPECT_EQ(d1["counters"]["parents"].U64(), 5000u);
+  EXPECT_EQ(d1["counters"]["children"].U64(), 6000u);
+  EXPECT_EQ(d1["counters"]["errors"].U64(), 0u);
+  EXPECT_EQ(d1["children_hist"]["5-8"].U64(), 42u);
+  EXPECT_EQ(d1["children_hist"]["257+"].U64(), 0u);
+  ASSERT_EQ(d1["queue_commands"].items.size(), 2u);
+  EXPECT_EQ(d1["queue_commands"].items[1].U64(), 3001u);
+  EXPECT_EQ(d1["queue_mode"].Str(), "bio");
+  EXPECT_EQ(d1["device"]["max_transfer"].U64(), 4096u);
+  EXPECT_EQ(d1["device"]["seg_boundary"].U64(), 0xffffffffu);
+  EXPECT_EQ(d1["device_counters"]["dev_commands"].U64(), 2050u);
+  EXPECT_EQ(d1["limits"]["max_segments"].U64(), 2u);
+  EXPECT_EQ(kernel_.opens, 2);
+}
+
+TEST_F(CliIoctl, ShowHumanHasTheDeviceLine) {
+  Result r = X({"show", "xferblk1"});
+  ASSERT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_TRUE(Contains(r.out, "\n  device           version 1.2, capacity_blocks 524288,"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out, "driver counters  parents 5000, children 6000,")) << r.out;
+}
+
+TEST_F(CliIoctl, NoIoctlMeansSysfsOnly) {
+  Result r = X({"--json", "--no-ioctl", "show", "xferblk1"});
+  ASSERT_EQ(r.rc, kExitOk) << r.err;
+  JsonValue j = JsonParser::Parse(r.out);
+  EXPECT_EQ(j["source"].Str(), "sysfs");
+  EXPECT_EQ(j["counters"]["parents"].U64(), 8u);
+  EXPECT_EQ(kernel_.opens, 0);
+}
+
+TEST_F(CliIoctl, FailingCallsFallBackToSysfs) {
+  for (int FakeKernel::*err :
+       {&FakeKernel::open_err, &FakeKernel::info_err, &FakeKernel::stats_err}) {
+    kernel_ = FakeKernel();
+    kernel_.*err = err == &FakeKernel::open_err ? EACCES : ENOTTY;
+    Result r = X({"--json", "show", "xferblk1"});
+    ASSERT_EQ(r.rc, kExitOk) << r.err;
+    JsonValue j = JsonParser::Parse(r.out);
+    EXPECT_EQ(j["source"].Str(), "sysfs");
+    EXPECT_EQ(j["counters"]["parents"].U64(), 8u);
+  }
+}
+
+TEST_F(CliIoctl, AnAnswerThatCannotBeRightIsAnError) {
+  kernel_.stats.nr_queues = 0;
+  Result r = X({"show", "xferblk1"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: XFERBLK_IOC_STATS: 0 queues (1 to 64)\n");
+  // In a list, that disk is reported and the others still shown.
+  r = X({"--json"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: xferblk1: XFERBLK_IOC_STATS: 0 queues (1 to 64)\n");
+  EXPECT_EQ(JsonParser::Parse(r.out)["disks"].items.size(), 1u);
+}
+
+TEST_F(CliIoctl, ResetThroughTheIoctl) {
+  Result r = X({"reset", "xferblk1"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk1: counters reset\n");
+  EXPECT_EQ(kernel_.resets, 1);
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "reset_counters")), "");
+}
+
+TEST_F(CliIoctl, ResetWithoutTheIoctlWritesSysfs) {
+  kernel_.reset_err = ENOTTY;
+  Result r = X({"reset", "xferblk1"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(kernel_.resets, 1);
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "reset_counters")), "1");
+  // Where the disk cannot be opened, sysfs too.
+  r = X({"reset", "xferblk0"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "reset_counters")), "1");
+}
+
+TEST_F(CliIoctl, ResetRefused) {
+  kernel_.reset_err = EPERM;
+  Result r = X({"reset", "xferblk1"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "xferctl: " +
+                DescribeIoctlError("XFERBLK_IOC_RESET_STATS", "xferblk1", EPERM, ::geteuid() == 0) +
+                "\n");
+  EXPECT_TRUE(Contains(r.err, "XFERBLK_IOC_RESET_STATS on /dev/xferblk1: Operation not permitted"));
+  // Not retried through sysfs: the kernel said no.
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "reset_counters")), "");
+}
+
+TEST_F(CliIoctl, SetSendModeThroughTheIoctl) {
+  Result r = X({"set", "xferblk1", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk1: send_mode async -> sync\n");
+  EXPECT_EQ(kernel_.set_modes, std::vector<uint32_t>{XFERBLK_SEND_SYNC});
+  EXPECT_EQ(kernel_.info.send_mode, XFERBLK_SEND_SYNC);
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "send_mode")), "async\n");
+  r = X({"set", "/dev/xferblk1", "send-mode", "async"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk1: send_mode sync -> async\n");
+  EXPECT_EQ(kernel_.set_modes, (std::vector<uint32_t>{XFERBLK_SEND_SYNC, XFERBLK_SEND_ASYNC}));
+}
+
+TEST_F(CliIoctl, SetSendModeRefusedByTheKernel) {
+  kernel_.set_err = EOPNOTSUPP;  // a disk in the blk-mq comparison mode
+  Result r = X({"set", "xferblk1", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "xferctl: the kernel refused XFERBLK_IOC_SET_SEND_MODE (sync) on /dev/xferblk1: " +
+                std::string(std::strerror(EOPNOTSUPP)) + "\n");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "send_mode")), "async\n");
+}
+
+TEST_F(CliIoctl, SetSendModeThatDoesNotTakeIsAFailure) {
+  kernel_.set_ignored = true;
+  Result r = X({"set", "xferblk1", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "xferblk1: send_mode async -> async\n");
+  EXPECT_EQ(r.err,
+            "xferctl: set send mode sync on /dev/xferblk1 but XFERBLK_IOC_INFO reports async\n");
+}
+
+TEST_F(CliIoctl, SetSendModeWithoutTheIoctlWritesSysfs) {
+  kernel_.info_err = ENOTTY;
+  Result r = X({"set", "xferblk1", "send-mode", "sync"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk1: send_mode async -> sync\n");
+  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "send_mode")), "sync");
+  EXPECT_TRUE(kernel_.set_modes.empty());
+}
+
+TEST_F(CliIoctl, TimeoutIsNotADiskSetting) {
+  Result r = X({"set", "timeout-ms", "500"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(kernel_.opens, 0);
+}
+
+TEST(DescribeIoctlError, Messages) {
+  EXPECT_EQ(DescribeIoctlError("XFERBLK_IOC_RESET_STATS", "xferblk0", EPERM, false),
+            "XFERBLK_IOC_RESET_STATS on /dev/xferblk0: Operation not permitted (changing "
+            "xferblk settings needs root)");
+  EXPECT_EQ(DescribeIoctlError("XFERBLK_IOC_RESET_STATS", "xferblk0", EPERM, true),
+            "XFERBLK_IOC_RESET_STATS on /dev/xferblk0: Operation not permitted (needs "
+            "CAP_SYS_ADMIN)");
+  EXPECT_EQ(DescribeIoctlError("XFERBLK_IOC_SET_SEND_MODE (sync)", "xferblk2", EINVAL, true),
+            "the kernel refused XFERBLK_IOC_SET_SEND_MODE (sync) on /dev/xferblk2: Invalid "
+            "argument");
 }
 
 TEST(DescribeWriteError, Messages) {

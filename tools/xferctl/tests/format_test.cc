@@ -13,6 +13,7 @@
 #include "args.hh"
 #include "format.hh"
 #include "json_check.hh"
+#include "uapi/xferblk_hw.h"
 
 namespace xferctl {
 namespace {
@@ -42,6 +43,29 @@ DiskInfo MakeDisk() {
     d.device_counters.push_back({std::string(name), v++});
   d.dev_status = {24, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   d.children_hist = {3, 0, 1, 0, 0, 0, 0, 0, 0, 123456789};
+  return d;
+}
+
+// The same disk as read through the ioctls: with the device's description.
+DiskInfo MakeIoctlDisk() {
+  DiskInfo d = MakeDisk();
+  d.source = "ioctl";
+  d.queue_mode = "bio";
+  DeviceInfo dev;
+  dev.version_major = 1;
+  dev.version_minor = 2;
+  dev.capacity_blocks = 262144;
+  dev.block_size = 4096;
+  dev.max_transfer = 65536;
+  dev.max_segments = 8;
+  dev.max_segment_size = 65536;
+  dev.seg_boundary = 0xffff;
+  dev.max_discard_blocks = 256;
+  dev.max_write_zeroes_blocks = 0;
+  dev.features = XFERBLK_FEAT_WRITE_CACHE | XFERBLK_FEAT_FUA | XFERBLK_FEAT_ABORT | (1u << 9);
+  dev.nr_queues = 4;
+  dev.queue_depth = 128;
+  d.device = dev;
   return d;
 }
 
@@ -202,7 +226,10 @@ constexpr std::string_view kDiskJson = R"({
     "65-128": 0,
     "129-256": 0,
     "257+": 123456789
-  }
+  },
+  "queue_mode": null,
+  "source": "sysfs",
+  "device": null
 }
 )";
 
@@ -268,8 +295,8 @@ TEST(Format, ListJson) {
 TEST(Format, ListJsonEmptyAndModuleNotLoaded) {
   EXPECT_EQ(FormatListJson(ModuleInfo{}, {}),
             "{\n  \"module\": {\n    \"loaded\": false,\n    \"split\": null,\n"
-            "    \"send_mode\": null,\n    \"timeout_ms\": null,\n    \"queue_depth\": null\n"
-            "  },\n  \"disks\": []\n}\n");
+            "    \"send_mode\": null,\n    \"timeout_ms\": null,\n    \"queue_depth\": null,\n"
+            "    \"queue_mode\": null\n  },\n  \"disks\": []\n}\n");
   JsonValue j = JsonParser::Parse(FormatListJson(ModuleInfo{}, {}));
   EXPECT_TRUE(j["disks"].items.empty());
   EXPECT_TRUE(j["module"]["timeout_ms"].IsNull());
@@ -290,11 +317,80 @@ void CollectKeys(const JsonValue& v, std::set<std::string>& keys) {
 
 TEST(Format, EveryJsonKeyIsDocumented) {
   std::set<std::string> keys;
-  CollectKeys(JsonParser::Parse(FormatListJson(MakeModule(), {MakeDisk()})), keys);
-  EXPECT_GT(keys.size(), 60u);
+  ModuleInfo m = MakeModule();
+  m.queue_mode = "bio";
+  CollectKeys(JsonParser::Parse(FormatListJson(m, {MakeDisk(), MakeIoctlDisk()})), keys);
+  EXPECT_GT(keys.size(), 75u);
   const std::string help = HelpText("list");
   for (const std::string& k : keys)
     EXPECT_NE(help.find("\"" + k + "\""), std::string::npos) << "undocumented JSON key " << k;
+}
+
+TEST(Format, FeatureNames) {
+  EXPECT_EQ(FeatureNames(0), std::vector<std::string>{});
+  EXPECT_EQ(FeatureNames(XFERBLK_FEAT_WRITE_CACHE | XFERBLK_FEAT_FUA | XFERBLK_FEAT_DISCARD |
+                         XFERBLK_FEAT_WRITE_ZEROES | XFERBLK_FEAT_ABORT),
+            (std::vector<std::string>{"write_cache", "fua", "discard", "write_zeroes", "abort"}));
+  EXPECT_EQ(FeatureNames(XFERBLK_FEAT_DISCARD | 1u << 31),
+            (std::vector<std::string>{"discard", "bit31"}));
+}
+
+TEST(Format, DiskJsonFromTheIoctls) {
+  JsonValue j = JsonParser::Parse(FormatDiskJson(MakeIoctlDisk()));
+  EXPECT_EQ(j["source"].Str(), "ioctl");
+  EXPECT_EQ(j["queue_mode"].Str(), "bio");
+  const JsonValue& dev = j["device"];
+  EXPECT_EQ(dev.keys, (std::vector<std::string>{
+                          "version", "capacity_blocks", "block_size", "max_transfer",
+                          "max_segments", "max_segment_size", "seg_boundary", "max_discard_blocks",
+                          "max_write_zeroes_blocks", "features", "nr_queues", "queue_depth"}));
+  EXPECT_EQ(dev["version"].Str(), "1.2");
+  EXPECT_EQ(dev["capacity_blocks"].U64(), 262144u);
+  EXPECT_EQ(dev["block_size"].U64(), 4096u);
+  EXPECT_EQ(dev["max_transfer"].U64(), 65536u);
+  EXPECT_EQ(dev["max_segments"].U64(), 8u);
+  EXPECT_EQ(dev["max_segment_size"].U64(), 65536u);
+  EXPECT_EQ(dev["seg_boundary"].U64(), 0xffffu);
+  EXPECT_EQ(dev["max_discard_blocks"].U64(), 256u);
+  EXPECT_EQ(dev["max_write_zeroes_blocks"].U64(), 0u);
+  ASSERT_EQ(dev["features"].items.size(), 4u);
+  EXPECT_EQ(dev["features"].items[0].Str(), "write_cache");
+  EXPECT_EQ(dev["features"].items[1].Str(), "fua");
+  EXPECT_EQ(dev["features"].items[2].Str(), "abort");
+  EXPECT_EQ(dev["features"].items[3].Str(), "bit9");
+  EXPECT_EQ(dev["nr_queues"].U64(), 4u);
+  EXPECT_EQ(dev["queue_depth"].U64(), 128u);
+  EXPECT_NE(FormatDiskJson(MakeIoctlDisk())
+                .find(R"("features": ["write_cache", "fua", "abort", "bit9"],)"),
+            std::string::npos);
+}
+
+TEST(Format, HumanFromTheIoctls) {
+  const std::string text = FormatDiskHuman(MakeIoctlDisk());
+  EXPECT_NE(text.find("write_zeroes_max_bytes 0\n"
+                      "  device           version 1.2, capacity_blocks 262144, block_size 4096, "
+                      "max_transfer 65536,\n"
+                      "                   max_segments 8, max_segment_size 65536, seg_boundary "
+                      "0xffff,\n"
+                      "                   max_discard_blocks 256, max_write_zeroes_blocks 0,\n"
+                      "                   features write_cache fua abort bit9, nr_queues 4, "
+                      "queue_depth 128\n"
+                      "  queues           4"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  send mode        sync\n  queue mode       bio\n"), std::string::npos)
+      << text;
+  // Read through sysfs, neither line appears.
+  const std::string plain = FormatDiskHuman(MakeDisk());
+  EXPECT_EQ(plain.find("\n  device      "), std::string::npos);
+  EXPECT_EQ(plain.find("queue mode"), std::string::npos);
+}
+
+TEST(Format, ModuleQueueMode) {
+  ModuleInfo m = MakeModule();
+  m.queue_mode = "mq";
+  EXPECT_NE(FormatModuleHuman(m).find(", queue_depth 128, queue_mode mq\n"), std::string::npos);
+  EXPECT_EQ(JsonParser::Parse(FormatListJson(m, {}))["module"]["queue_mode"].Str(), "mq");
 }
 
 TEST(JsonCheck, RefusesBrokenJson) {
