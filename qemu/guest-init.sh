@@ -10,6 +10,7 @@ mount -t devtmpfs dev /dev
 
 arg() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 top=$(arg xferblk.top)
+kroot=$(arg xferblk.kroot)
 run=$(arg xferblk.run)
 
 # Modules for 9p, in dependency order (written by mkinitramfs.sh).
@@ -32,10 +33,12 @@ mount -t tmpfs tmpfs $r/run
 mount -t tmpfs tmpfs $r/var/tmp
 mount -t debugfs debugfs $r/sys/kernel/debug
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
-# The project tree last: it may live under one of the tmpfs mounts above
-# (a CI clone in /tmp), where its mount point has to be made first.
-mkdir -p "$r$top" 2>/dev/null
+# The project tree and the kernel's files (modules, in the cache) last:
+# either may live under one of the tmpfs mounts above (a CI clone, or
+# XDG_CACHE_HOME, in /tmp), where its mount point has to be made first.
+mkdir -p "$r$top" "$r$kroot" 2>/dev/null
 mount -t 9p -o "$opts" project "$r$top" || echo "guest-init: no project tree"
+mount -t 9p -o "$opts,ro,cache=loose" kroot "$r$kroot" || echo "guest-init: no kernel root"
 
 echo "guest-init: running $run"
 chroot $r /usr/bin/env -i HOME=/root TERM=dumb \

@@ -149,9 +149,10 @@ timeout -k 10 "$timeout_s" "$qemu" \
 	-nodefaults -display none -serial stdio -no-reboot \
 	-L /usr/share/seabios -L /usr/share/qemu \
 	-kernel "$KROOT/boot/vmlinuz-$KVER" -initrd "$initrd" \
-	-append "console=ttyS0 $klog panic=-1 iomem=relaxed xferblk.top=$XFERBLK_TOP xferblk.run=$run/cmd.sh" \
+	-append "console=ttyS0 $klog panic=-1 iomem=relaxed xferblk.top=$XFERBLK_TOP xferblk.kroot=$KROOT xferblk.run=$run/cmd.sh" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$XFERBLK_TOP,mount_tag=project,security_model=none,multidevs=remap" \
+	-virtfs "local,path=$KROOT,mount_tag=kroot,security_model=none,readonly=on,multidevs=remap" \
 	-qmp "unix:$run/qmp.sock,server=on,wait=off" \
 	"${dev_args[@]}" "${qemu_args[@]}" </dev/null 2>&1 | tee "$log"
 qemu_rc=${PIPESTATUS[0]}
