@@ -98,7 +98,8 @@ addrs=()
 		addr=$(printf '0000:00:%02x.0' "$slot")
 		addrs+=("$addr")
 		truncate -s "$image_size" "$run/disk$i.img"
-		dev_args+=(-blockdev "driver=raw,node-name=xd$i,file.driver=file,file.filename=$run/disk$i.img"
+		# aio=io_uring: no hand-off to a worker thread per request.
+		dev_args+=(-blockdev "driver=raw,node-name=xd$i,file.driver=file,file.aio=io_uring,file.filename=$run/disk$i.img"
 			-device "xferblk,drive=xd$i,id=xferblk$i,addr=$(printf '%#x' "$slot")${disks[$i]:+,${disks[$i]}}")
 		echo "export XFERBLK_DISK_PROPS_$i=$(printf %q "${disks[$i]}")"
 	done
