@@ -16,7 +16,6 @@ only=${BENCH_ONLY:-}
 xb=$BENCH_XFERBENCH
 man=$raw/manifest.tsv
 size=$XFERBLK_IMAGE_BYTES
-mem_iodepth=16
 mem_runtime=4
 t0=$(date +%s)
 
@@ -46,15 +45,17 @@ mkdir -p "$raw/fio" "$raw/memory"
 rec meta reps "$reps"
 rec meta runtime "$runtime"
 rec meta ramp "$ramp"
+rec meta cpus "$(nproc)"
 rec meta guest "Linux $(uname -r), $(nproc) vCPUs under QEMU TCG, $(fio --version), io_uring, direct=1"
 rec meta started "$(date -u '+%Y-%m-%d %H:%M UTC')"
-rec meta memory_job "1 MiB random read, iodepth $mem_iodepth, ${mem_runtime} s"
 
-# Block device (name in /dev) of each device id, and how to prepare it.
-declare -A dev send_mode
+# Block device (name in /dev) of each device id, its PCI address (for its
+# interrupts; the caller's $addr, empty for null_blk) and its send mode.
+declare -A dev send_mode pci
 add_device() { # id name label [send mode]
 	dev[$1]=$2
 	send_mode[$1]=${4:-}
+	pci[$1]=${addr:-}
 	rec device "$1" "$3"
 	rec meta "limits.$1" "$(limits_of "$2")"
 }
@@ -155,6 +156,7 @@ for peer in $BENCH_PEERS; do
 	nvme) add_device nvme "$name" "nvme mdts=5, $(cat "/sys/block/$name/queue/max_hw_sectors_kb") KiB" ;;
 	esac
 done
+addr=
 if [ -b /dev/nullb0 ]; then
 	add_device null_blk nullb0 "null_blk, $(cat /sys/block/nullb0/queue/max_hw_sectors_kb) KiB"
 else
@@ -233,11 +235,12 @@ for spec in "${jobs[@]}"; do
 	done
 done
 
-# Memory: while a job of known iodepth runs, where the I/O path allocates
-# (hist triggers on the kmem tracepoints, keyed by kernel stack) and how
-# much the bio and driver slabs grow (/proc/slabinfo snapshots, each cache
-# shrunk first so per-CPU slabs do not hide what is in use). Files are
-# collected in the guest's tmpfs and copied out at the end of each run.
+# Memory and interrupts: while a job of known iodepth runs, where the I/O
+# path allocates (hist triggers on the kmem tracepoints, keyed by kernel
+# stack), how much the bio and driver slabs grow (/proc/slabinfo snapshots,
+# each cache shrunk first so per-CPU slabs hide less) and how many
+# interrupts the device raises. Files are collected in the guest's tmpfs
+# and copied out after each run.
 T=/sys/kernel/tracing
 key=common_stacktrace
 trigger() { # +|- event vals
@@ -259,8 +262,10 @@ shrink_slabs() {
 	local c
 	for c in "${shrink[@]}"; do echo 1 >"$c/shrink" 2>/dev/null || true; done
 }
-memory_run() { # id module
-	local id=$1 module=$2 name=${dev[$1]} d=$raw/memory/$1 tmp=/tmp/xferbench-memory
+memory_run() { # id module tag iodepth title fio-arguments...
+	local id=$1 module=$2 tag=$3 depth=$4 title=$5
+	shift 5
+	local name=${dev[$id]} d=$raw/memory/$id-$tag tmp=/tmp/xferbench-memory
 	local pid k p0 c0 traced=1
 	rm -rf "$tmp"
 	mkdir -p "$tmp" "$d"
@@ -273,14 +278,15 @@ memory_run() { # id module
 		traced=0
 		say "memory: hist triggers unavailable; slab snapshots only"
 	fi
+	cat /proc/interrupts >"$tmp/interrupts-before.txt"
 	fio --name=memory --filename="/dev/$name" "${fio_common[@]}" --runtime="$mem_runtime" \
-		--rw=randread --bs=1m --iodepth="$mem_iodepth" --output="$tmp/fio.json" >/dev/null 2>&1 &
+		--iodepth="$depth" "$@" --output="$tmp/fio.json" >/dev/null 2>&1 &
 	pid=$!
 	# Snapshots only once I/O flows: fio starts slowly while every allocation
 	# is traced.
 	k=$(io_count "$name")
 	for _ in $(seq 60); do
-		[ "$(io_count "$name")" -lt $((k + 2 * mem_iodepth)) ] || break
+		[ "$(io_count "$name")" -lt $((k + 2 * depth)) ] || break
 		sleep 0.1
 	done
 	for k in 1 2 3 4 5; do
@@ -289,6 +295,7 @@ memory_run() { # id module
 		sleep 0.2
 	done
 	wait "$pid" || say "memory: fio on $id failed"
+	cat /proc/interrupts >"$tmp/interrupts-after.txt"
 	if [ "$traced" = 1 ]; then
 		for ev in kmem_cache_alloc kmalloc mm_page_alloc; do
 			cat "$T/events/kmem/$ev/hist" >"$tmp/hist-$ev.txt"
@@ -300,6 +307,7 @@ memory_run() { # id module
 	{
 		echo "dev=$name"
 		echo "module=$module"
+		echo "irqs=$(ls "/sys/bus/pci/devices/${pci[$id]}/msi_irqs" 2>/dev/null | tr '\n' ' ')"
 		if [ -d "/sys/block/$name/xferblk" ]; then
 			echo "parents=$(($(counter "$name" parents) - p0))"
 			echo "children=$(($(counter "$name" children) - c0))"
@@ -307,8 +315,8 @@ memory_run() { # id module
 	} >"$tmp/info.txt"
 	cp "$tmp"/* "$raw/slab-aliases.txt" "$raw/slab-driver.txt" "$d/"
 	rm -rf "$tmp"
-	rec memory "$id" "memory/$id" "$mem_iodepth" "$module"
-	say "memory $id: $("$xb" line "$d/fio.json" 2>&1 || true)"
+	rec memory "$id" "memory/$id-$tag" "$depth" "$module" "$title"
+	say "memory $title, $id: $("$xb" line "$d/fio.json" 2>&1 || true)"
 }
 if [ "${BENCH_MEMORY:-1}" = 1 ]; then
 	key=
@@ -325,14 +333,22 @@ if [ "${BENCH_MEMORY:-1}" = 1 ]; then
 		\( -type d -printf '%f %f\n' \) >"$raw/slab-aliases.txt"
 	shrink=(/sys/kernel/slab/bio-* /sys/kernel/slab/biovec-*)
 	while read -r c; do shrink+=("/sys/kernel/slab/$c"); done <"$raw/slab-driver.txt"
-	say "memory: 1 MiB random read, iodepth $mem_iodepth, ${mem_runtime} s per device, traced"
-	for spec in xferblk:xferblk nvme:nvme virtio-blk:virtio_blk xferblk64:xferblk \
-		xferblk64-mq:xferblk; do
-		id=${spec%%:*}
-		[ -n "${dev[$id]:-}" ] || continue
-		# The 64 KiB bio disk only as the pair of the blk-mq one.
-		[ "$id" != xferblk64 ] || [ -n "${dev[xferblk64-mq]:-}" ] || continue
-		memory_run "$id" "${spec#*:}"
+	say "memory and interrupts: ${mem_runtime} s per device and job, every allocation traced"
+	# tag|iodepth|title|fio arguments|id:driver module ...
+	memjobs=(
+		"1m|16|1 MiB random read, iodepth 16|--rw=randread --bs=1m|xferblk:xferblk nvme:nvme virtio-blk:virtio_blk xferblk64:xferblk xferblk64-mq:xferblk"
+		"4k|32|4 KiB random read, iodepth 32|--rw=randread --bs=4k|xferblk:xferblk nvme:nvme virtio-blk:virtio_blk xferblk-null:xferblk null_blk:null_blk"
+	)
+	for spec in "${memjobs[@]}"; do
+		IFS='|' read -r tag depth title args ids <<<"$spec"
+		for pair in $ids; do
+			id=${pair%%:*}
+			[ -n "${dev[$id]:-}" ] || continue
+			# The 64 KiB bio disk only as the pair of the blk-mq one.
+			[ "$id" != xferblk64 ] || [ -n "${dev[xferblk64-mq]:-}" ] || continue
+			# shellcheck disable=SC2086 # args are several fio options
+			memory_run "$id" "${pair#*:}" "$tag" "$depth" "$title" $args
+		done
 	done
 fi
 

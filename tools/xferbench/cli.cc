@@ -70,8 +70,7 @@ int Report(const std::vector<std::string>& args, std::ostream& out, std::ostream
     results = Analyze(manifest,
                       [&](const std::string& file) { return ReadFioJson((raw / file).string()); });
     for (const auto& m : manifest.memory)
-      results.memory.push_back(
-          AnalyzeMemory(m.device, (raw / m.dir).string(), m.iodepth, m.module));
+      results.memory.push_back(AnalyzeMemory(m, (raw / m.dir).string()));
   } catch (const std::exception& e) {
     err << "xferbench: " << e.what() << "\n";
     return kExitFailure;

@@ -80,8 +80,12 @@ void ParseRecord(const std::vector<std::string>& f, Manifest& m) {
     m.compares.push_back(std::move(c));
   } else if (kind == "memory") {
     Expect(f, 4);
-    MemoryRecord r{f[1], f[2], ParseInt(f[3], "iodepth")};
+    MemoryRecord r;
+    r.device = f[1];
+    r.dir = f[2];
+    r.iodepth = ParseInt(f[3], "iodepth");
     if (f.size() > 4 && !f[4].empty()) r.module = f[4];
+    if (f.size() > 5) r.job = f[5];
     m.memory.push_back(std::move(r));
   }
 }

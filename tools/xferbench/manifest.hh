@@ -13,8 +13,10 @@
 //   compare  ID JOB SUBJECT TARGET PEERS TITLE
 //                                        PEERS: comma-separated; the subject
 //                                        is compared with the best of them
-//   memory   DEVICE DIR IODEPTH [MODULE] a memory measurement's directory;
-//                                        MODULE: the device's driver (xferblk)
+//   memory   DEVICE DIR IODEPTH [MODULE [JOB]]
+//                                        a memory measurement's directory;
+//                                        MODULE: the device's driver (xferblk);
+//                                        JOB: what ran, for the table
 //
 // Blank lines and lines starting with '#' are ignored, and so are records
 // of a kind this version does not know.
@@ -63,6 +65,7 @@ struct MemoryRecord {
   std::string dir;
   int iodepth = 0;
   std::string module = "xferblk";  // the driver module whose frames count as the driver's
+  std::string job;
 };
 
 struct Manifest {

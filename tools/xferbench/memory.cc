@@ -201,6 +201,7 @@ std::map<std::string, SlabLine> ParseSlabinfo(std::string_view text) {
     s.name = std::string(w[0]);
     if (!ToU64(w[1], s.active_objs) || !ToU64(w[2], s.num_objs) || !ToU64(w[3], s.objsize))
       continue;
+    if (w.size() > 4) ToU64(w[4], s.objperslab);
     out[s.name] = s;
   }
   return out;
@@ -252,6 +253,7 @@ std::vector<SlabCacheUse> SlabUse(const std::map<std::string, SlabLine>& idle,
     u.shared = std::count_if(aliases.begin(), aliases.end(),
                              [&](const auto& a) { return a.second == target; }) > 1;
     u.objsize = l.objsize;
+    u.objperslab = l.objperslab;
     u.idle_objs = static_cast<double>(l.active_objs);
     std::vector<double> samples;
     for (const auto& snap : busy) {
@@ -275,6 +277,15 @@ double MemoryResult::SlabDeltaBytes() const {
   for (const auto& u : slab)
     if (!u.shared) sum += u.DeltaBytes();
   return sum;
+}
+
+double MemoryResult::SlabUncertaintyPerInflight(int cpus) const {
+  if (iodepth <= 0) return 0;
+  double sum = 0;
+  for (const auto& u : slab)
+    if (!u.shared && u.busy_objs != u.idle_objs)
+      sum += static_cast<double>(u.objperslab * u.objsize) * std::max(cpus, 1);
+  return sum / iodepth;
 }
 
 double MemoryResult::SlabBytesPerInflight() const {
@@ -332,14 +343,29 @@ const char* OriginName(Origin o) {
   return "?";
 }
 
-MemoryResult AnalyzeMemory(const std::string& device, const std::string& dir, int iodepth,
-                           const std::string& module) {
+std::map<std::string, uint64_t> ParseInterrupts(std::string_view text) {
+  std::map<std::string, uint64_t> out;
+  for (std::string_view line : Lines(text)) {
+    auto w = Words(line);
+    if (w.size() < 2 || w[0].size() < 2 || w[0].back() != ':') continue;
+    std::string irq(w[0].substr(0, w[0].size() - 1));
+    uint64_t sum = 0;
+    uint64_t v = 0;
+    for (std::size_t i = 1; i < w.size() && ToU64(w[i], v); ++i) sum += v;
+    out[irq] = sum;
+  }
+  return out;
+}
+
+MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir) {
   namespace fs = std::filesystem;
+  const std::string& module = rec.module;
   MemoryResult r;
-  r.device = device;
+  r.device = rec.device;
   r.dir = dir;
-  r.iodepth = iodepth;
+  r.iodepth = rec.iodepth;
   r.module = module;
+  r.job = rec.job;
   fs::path base(dir);
   bool ok = false;
 
@@ -359,6 +385,22 @@ MemoryResult AnalyzeMemory(const std::string& device, const std::string& dir, in
     r.allocs[event] = TallyHist(h, module);
     if (std::string_view(event) == "kmem_cache_alloc") r.issue = CountIssuePaths(h);
     r.dropped[event] = h.dropped;
+  }
+
+  auto irqs = r.info.find("irqs");
+  if (irqs != r.info.end() && !Words(irqs->second).empty()) {
+    bool ok_before = false;
+    bool ok_after = false;
+    auto before = ParseInterrupts(ReadFile(base / "interrupts-before.txt", ok_before));
+    auto after = ParseInterrupts(ReadFile(base / "interrupts-after.txt", ok_after));
+    if (ok_before && ok_after) {
+      r.has_interrupts = true;
+      for (std::string_view irq : Words(irqs->second)) {
+        std::string key(irq);
+        if (after.count(key) && before.count(key) && after[key] >= before[key])
+          r.interrupts += after[key] - before[key];
+      }
+    }
   }
 
   text = ReadFile(base / "slab-idle.txt", ok);

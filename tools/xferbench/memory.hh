@@ -6,7 +6,9 @@
 // snapshots taken while a job of known iodepth runs.
 //
 // The guest leaves one directory per measured device with
-//   info.txt               key=value lines (dev, iodepth, parents, children)
+//   info.txt               key=value lines (dev, module, parents, children, irqs:
+//                          the device's MSI-X interrupt numbers)
+//   interrupts-{before,after}.txt   /proc/interrupts around the job
 //   fio.json               the job's fio output (its I/O count)
 //   hist-<event>.txt       the event's `hist` file (kmem_cache_alloc, kmalloc,
 //                          mm_page_alloc), keys=common_stacktrace
@@ -23,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "manifest.hh"
 
 namespace xferbench {
 
@@ -95,6 +99,7 @@ struct SlabLine {
   uint64_t active_objs = 0;
   uint64_t num_objs = 0;
   uint64_t objsize = 0;
+  uint64_t objperslab = 0;  // 0 if the line had no such column
   uint64_t ActiveBytes() const { return active_objs * objsize; }
 };
 
@@ -120,6 +125,7 @@ struct SlabCacheUse {
   // its growth is not only the block path's, so it is left out of the sum.
   bool shared = false;
   uint64_t objsize = 0;
+  uint64_t objperslab = 0;
   double idle_objs = 0;
   double busy_objs = 0;  // median over the busy snapshots
   double DeltaBytes() const { return (busy_objs - idle_objs) * static_cast<double>(objsize); }
@@ -130,12 +136,16 @@ std::vector<SlabCacheUse> SlabUse(const std::map<std::string, SlabLine>& idle,
                                   const std::map<std::string, std::string>& aliases,
                                   const std::vector<std::string>& driver);
 
+// Parses /proc/interrupts: per numbered interrupt, the sum over CPUs.
+std::map<std::string, uint64_t> ParseInterrupts(std::string_view text);
+
 // Everything measured on one device.
 struct MemoryResult {
   std::string device;
   std::string dir;
   int iodepth = 0;
   std::string module;
+  std::string job;
   std::map<std::string, std::string> info;
   uint64_t ios = 0;  // fio's I/O count for the job
   bool traced = false;
@@ -144,10 +154,16 @@ struct MemoryResult {
   IssuePaths issue;                                            // from kmem_cache_alloc
   std::vector<SlabCacheUse> slab;
   std::size_t busy_snapshots = 0;
+  bool has_interrupts = false;  // the device's vectors were counted
+  uint64_t interrupts = 0;      // on them during the job
   std::vector<std::string> errors;
 
   double SlabDeltaBytes() const;
   double SlabBytesPerInflight() const;  // delta / iodepth
+  // How far off SlabBytesPerInflight may be: /proc/slabinfo counts every
+  // object of a slab a CPU is allocating from as in use, so each cache that
+  // grew may be off by a slab per CPU.
+  double SlabUncertaintyPerInflight(int cpus) const;
   // Events of an origin over every traced event, and those outside pools.
   uint64_t Events(Origin o) const;
   uint64_t EventsOutsidePools(Origin o) const;
@@ -156,8 +172,7 @@ struct MemoryResult {
 
 // Reads one device's directory; what is missing or unreadable is noted in
 // errors, not thrown.
-MemoryResult AnalyzeMemory(const std::string& device, const std::string& dir, int iodepth,
-                           const std::string& module = "xferblk");
+MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir);
 
 // Parses key=value lines.
 std::map<std::string, std::string> ParseKeyValues(std::string_view text);

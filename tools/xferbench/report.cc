@@ -2,6 +2,7 @@
 
 #include "report.hh"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <vector>
@@ -40,20 +41,38 @@ double PerIo(uint64_t n, uint64_t ios) {
   return ios ? static_cast<double>(n) / static_cast<double>(ios) : 0;
 }
 
+// The guest's CPU count (meta cpus), at least 1.
+int GuestCpus(const Manifest& m) {
+  try {
+    return std::max(1, std::stoi(m.Meta("cpus", "1")));
+  } catch (const std::exception&) {
+    return 1;
+  }
+}
+
 void FormatMemory(const Results& r, std::string& out) {
   if (r.memory.empty()) return;
-  out += "\nMemory (" + r.manifest.Meta("memory_job", "memory job") + ")\n";
-  out += Format("  %-30s %-10s %6s %9s %10s %8s %9s %7s %10s\n", "", "", "", "driver", "driver",
-                "outside", "block", "io-wq", "slab per");
-  out += Format("  %-30s %-10s %6s %9s %10s %8s %9s %7s %10s\n", "device", "driver", "I/Os",
-                "allocs/IO", "bytes/IO", "pools", "allocs/IO", "retry", "in-flight");
+  int cpus = GuestCpus(r.manifest);
+  const char* row = "  %-30s %6s %9s %10s %8s %9s %7s %7s %19s\n";
+  out += "\nMemory and interrupts, per fio I/O\n";
+  out += Format(row, "", "", "driver", "driver", "outside", "block", "io-wq", "irq", "slab per");
+  out += Format(row, "device", "I/Os", "allocs/IO", "bytes/IO", "pools", "allocs/IO", "retry",
+                "per IO", "in-flight I/O");
+  std::string job;
   for (const auto& m : r.memory) {
+    if (m.job != job || &m == &r.memory.front()) {
+      job = m.job;
+      out += "  " + (job.empty() ? std::string("(job not recorded)") : job) + "\n";
+    }
     std::string label = r.manifest.Label(m.device);
     std::string ios = Format("%llu", static_cast<unsigned long long>(m.ios));
-    std::string slab = m.busy_snapshots ? Bytes(m.SlabBytesPerInflight()) : "-";
+    std::string slab = "-";
+    if (m.busy_snapshots)
+      slab = Bytes(m.SlabBytesPerInflight()) + " +- " + Bytes(m.SlabUncertaintyPerInflight(cpus));
+    std::string irq = m.has_interrupts ? Format("%.2f", PerIo(m.interrupts, m.ios)) : "-";
     if (!m.traced) {
-      out += Format("  %-30s %-10s %6s %9s %10s %8s %9s %7s %10s\n", label.c_str(),
-                    m.module.c_str(), ios.c_str(), "-", "-", "-", "-", "-", slab.c_str());
+      out += Format(row, label.c_str(), ios.c_str(), "-", "-", "-", "-", "-", irq.c_str(),
+                    slab.c_str());
       continue;
     }
     std::string retry = "-";
@@ -62,50 +81,61 @@ void FormatMemory(const Results& r, std::string& out) {
       retry = Format("%.0f%%", rate * 100);
     else if (m.issue.iowq_allocs)
       retry = "all";
-    out += Format("  %-30s %-10s %6s %9.2f %10s %8llu %9.2f %7s %10s\n", label.c_str(),
-                  m.module.c_str(), ios.c_str(), PerIo(m.Events(Origin::kDriver), m.ios),
-                  Bytes(PerIo(m.BytesTraced(Origin::kDriver), m.ios)).c_str(),
-                  static_cast<unsigned long long>(m.EventsOutsidePools(Origin::kDriver)),
-                  PerIo(m.Events(Origin::kBlockLayer), m.ios), retry.c_str(), slab.c_str());
+    out += Format(
+        row, label.c_str(), ios.c_str(),
+        Format("%.2f", PerIo(m.Events(Origin::kDriver), m.ios)).c_str(),
+        Bytes(PerIo(m.BytesTraced(Origin::kDriver), m.ios)).c_str(),
+        Format("%llu", static_cast<unsigned long long>(m.EventsOutsidePools(Origin::kDriver)))
+            .c_str(),
+        Format("%.2f", PerIo(m.Events(Origin::kBlockLayer), m.ios)).c_str(), retry.c_str(),
+        irq.c_str(), slab.c_str());
   }
   out +=
       "  driver allocs/IO, bytes/IO: slab and page allocations per fio I/O whose kernel stack\n"
-      "  passes through the driver's module (ftrace hist triggers on kmem_cache_alloc, kmalloc\n"
-      "  and mm_page_alloc keyed by stack); what is allocated for an I/O is freed when it\n"
-      "  completes, so bytes/IO bounds what one in-flight I/O holds. outside pools: the driver's\n"
-      "  allocations that did not come through mempool_alloc (a bioset or mempool). block\n"
-      "  allocs/IO: the same for stacks through submit_bio, blk-mq or bio splitting but not the\n"
-      "  driver. io-wq retry: direct I/Os issued again from an io-wq worker per inline attempt\n"
-      "  (io_uring's answer to EAGAIN, which a REQ_NOWAIT bio that needs splitting gets).\n"
+      "  passes through the device's driver module (ftrace hist triggers on kmem_cache_alloc,\n"
+      "  kmalloc and mm_page_alloc keyed by stack); what is allocated for an I/O is freed when\n"
+      "  it completes, so bytes/IO bounds what one in-flight I/O holds. outside pools: the\n"
+      "  driver's allocations that did not come through mempool_alloc (a bioset or mempool).\n"
+      "  block allocs/IO: the same for stacks through submit_bio, blk-mq or bio splitting but\n"
+      "  not the driver. io-wq retry: direct I/Os issued again from an io-wq worker per inline\n"
+      "  attempt (io_uring's answer to EAGAIN, which a REQ_NOWAIT bio that needs splitting\n"
+      "  gets). irq per IO: the device's MSI-X interrupts (/proc/interrupts) per fio I/O.\n"
       "  slab per in-flight: growth of the bio-*, biovec-* and driver caches in /proc/slabinfo\n"
       "  (each shrunk before each snapshot; caches merged with others left out) while the job\n"
-      "  runs, median of the snapshots, divided by the iodepth.\n";
+      "  runs, median of the snapshots, divided by the iodepth; +- one slab per CPU\n"
+      "  of each cache that grew: slabinfo counts a slab a CPU allocates from as all in use.\n";
+  job.clear();
   for (const auto& m : r.memory) {
+    if (m.job != job || &m == &r.memory.front()) {
+      job = m.job;
+      out += "  " + (job.empty() ? std::string("(job not recorded)") : job) + ":\n";
+    }
     std::string label = r.manifest.Label(m.device);
     for (const auto& [event, tallies] : m.allocs) {
       auto it = tallies.find(Origin::kDriver);
       if (it == tallies.end()) continue;
       for (const auto& [site, n] : it->second.outside_pool)
-        out += Format("  %s: %llu %s events outside pools from %s\n", label.c_str(),
+        out += Format("    %s: %llu %s events outside pools from %s\n", label.c_str(),
                       static_cast<unsigned long long>(n), event.c_str(), site.c_str());
     }
     for (const auto& [event, dropped] : m.dropped)
       if (dropped)
-        out += Format("  %s: %s histogram dropped %llu entries: counts are low\n", label.c_str(),
+        out += Format("    %s: %s histogram dropped %llu entries: counts are low\n", label.c_str(),
                       event.c_str(), static_cast<unsigned long long>(dropped));
     std::string caches;
     for (const auto& u : m.slab) {
-      if (!u.driver && u.busy_objs == u.idle_objs) continue;
+      if (u.busy_objs == u.idle_objs) continue;
       std::string name = u.name;
       if (!u.alias.empty()) name = u.alias + " (as " + u.name + ")";
+      if (u.driver) name += " [driver]";
       if (u.shared) name += " [merged, not counted]";
       caches += Format("%s%s %+.0f x %llu B", caches.empty() ? "" : ", ", name.c_str(),
                        u.busy_objs - u.idle_objs, static_cast<unsigned long long>(u.objsize));
     }
-    if (!caches.empty())
-      out += Format("  %s slab growth (%zu snapshots): %s\n", label.c_str(), m.busy_snapshots,
-                    caches.c_str());
-    for (const auto& e : m.errors) out += "  " + label + ": " + e + "\n";
+    if (m.busy_snapshots)
+      out += Format("    %s, slab growth: %s\n", label.c_str(),
+                    caches.empty() ? "none" : caches.c_str());
+    for (const auto& e : m.errors) out += "    " + label + ": " + e + "\n";
   }
 }
 
@@ -208,6 +238,7 @@ std::string FormatTable(const Results& r) {
 
 ordered_json ToJson(const Results& r) {
   const Manifest& m = r.manifest;
+  int cpus = GuestCpus(m);
   ordered_json doc;
   ordered_json meta = ordered_json::object();
   for (const auto& [k, v] : m.meta) meta[k] = v;
@@ -278,6 +309,7 @@ ordered_json ToJson(const Results& r) {
     x["label"] = m.Label(mr.device);
     x["iodepth"] = mr.iodepth;
     x["module"] = mr.module;
+    x["job"] = mr.job;
     x["ios"] = mr.ios;
     x["info"] = mr.info;
     x["traced"] = mr.traced;
@@ -313,9 +345,14 @@ ordered_json ToJson(const Results& r) {
                       {"delta_bytes", u.DeltaBytes()}});
     }
     x["slab"] = slab;
+    if (mr.has_interrupts) {
+      x["interrupts"] = mr.interrupts;
+      x["interrupts_per_io"] = PerIo(mr.interrupts, mr.ios);
+    }
     x["slab_busy_snapshots"] = mr.busy_snapshots;
     x["slab_delta_bytes"] = mr.SlabDeltaBytes();
     x["slab_bytes_per_inflight_io"] = mr.SlabBytesPerInflight();
+    x["slab_uncertainty_per_inflight_io"] = mr.SlabUncertaintyPerInflight(cpus);
     x["errors"] = mr.errors;
     mem.push_back(x);
   }

@@ -74,7 +74,8 @@ TEST_F(CliTest, ReportWritesTableJsonAndChart) {
   EXPECT_NE(table.find("2.00x"), std::string::npos) << table;
   EXPECT_NE(table.find("met"), std::string::npos);
   EXPECT_NE(table.find("missing: no queue_mode parameter"), std::string::npos);
-  EXPECT_NE(table.find("320 B"), std::string::npos) << table;  // 16 x 320 B / 16
+  // 16 x 320 B / 16, give or take one slab of 12 objects on one CPU.
+  EXPECT_NE(table.find("320 B +- 240 B"), std::string::npos) << table;
 
   // Written next to raw/ by default.
   std::ifstream t(dir_ / "table.txt");

@@ -28,6 +28,7 @@ TEST(Manifest, ParsesEveryKind) {
       "run\tP1-read\txferblk\t1\tfio/P1-read.xferblk.1.json\t0\n"
       "compare\tP3\tP3\txferblk\t1.1\tnvme,virtio-blk\txferblk / best peer\n"
       "memory\txferblk\tmemory/xferblk\t16\n"
+      "memory\tnvme\tmemory/nvme-4k\t32\tnvme\t4 KiB random read\n"
       "future\tsomething\tnew\n");
   EXPECT_EQ(m.Meta("reps"), "5");
   EXPECT_EQ(m.Meta("nothing", "dflt"), "dflt");
@@ -44,8 +45,12 @@ TEST(Manifest, ParsesEveryKind) {
   ASSERT_EQ(m.compares.size(), 1u);
   EXPECT_DOUBLE_EQ(m.compares[0].target, 1.1);
   EXPECT_EQ(m.compares[0].peers, (std::vector<std::string>{"nvme", "virtio-blk"}));
-  ASSERT_EQ(m.memory.size(), 1u);
+  ASSERT_EQ(m.memory.size(), 2u);
   EXPECT_EQ(m.memory[0].iodepth, 16);
+  EXPECT_EQ(m.memory[0].module, "xferblk");
+  EXPECT_EQ(m.memory[0].job, "");
+  EXPECT_EQ(m.memory[1].module, "nvme");
+  EXPECT_EQ(m.memory[1].job, "4 KiB random read");
 }
 
 TEST(Manifest, CrlfLineEndingsAreAccepted) {

@@ -121,6 +121,7 @@ TEST(Slab, ParsesSlabinfo) {
   ASSERT_EQ(s.size(), 5u);
   EXPECT_EQ(s.at("bio-256").active_objs, 108u);
   EXPECT_EQ(s.at("bio-256").objsize, 320u);
+  EXPECT_EQ(s.at("bio-256").objperslab, 12u);
   EXPECT_EQ(s.at("biovec-max").ActiveBytes(), 64u * 4096);
 }
 
@@ -182,7 +183,17 @@ TEST(Memory, AnalyzesADirectory) {
   auto write = [&](const char* name, const std::string& text) {
     std::ofstream(dir / name) << text;
   };
-  write("info.txt", "dev=xferblk0\n");
+  write("info.txt", "dev=xferblk0\nirqs=24 25\n");
+  write("interrupts-before.txt",
+        "           CPU0       CPU1\n"
+        " 24:        100          5  PCI-MSIX-0000:00:10.0   0-edge      xferblk0q0\n"
+        " 25:          1        200  PCI-MSIX-0000:00:10.0   1-edge      xferblk0q1\n"
+        " 26:          7          7  PCI-MSIX-0000:00:1b.0   0-edge      nvme0q0\n");
+  write("interrupts-after.txt",
+        "           CPU0       CPU1\n"
+        " 24:        150          5  PCI-MSIX-0000:00:10.0   0-edge      xferblk0q0\n"
+        " 25:          1        230  PCI-MSIX-0000:00:10.0   1-edge      xferblk0q1\n"
+        " 26:        900          7  PCI-MSIX-0000:00:1b.0   0-edge      nvme0q0\n");
   write("fio.json",
         R"({"jobs":[{"jobname":"m","error":0,"read":{"bw_bytes":1,"iops":1,"total_ios":100}}]})");
   write("hist-kmem_cache_alloc.txt", kHist);
@@ -192,11 +203,18 @@ TEST(Memory, AnalyzesADirectory) {
   write("slab-busy-1.txt", busy);
   write("slab-aliases.txt", "");
   write("slab-driver.txt", "bio-248\n");
-  MemoryResult m = AnalyzeMemory("xferblk", dir.string(), 16);
+  MemoryRecord rec;
+  rec.device = "xferblk";
+  rec.iodepth = 16;
+  rec.job = "1 MiB random read";
+  MemoryResult m = AnalyzeMemory(rec, dir.string());
   fs::remove_all(dir);
   EXPECT_TRUE(m.errors.empty()) << m.errors.front();
   EXPECT_EQ(m.info.at("dev"), "xferblk0");
   EXPECT_EQ(m.ios, 100u);
+  EXPECT_EQ(m.job, "1 MiB random read");
+  EXPECT_TRUE(m.has_interrupts);
+  EXPECT_EQ(m.interrupts, 80u);
   EXPECT_TRUE(m.traced);
   EXPECT_EQ(m.Events(Origin::kDriver), 703u);
   EXPECT_EQ(m.EventsOutsidePools(Origin::kDriver), 3u);
@@ -207,7 +225,11 @@ TEST(Memory, AnalyzesADirectory) {
 }
 
 TEST(Memory, AMissingDirectoryIsAnErrorNotAThrow) {
-  MemoryResult m = AnalyzeMemory("nvme", "/nonexistent/xferbench", 16);
+  MemoryRecord rec;
+  rec.device = "nvme";
+  rec.module = "nvme";
+  MemoryResult m = AnalyzeMemory(rec, "/nonexistent/xferbench");
+  EXPECT_FALSE(m.has_interrupts);
   EXPECT_FALSE(m.errors.empty());
   EXPECT_FALSE(m.traced);
 }
@@ -285,11 +307,34 @@ namespace {
 TEST(Slab, SharedCachesAreLeftOutOfTheSum) {
   MemoryResult m;
   m.iodepth = 4;
-  SlabCacheUse own{"bio-144", "", true, false, 192, 10, 42};
-  SlabCacheUse merged{"trace_event_file", "xferblk_parent", true, true, 96, 100, 300};
-  m.slab = {own, merged};
+  SlabCacheUse own{"bio-144", "", true, false, 192, 21, 10, 42};
+  SlabCacheUse merged{"trace_event_file", "xferblk_parent", true, true, 96, 42, 100, 300};
+  SlabCacheUse idle{"bio-256", "", false, false, 320, 12, 7, 7};
+  m.slab = {own, merged, idle};
   EXPECT_DOUBLE_EQ(m.SlabDeltaBytes(), 32.0 * 192);
   EXPECT_DOUBLE_EQ(m.SlabBytesPerInflight(), 8.0 * 192);
+  // A slab per CPU of each counted cache that grew: bio-144 only.
+  EXPECT_DOUBLE_EQ(m.SlabUncertaintyPerInflight(2), 2.0 * 21 * 192 / 4);
+  EXPECT_DOUBLE_EQ(m.SlabUncertaintyPerInflight(0), 21.0 * 192 / 4);
+}
+
+}  // namespace
+}  // namespace xferbench
+
+namespace xferbench {
+namespace {
+
+TEST(Interrupts, SumsEveryCpuPerNumberedLine) {
+  auto irq = ParseInterrupts(
+      "           CPU0       CPU1\n"
+      "  0:         44          0   IO-APIC   2-edge      timer\n"
+      " 24:        100          5  PCI-MSIX-0000:00:10.0   0-edge      xferblk0q0\n"
+      "NMI:          0          0   Non-maskable interrupts\n"
+      "ERR:          0\n");
+  EXPECT_EQ(irq.at("0"), 44u);
+  EXPECT_EQ(irq.at("24"), 105u);
+  EXPECT_EQ(irq.at("NMI"), 0u);
+  EXPECT_EQ(irq.count("CPU0"), 0u);
 }
 
 }  // namespace
