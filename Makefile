@@ -13,7 +13,7 @@ KDIR = /usr/src/linux-headers-$(KVER)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 
 SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults \
-	xferblk_reset
+	xferblk_reset xferblk_xferio xferblk_xferctl xferblk_ioctl
 SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
 	xferblk_badinput.sh xferblk_unplug.sh xferblk_hostile.sh
 CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
@@ -49,8 +49,11 @@ module: kernel
 qemu: deps
 	@qemu/build-qemu.sh >/dev/null
 
-selftests: kernel
+# The tools the selftests run (xferio, xferctl) are installed next to them,
+# so build/selftests holds everything the guest needs.
+selftests: kernel tools
 	@mkdir -p $(BUILD)/selftests
+	@install -m 0755 $(BUILD)/tools/xferio/xferio $(BUILD)/tools/xferctl/xferctl $(BUILD)/selftests/
 	@gcc -O2 -Wall -Wextra -Werror -c kmod/plan.c -o $(BUILD)/selftests/plan.o
 	@g++ $(CXXFLAGS_ST) -c selftests/xferblk_test.cc -o $(BUILD)/selftests/xferblk_test.o
 	@for t in $(SELFTESTS); do \
@@ -103,6 +106,15 @@ check:
 # build/guest/debug. Ends with "N passed, N failed".
 check-debug:
 	@scripts/check-debug.sh
+
+# Hot-unplug for longer: the second boot of guest-tests (four vCPUs, a
+# four-queue disk) running only xferblk_unplug.sh, with 100 cycles instead
+# of 20. Not part of `make check`. Log in build/guest/check-long.log.
+.PHONY: check-long
+check-long: module selftests qemu
+	@$(RUN_GUEST) --smp 4 --timeout 3600 --log $(GUEST_LOGS)/check-long.log \
+		--disk "queues=4" -- env XFERBLK_TESTS=xferblk_unplug.sh XFERBLK_SEND_MODES=async \
+		XFERBLK_UNPLUG_CYCLES=100 build/selftests/run.sh
 
 demo:
 	@scripts/demo.sh

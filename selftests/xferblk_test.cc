@@ -1,10 +1,16 @@
 #include "xferblk_test.hh"
 
 #include <dirent.h>
+#include <grp.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -178,7 +184,11 @@ unsigned pages_from(const std::vector<iovec>& iov, uint64_t pos, unsigned cap) {
   return n;
 }
 
-unsigned children_of(std::vector<Range> bio, const xferblk_limits& lim) {
+// One bio cut as the driver cuts it: the planner decides each child's bytes,
+// and its SG entries are those bytes cut with xferblk_sge_len(), as the port
+// layer cuts the DMA-mapped bvecs. Adds the children, their SG entries and
+// the parent's histogram bucket to @e.
+void split_bio(std::vector<Range> bio, const xferblk_limits& lim, Expect* e) {
   unsigned children = 0;
   size_t i = 0;
   while (i < bio.size()) {
@@ -191,20 +201,34 @@ unsigned children_of(std::vector<Range> bio, const xferblk_limits& lim) {
     children++;
     while (take) {
       uint32_t n = std::min(take, bio[i].len);
+      for (uint32_t done = 0; done < n; e->segments++)
+        done += xferblk_sge_len(&lim, bio[i].phys + done, n - done);
       bio[i].phys += n;
       bio[i].len -= n;
       take -= n;
       if (!bio[i].len) i++;
     }
   }
-  return children;
+  e->parents++;
+  e->children += children;
+  e->hist[hist_bucket(children)]++;
 }
 
 }  // namespace
 
-Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
-  std::vector<Range> pages = page_chunks(iov);
+size_t hist_bucket(uint64_t children) {
+  size_t b = 0;
+  // 1 -> 0, 2 -> 1, 3-4 -> 2, 5-8 -> 3, ...: ilog2(children - 1) + 1.
+  for (uint64_t n = children > 1 ? children - 1 : 0; n; n >>= 1) b++;
+  return std::min(b, kHistBuckets - 1);
+}
 
+Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
+  return expect_split(iov, page_chunks(iov), lim);
+}
+
+Expect expect_split(const std::vector<iovec>& iov, const std::vector<Range>& pages,
+                    const xferblk_limits& lim) {
   // Bios as blkdev direct I/O builds them: slots for as many pages as the
   // rest of the iovec spans (at most BIO_MAX_VECS); a page merges into the
   // last bvec when physically contiguous.
@@ -225,8 +249,7 @@ Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
       pos += pg.len;
       p++;
     }
-    e.parents++;
-    e.children += children_of(bio, lim);
+    split_bio(bio, lim, &e);
   }
   return e;
 }
@@ -249,5 +272,363 @@ Buffer::Buffer(size_t bytes, bool huge) : size_(bytes) {
 }
 
 Buffer::~Buffer() { munmap(map_, map_len_); }
+
+// A strict reader of RFC 8259 JSON.
+class JsonReader {
+ public:
+  explicit JsonReader(const std::string& s) : s_(s) {}
+
+  Json document() {
+    Json v = value();
+    ws();
+    if (at_ != s_.size()) fail("text after the document");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(at_));
+  }
+  void ws() {
+    while (at_ < s_.size() && strchr(" \t\r\n", s_[at_])) at_++;
+  }
+  bool eat(char c) {
+    ws();
+    if (at_ < s_.size() && s_[at_] == c) {
+      at_++;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!eat(c)) fail(std::string("expected '") + c + "'");
+  }
+  bool literal(const char* word) {
+    size_t n = strlen(word);
+    if (s_.compare(at_, n, word) != 0) return false;
+    at_ += n;
+    return true;
+  }
+
+  Json value() {
+    if (++depth_ > 64) fail("nesting too deep");
+    ws();
+    if (at_ >= s_.size()) fail("unexpected end");
+    Json v;
+    char c = s_[at_];
+    if (c == '{') {
+      at_++;
+      v.type_ = Json::Type::kObject;
+      if (!eat('}')) {
+        do {
+          ws();
+          std::string key = string();
+          for (const auto& m : v.members_)
+            if (m.first == key) fail("duplicate key " + key);
+          expect(':');
+          v.members_.emplace_back(key, value());
+        } while (eat(','));
+        expect('}');
+      }
+    } else if (c == '[') {
+      at_++;
+      v.type_ = Json::Type::kArray;
+      if (!eat(']')) {
+        do v.items_.push_back(value());
+        while (eat(','));
+        expect(']');
+      }
+    } else if (c == '"') {
+      v.type_ = Json::Type::kString;
+      v.text_ = string();
+    } else if (literal("true")) {
+      v.type_ = Json::Type::kBool;
+      v.bool_ = true;
+    } else if (literal("false")) {
+      v.type_ = Json::Type::kBool;
+    } else if (literal("null")) {
+      v.type_ = Json::Type::kNull;
+    } else {
+      v.type_ = Json::Type::kNumber;
+      size_t start = at_;
+      if (s_[at_] == '-') at_++;
+      size_t digits = at_;
+      while (at_ < s_.size() && isdigit(static_cast<unsigned char>(s_[at_]))) at_++;
+      if (at_ == digits || (s_[digits] == '0' && at_ - digits > 1)) fail("bad number");
+      if (at_ < s_.size() && s_[at_] == '.') {
+        size_t frac = ++at_;
+        while (at_ < s_.size() && isdigit(static_cast<unsigned char>(s_[at_]))) at_++;
+        if (at_ == frac) fail("bad fraction");
+      }
+      if (at_ < s_.size() && (s_[at_] == 'e' || s_[at_] == 'E')) {
+        at_++;
+        if (at_ < s_.size() && (s_[at_] == '+' || s_[at_] == '-')) at_++;
+        size_t exp = at_;
+        while (at_ < s_.size() && isdigit(static_cast<unsigned char>(s_[at_]))) at_++;
+        if (at_ == exp) fail("bad exponent");
+      }
+      v.text_ = s_.substr(start, at_ - start);
+    }
+    depth_--;
+    return v;
+  }
+
+  std::string string() {
+    if (at_ >= s_.size() || s_[at_] != '"') fail("expected a string");
+    at_++;
+    std::string out;
+    while (true) {
+      if (at_ >= s_.size()) fail("unterminated string");
+      char c = s_[at_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (at_ >= s_.size()) fail("unterminated escape");
+      c = s_[at_++];
+      switch (c) {
+        case '"':
+        case '\\':
+        case '/':
+          out += c;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          unsigned cp = 0;
+          if (at_ + 4 > s_.size() ||
+              std::from_chars(s_.data() + at_, s_.data() + at_ + 4, cp, 16).ptr !=
+                  s_.data() + at_ + 4)
+            fail("bad \\u escape");
+          at_ += 4;
+          // The tools only escape control characters; keep others as UTF-8.
+          if (cp < 0x80) {
+            out += static_cast<char>(cp);
+          } else if (cp < 0x800) {
+            out += static_cast<char>(0xc0 | cp >> 6);
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+          } else {
+            out += static_cast<char>(0xe0 | cp >> 12);
+            out += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+            out += static_cast<char>(0x80 | (cp & 0x3f));
+          }
+          break;
+        }
+        default:
+          fail("bad escape");
+      }
+    }
+  }
+
+  const std::string& s_;
+  size_t at_ = 0;
+  int depth_ = 0;
+};
+
+Json Json::parse(const std::string& text) { return JsonReader(text).document(); }
+
+namespace {
+
+const char* type_name(Json::Type t) {
+  switch (t) {
+    case Json::Type::kNull:
+      return "null";
+    case Json::Type::kBool:
+      return "a boolean";
+    case Json::Type::kNumber:
+      return "a number";
+    case Json::Type::kString:
+      return "a string";
+    case Json::Type::kArray:
+      return "an array";
+    case Json::Type::kObject:
+      return "an object";
+  }
+  return "?";
+}
+
+void want_type(const Json& j, Json::Type t, const std::string& what) {
+  if (j.type() != t)
+    throw std::runtime_error("JSON: " + what + ": " + type_name(j.type()) + ", not " +
+                             type_name(t));
+}
+
+}  // namespace
+
+bool Json::has(const std::string& key) const {
+  if (type_ != Type::kObject) return false;
+  for (const auto& m : members_)
+    if (m.first == key) return true;
+  return false;
+}
+
+const Json& Json::operator[](const std::string& key) const {
+  want_type(*this, Type::kObject, "looking up \"" + key + "\"");
+  for (const auto& m : members_)
+    if (m.first == key) return m.second;
+  throw std::runtime_error("JSON: no key \"" + key + "\"");
+}
+
+const Json& Json::operator[](size_t i) const {
+  want_type(*this, Type::kArray, "item " + std::to_string(i));
+  if (i >= items_.size())
+    throw std::runtime_error("JSON: item " + std::to_string(i) + " of " +
+                             std::to_string(items_.size()));
+  return items_[i];
+}
+
+size_t Json::size() const {
+  if (type_ == Type::kObject) return members_.size();
+  want_type(*this, Type::kArray, "size");
+  return items_.size();
+}
+
+uint64_t Json::u64() const {
+  want_type(*this, Type::kNumber, "u64");
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text_.data(), text_.data() + text_.size(), v);
+  if (ec != std::errc() || end != text_.data() + text_.size())
+    throw std::runtime_error("JSON: " + text_ + " is not an unsigned 64-bit integer");
+  return v;
+}
+
+double Json::number() const {
+  want_type(*this, Type::kNumber, "number");
+  return std::stod(text_);
+}
+
+const std::string& Json::str() const {
+  want_type(*this, Type::kString, "str");
+  return text_;
+}
+
+bool Json::boolean() const {
+  want_type(*this, Type::kBool, "boolean");
+  return bool_;
+}
+
+const std::vector<std::pair<std::string, Json>>& Json::members() const {
+  want_type(*this, Type::kObject, "members");
+  return members_;
+}
+
+const std::vector<Json>& Json::items() const {
+  want_type(*this, Type::kArray, "items");
+  return items_;
+}
+
+Proc run(const std::vector<std::string>& argv, int uid) {
+  Proc r;
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0) _exit(126);
+    if (uid >= 0 && (setgroups(0, nullptr) || setgid(uid) || setuid(uid))) {
+      dprintf(2, "cannot drop to uid %d: %s\n", uid, strerror(errno));
+      _exit(126);
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    dprintf(2, "cannot run %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* dest[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  while (open_fds) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      ksft_exit_fail_msg("poll: %s\n", strerror(errno));
+    }
+    for (int i = 0; i < 2; i++) {
+      if (fds[i].fd < 0 || !fds[i].revents) continue;
+      char buf[65536];
+      ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      if (n > 0) {
+        dest[i]->append(buf, n);
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        open_fds--;
+      }
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) ksft_exit_fail_msg("waitpid: %s\n", strerror(errno));
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+namespace {
+
+std::string tools_dir;  // the private copies of tool(), removed at exit
+
+void remove_tools() {
+  if (tools_dir.empty()) return;
+  if (DIR* d = opendir(tools_dir.c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') unlink((tools_dir + "/" + e->d_name).c_str());
+    closedir(d);
+  }
+  rmdir(tools_dir.c_str());
+}
+
+}  // namespace
+
+std::string tool(const std::string& name) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) ksft_exit_fail_msg("readlink /proc/self/exe: %s\n", strerror(errno));
+  self[n] = 0;
+  std::string dir(self);
+  std::string src = dir.substr(0, dir.rfind('/') + 1) + name;
+  if (access(src.c_str(), X_OK))
+    ksft_exit_fail_msg("%s: %s (make selftests installs it)\n", src.c_str(), strerror(errno));
+  // Run from a copy in /tmp (a tmpfs in the guest): exec'ing a binary of
+  // a few MiB from the project tree's 9p mount costs most of a second per
+  // run under TCG. The directory is world-readable, so the copy also runs
+  // as another user.
+  if (tools_dir.empty()) {
+    char tmpl[] = "/tmp/xferblk-tools.XXXXXX";
+    if (!mkdtemp(tmpl)) ksft_exit_fail_msg("mkdtemp: %s\n", strerror(errno));
+    tools_dir = tmpl;
+    chmod(tmpl, 0755);
+    atexit(remove_tools);
+  }
+  std::string dst = tools_dir + "/" + name;
+  if (access(dst.c_str(), X_OK) == 0) return dst;
+  std::ifstream in(src, std::ios::binary);
+  std::ofstream out(dst, std::ios::binary);
+  out << in.rdbuf();
+  out.close();
+  if (!in || !out || chmod(dst.c_str(), 0755))
+    ksft_exit_fail_msg("cannot copy %s to %s\n", src.c_str(), dst.c_str());
+  return dst;
+}
 
 }  // namespace xft

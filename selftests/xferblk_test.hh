@@ -1,18 +1,22 @@
 // Shared helpers of the in-guest xferblk selftests: which disks the runner
 // started and with which device properties, the driver's and the device's
-// counters, and a model of how the block layer turns an O_DIRECT buffer into
-// bios, so a test can predict exactly how many children the driver must cut.
+// counters, a model of how the block layer turns an O_DIRECT buffer into
+// bios, so a test can predict exactly how many children the driver must cut,
+// and, for the tests of the userspace tools, running a tool and reading its
+// JSON.
 #pragma once
 
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 extern "C" {
@@ -75,12 +79,26 @@ struct Range {
 // (from /proc/self/pagemap: needs root and resident, locked pages).
 std::vector<Range> page_chunks(const std::vector<iovec>& iov);
 
+// Parents per bucket of children, as xferblk/children_hist counts them:
+// 1, 2, 3-4, 5-8, ..., 257+.
+constexpr size_t kHistBuckets = 10;
+using Hist = std::array<uint64_t, kHistBuckets>;
+size_t hist_bucket(uint64_t children);
+
 // What the driver should do with one O_DIRECT call over @iov.
 struct Expect {
   unsigned parents = 0;
   unsigned children = 0;
+  uint64_t segments = 0;  // SG entries of all children (the device's dev_segments)
+  Hist hist{};            // parents per bucket of children
 };
 Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim);
+
+// The same for a buffer whose physical pages are given (page_chunks() reads
+// the real ones): one Range per piece of @iov cut at page boundaries, in
+// order. Lets a test ask what the split would be for any placement of pages.
+Expect expect_split(const std::vector<iovec>& iov, const std::vector<Range>& pages,
+                    const xferblk_limits& lim);
 
 // Memory mapped, populated and locked; freed on destruction.
 class Buffer {
@@ -98,5 +116,57 @@ class Buffer {
   uint8_t* ptr_ = nullptr;
   size_t size_ = 0;
 };
+
+// A JSON document, as xferio and xferctl print with --json. Numbers keep
+// their text, so 64-bit counters compare exactly.
+class Json {
+ public:
+  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
+
+  // The whole of @text, surrounding whitespace allowed; throws
+  // std::runtime_error naming the offset of the first problem.
+  static Json parse(const std::string& text);
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  bool has(const std::string& key) const;
+  // Each accessor throws std::runtime_error on a type mismatch or a missing
+  // key, naming what was asked for.
+  const Json& operator[](const std::string& key) const;
+  const Json& operator[](size_t i) const;
+  size_t size() const;   // array items or object members
+  uint64_t u64() const;  // a non-negative integer
+  double number() const;
+  const std::string& str() const;
+  bool boolean() const;
+  const std::vector<std::pair<std::string, Json>>& members() const;
+  const std::vector<Json>& items() const;
+
+ private:
+  friend class JsonReader;
+  Type type_ = Type::kNull;
+  bool bool_ = false;
+  std::string text_;  // a string's value, a number's literal
+  std::vector<Json> items_;
+  std::vector<std::pair<std::string, Json>> members_;
+};
+
+// A program run to its end, with what it printed.
+struct Proc {
+  int exit_code = -1;  // -1: killed by a signal; 127: could not be run
+  std::string out;
+  std::string err;
+};
+
+// Runs @argv (argv[0] a path) with stdin from /dev/null, capturing stdout and
+// stderr. With @uid >= 0 the child drops to that uid and gid first (all
+// capabilities go with root's uid).
+Proc run(const std::vector<std::string>& argv, int uid = -1);
+
+// A userspace tool `make selftests` installed next to the test binaries
+// (build/selftests/xferio, build/selftests/xferctl), copied to a private
+// world-readable directory in /tmp that is removed at exit; returns the
+// copy's path. Aborts the test with ksft_exit_fail if the tool is missing.
+std::string tool(const std::string& name);
 
 }  // namespace xft
