@@ -25,7 +25,7 @@ constexpr int kColumns = 2;
 constexpr int kHeaderH = 70;
 constexpr int kMarginLeft = 70;
 constexpr int kMarginRight = 16;
-constexpr int kTitleH = 58;
+constexpr int kTitleH = 64;
 constexpr int kLabelsH = 40;
 
 // Shortens text from the end until it fits a width.
@@ -63,7 +63,7 @@ void DrawPanel(Image& img, int x0, int y0, const JobDef& job, const Results& r) 
   int py = y0 + kTitleH;
   int ph = kPanelH - kTitleH - kLabelsH;
   int base = py + ph;
-  img.Text(x0 + 10, py - 14, UnitOf(job.metric), kMuted, 1);
+  img.Text(x0 + 10, py - 13, UnitOf(job.metric), kMuted, 1);
 
   double top = 0;
   for (const Cell* c : cells) top = std::max(top, InUnit(job.metric, c->summary.max));
@@ -143,8 +143,7 @@ std::vector<std::string> WrapText(const std::string& text, int width, int scale,
 
 Rgb DeviceColor(const std::string& device, std::size_t index) {
   if (device.starts_with("xferblk")) {
-    if (device.find("mq") != std::string::npos || device.find("sync") != std::string::npos)
-      return {120, 170, 225};
+    if (device.ends_with("-mq") || device.ends_with("-sync")) return {120, 170, 225};
     return {40, 100, 190};
   }
   if (device.starts_with("nvme")) return {230, 130, 40};

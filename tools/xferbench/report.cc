@@ -102,8 +102,10 @@ void FormatMemory(const Results& r, std::string& out) {
       "  gets). irq per IO: the device's MSI-X interrupts (/proc/interrupts) per fio I/O.\n"
       "  slab per in-flight: growth of the bio-*, biovec-* and driver caches in /proc/slabinfo\n"
       "  (each shrunk before each snapshot; caches merged with others left out) while the job\n"
-      "  runs, median of the snapshots, divided by the iodepth; +- one slab per CPU\n"
-      "  of each cache that grew: slabinfo counts a slab a CPU allocates from as all in use.\n";
+      "  runs, median of the snapshots, divided by the iodepth; +- one slab per CPU of each\n"
+      "  cache that grew, the least it may be off by: slabinfo counts the slabs CPUs allocate\n"
+      "  from, and those they park frees on, as all in use. io-wq retry \"-\": no direct I/O\n"
+      "  bio was allocated from a slab (small ones come from the per-CPU bio cache).\n";
   job.clear();
   for (const auto& m : r.memory) {
     if (m.job != job || &m == &r.memory.front()) {

@@ -119,6 +119,8 @@ TEST(Chart, WrapText) {
 TEST(Chart, DeviceColoursByKind) {
   EXPECT_EQ(DeviceColor("xferblk", 0), DeviceColor("xferblk64", 3));
   EXPECT_FALSE(DeviceColor("xferblk", 0) == DeviceColor("xferblk64-mq", 0));
+  EXPECT_EQ(DeviceColor("xferblk-async", 0), DeviceColor("xferblk", 0));
+  EXPECT_EQ(DeviceColor("xferblk-sync", 0), DeviceColor("xferblk64-mq", 0));
   EXPECT_FALSE(DeviceColor("nvme", 0) == DeviceColor("virtio-blk", 0));
 }
 
