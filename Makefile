@@ -15,7 +15,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults \
 	xferblk_reset xferblk_xferio xferblk_xferctl xferblk_ioctl
 SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
-	xferblk_badinput.sh xferblk_unplug.sh xferblk_hostile.sh
+	xferblk_badinput.sh xferblk_unplug.sh xferblk_hostile.sh xferblk_queue_mode.sh
 CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
 
 # The disks `make check` boots with: the device defaults; tiny limits (also

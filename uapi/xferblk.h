@@ -10,7 +10,10 @@
  *   - a pointer the kernel cannot read or write fails with EFAULT;
  *   - a reserved field or flag that is not zero fails with EINVAL, and so
  *     does a value out of range; a failed call changes nothing;
- *   - the commands that change state need CAP_SYS_ADMIN (else EPERM).
+ *   - the commands that change state need CAP_SYS_ADMIN (else EPERM);
+ *   - SET_SEND_MODE on a blk-mq disk (queue_mode=mq) fails with EOPNOTSUPP:
+ *     it sends each request whole.
+ * RESET_STATS zeroes the device's own counters too, as sysfs reset_counters.
  */
 #ifndef _UAPI_XFERBLK_H
 #define _UAPI_XFERBLK_H
