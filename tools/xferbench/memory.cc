@@ -150,6 +150,11 @@ std::string FirstModuleFrame(const std::vector<std::string>& frames, std::string
 std::map<Origin, AllocTally> TallyHist(const Hist& hist, std::string_view module) {
   std::map<Origin, AllocTally> out;
   for (const auto& e : hist.entries) {
+    // Pages for a slab that grows: the object allocation that needed them
+    // is counted by its own event already.
+    if (std::any_of(e.frames.begin(), e.frames.end(),
+                    [](const std::string& f) { return FunctionOf(f) == "allocate_slab"; }))
+      continue;
     Origin o = Classify(e.frames, module);
     AllocTally& t = out[o];
     uint64_t n = e.Value("hitcount");

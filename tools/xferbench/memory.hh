@@ -76,7 +76,9 @@ struct AllocTally {
   std::map<std::string, uint64_t> outside_pool;
 };
 
-// Tallies the entries of one hist file by origin.
+// Tallies the entries of one hist file by origin. Page allocations that back a
+// growing slab (allocate_slab) are left out: their object allocation is
+// counted by the slab event.
 std::map<Origin, AllocTally> TallyHist(const Hist& hist, std::string_view module = "xferblk");
 
 // How io_uring issued the direct I/Os: the allocations of the direct I/O's

@@ -339,3 +339,30 @@ TEST(Interrupts, SumsEveryCpuPerNumberedLine) {
 
 }  // namespace
 }  // namespace xferbench
+
+namespace xferbench {
+namespace {
+
+TEST(Hist, SlabRefillPagesAreNotCountedTwice) {
+  Hist h = ParseHist(R"(
+{ common_stacktrace:
+         alloc_pages_mpol_noprof+0x8f/0x1e0
+         allocate_slab+0x379/0x4e0
+         ___slab_alloc+0x7a6/0xbd0
+         kmem_cache_alloc_noprof+0x29e/0x2f0
+         mempool_alloc_noprof+0x89/0x1b0
+         bio_alloc_bioset+0x1f6/0x4e0
+         xferblk_cut_data+0x80/0x130 [xferblk]
+} hitcount:          9
+{ common_stacktrace:
+         alloc_pages_mpol_noprof+0x8f/0x1e0
+         xferblk_grab_page+0x10/0x20 [xferblk]
+} hitcount:          2
+)");
+  auto t = TallyHist(h);
+  EXPECT_EQ(t[Origin::kDriver].events, 2u);
+  EXPECT_EQ(t[Origin::kDriver].outside_pool.at("xferblk_grab_page"), 2u);
+}
+
+}  // namespace
+}  // namespace xferbench
