@@ -122,7 +122,7 @@ demo:
 # Issue 5: one guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
 # null_blk; the same fio jobs on each, several repetitions; the table of
 # ratios against the targets, results.json and chart.png in build/bench
-# (docs/performance.md). About 12 minutes warm; BENCH_REPS, BENCH_RUNTIME,
+# (docs/performance.md). About 9 minutes warm; BENCH_REPS, BENCH_RUNTIME,
 # BENCH_ONLY etc. in scripts/bench.sh.
 bench: module qemu tools
 	@scripts/bench.sh
