@@ -60,18 +60,43 @@ else
 	log "P5: $null_missing; xferblk-null will be reported missing"
 fi
 
-# The peers, on images of the same size, at fixed PCI slots the guest knows.
+# The peers, on images of the same size, at fixed PCI slots the guest knows,
+# attached the way qemu/run-guest.sh attaches the xferblk disks (its
+# file.aio=..., if it sets one): a comparison is only fair if every disk
+# reaches the host the same way.
 truncate -s "$size" "$scratch/virtio.img" "$scratch/nvme.img"
+aio=$(sed -n 's/.*\(file\.aio=[a-z_]*\).*/\1/p' qemu/run-guest.sh | head -n1)
 peers=(
-	--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bvirtio,file.driver=file,file.filename=$scratch/virtio.img"
+	--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bvirtio,file.driver=file,${aio:+$aio,}file.filename=$scratch/virtio.img"
 	--qemu-arg -device --qemu-arg "virtio-blk-pci,drive=bvirtio,id=bvirtio,addr=0x1a"
-	--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bnvme,file.driver=file,file.filename=$scratch/nvme.img"
+	--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bnvme,file.driver=file,${aio:+$aio,}file.filename=$scratch/nvme.img"
 	--qemu-arg -device --qemu-arg "nvme,drive=bnvme,id=bnvme,serial=xferbench,mdts=5,addr=0x1b"
 )
+
+# Once QEMU runs, records its -blockdev arguments (build/bench/blockdevs.txt)
+# so the AIO modes of all disks can be compared after the run.
+record_blockdevs() {
+	local pid p
+	for _ in $(seq 300); do
+		pid=
+		for p in $(pgrep -f -- "$scratch/nvme.img" || true); do
+			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$(readlink -f "$qemu")" ] && pid=$p
+		done
+		if [ -n "$pid" ]; then
+			tr '\0' '\n' <"/proc/$pid/cmdline" | grep -A1 -x -- -blockdev | grep -v -x -e -blockdev -e -- \
+				>"$out/blockdevs.txt"
+			return 0
+		fi
+		sleep 1
+	done
+}
 
 # A generous limit: every job on three devices, plus boot and memory runs.
 timeout_s=$((300 + reps * 7 * 3 * (runtime + ramp + 5)))
 log "booting one guest for the benchmark: $reps repetitions of ${runtime}s (+${ramp}s ramp); progress below, console in $out/console.log"
+rm -f "$out/blockdevs.txt"
+record_blockdevs &
+recorder=$!
 rc=0
 qemu/run-guest.sh --smp 2 --timeout "$timeout_s" --log "$out/console.log" \
 	--image-size "$size" "${disks[@]}" "${peers[@]}" -- \
@@ -82,6 +107,20 @@ qemu/run-guest.sh --smp 2 --timeout "$timeout_s" --log "$out/console.log" \
 	BENCH_PEERS="virtio-blk=0000:00:1a.0 nvme=0000:00:1b.0" \
 	scripts/bench-guest.sh || rc=$?
 [ "$rc" = 0 ] || log "the guest ended with status $rc; reporting what it left"
+kill "$recorder" 2>/dev/null || true
+wait "$recorder" 2>/dev/null || true
+if [ -s "$out/blockdevs.txt" ] && [ -f "$raw/manifest.tsv" ]; then
+	# QEMU's default AIO mode is threads.
+	modes=$(sed -e 's/.*file\.aio=\([a-z_]*\).*/\1/;t' -e 's/.*/threads/' "$out/blockdevs.txt" | sort -u)
+	ndisks=$(wc -l <"$out/blockdevs.txt")
+	if [ "$(wc -l <<<"$modes")" = 1 ]; then
+		disks_note="all $ndisks disks: raw images over file, aio=$modes"
+	else
+		disks_note="MISMATCH: the disks use different AIO modes ($(echo $modes)); see blockdevs.txt"
+		log "warning: $disks_note"
+	fi
+	printf 'meta\tdisks\t%s\n' "$disks_note" >>"$raw/manifest.tsv"
+fi
 
 if [ -f "$raw/manifest.tsv" ]; then
 	"$xferbench" report --raw "$raw" --out "$out" || rc=1

@@ -183,6 +183,8 @@ std::string FormatTable(const Results& r) {
       m.Meta("reps", "?").c_str(), m.Meta("runtime", "?").c_str(), m.Meta("ramp", "?").c_str());
   std::string guest = m.Meta("guest");
   if (!guest.empty()) out += "guest: " + guest + "\n";
+  std::string disks = m.Meta("disks");
+  if (!disks.empty()) out += "disks: " + disks + "\n";
   std::string started = m.Meta("started");
   if (!started.empty()) out += "run: " + started + "\n";
 

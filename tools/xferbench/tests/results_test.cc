@@ -48,6 +48,7 @@ class ResultsTest : public ::testing::Test {
 
   std::string manifest_ =
       "meta\treps\t3\nmeta\truntime\t3\nmeta\tramp\t1\n"
+      "meta\tdisks\tall 8 disks: raw images over file, aio=io_uring\n"
       "job\tP1-read\tbw\t1 MiB sequential read\n"
       "job\tP3\tiops\t4 KiB random read\n"
       "device\txferblk\txferblk 128 KiB\n"
@@ -162,6 +163,7 @@ TEST_F(ResultsTest, TableAndJsonCarryEverything) {
   Results r = Build();
   std::string table = FormatTable(r);
   EXPECT_NE(table.find("median of 3 runs"), std::string::npos);
+  EXPECT_NE(table.find("disks: all 8 disks"), std::string::npos);
   EXPECT_NE(table.find("xferblk 128 KiB"), std::string::npos);
   EXPECT_NE(table.find("100.0"), std::string::npos);
   EXPECT_NE(table.find("2.00x"), std::string::npos);
