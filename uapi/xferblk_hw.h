@@ -92,6 +92,7 @@ enum xferblk_counter {
 	XFERBLK_CNT_WRITE_ZEROES,	/* successful WRITE_ZEROES commands */
 	XFERBLK_CNT_ABORTS,		/* commands ended by an ABORT */
 	XFERBLK_CNT_FAULTS,		/* faults injected */
+	XFERBLK_CNT_BACKEND_REQS,	/* requests sent to the backing drive */
 	XFERBLK_CNT_STATUS_BASE = 16,	/* + status: completions per status */
 	XFERBLK_CNT_NR = 32,
 };
