@@ -14,6 +14,14 @@
  * posted (injected delay and jitter), from which completions are posted
  * once due while the CQ has room.
  *
+ * Merging: the READs, or the WRITEs with one FUA flag, that one SQ doorbell
+ * fetches and that each start at the block after the one before, go to the
+ * block layer as one request (XFERBLK_MERGE_MAX_CMDS commands and
+ * XFERBLK_MERGE_MAX_BYTES at most). Each command is still validated,
+ * counted, owns its tag and gets its completion as alone; a command with a
+ * fault injected is never merged. If the merged request fails, its
+ * commands are sent again one by one, so that each has a status of its own.
+ *
  * With the null property the block layer is never called: an accepted
  * command is finished as soon as it is validated, so without an injected
  * delay its completion is posted before the doorbell write returns, one
@@ -73,6 +81,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(XferblkState, XFERBLK)
 #define XFERBLK_PPM             1000000
 #define XFERBLK_DEFAULT_SEED    0x58fb
 #define XFERBLK_NULL_DEFAULT_SIZE (1 * GiB)
+#define XFERBLK_MERGE_MAX_CMDS  32
+#define XFERBLK_MERGE_MAX_BYTES (4 * MiB)
 
 QEMU_BUILD_BUG_ON(XFERBLK_SQE_SIZE != 64);
 QEMU_BUILD_BUG_ON(XFERBLK_CQE_SIZE != 16);
@@ -81,6 +91,7 @@ QEMU_BUILD_BUG_ON(XFERBLK_STS_NR > 16);
 
 typedef struct XferblkQueue XferblkQueue;
 typedef struct XferblkRequest XferblkRequest;
+typedef struct XferblkMerge XferblkMerge;
 
 /* What the hostile-limits property makes the device claim. */
 typedef enum XferblkHostile {
@@ -180,7 +191,8 @@ struct XferblkRequest {
     QLIST_ENTRY(XferblkRequest) tag_link;       /* while owns_tag */
     XferblkReqState state;
     XferblkFake fake;
-    BlockAIOCB *aiocb;
+    BlockAIOCB *aiocb;  /* not while merged: then merge->aiocb */
+    XferblkMerge *merge;        /* the merged request it is part of */
     BlockAcctCookie acct;
     QEMUSGList qsg;
     bool has_qsg;
@@ -195,11 +207,36 @@ struct XferblkRequest {
     uint8_t opcode;
     uint16_t tag;
     uint16_t status;
+    uint64_t lba;       /* READ and WRITE, once validated */
+    uint32_t nblocks;
     uint32_t result;    /* reported only with status OK */
     int64_t ready_ns;   /* QEMU_CLOCK_VIRTUAL time it may be posted */
 };
 
 typedef QLIST_HEAD(, XferblkRequest) XferblkTagChain;
+
+/*
+ * Merging: READs, or WRITEs with the same FUA flag, that one SQ doorbell
+ * fetched, each starting at the block after the previous one's last. They
+ * wait here, already in the backend state, until one that does not fit
+ * or the end of the doorbell sends them to the block layer.
+ */
+typedef struct XferblkBatch {
+    XferblkRequest *reqs[XFERBLK_MERGE_MAX_CMDS];
+    unsigned n;
+    uint64_t end_lba;   /* the block after the last command's */
+    uint64_t bytes;
+    int nsg;
+} XferblkBatch;
+
+/* Two or more commands of a batch as one request in the block layer. */
+struct XferblkMerge {
+    XferblkQueue *q;
+    QEMUSGList qsg;     /* the commands' SG lists, one after the other */
+    BlockAIOCB *aiocb;
+    unsigned n;
+    XferblkRequest *reqs[XFERBLK_MERGE_MAX_CMDS];
+};
 
 struct XferblkQueue {
     XferblkState *s;
@@ -226,6 +263,7 @@ struct XferblkQueue {
     QTAILQ_HEAD(, XferblkRequest) backend;
     QTAILQ_HEAD(, XferblkRequest) hung;
     QTAILQ_HEAD(, XferblkRequest) done;
+    XferblkBatch batch;         /* empty outside the SQ doorbell handler */
 };
 
 struct XferblkState {
@@ -794,6 +832,8 @@ static uint16_t xferblk_check_sqe(XferblkQueue *q,
         if (nbytes > s->max_xfer) {
             return XFERBLK_STS_XFER_TOO_LARGE;
         }
+        req->lba = lba;
+        req->nblocks = nblocks;
         req->result = nbytes;
         break;
     case XFERBLK_OP_DISCARD:
@@ -918,53 +958,195 @@ static void xferblk_accept(XferblkRequest *req)
     }
 }
 
+/* The command goes to the block layer: it is in the backend from now on. */
+static void xferblk_enter_backend(XferblkRequest *req, int64_t bytes,
+                                  enum BlockAcctType type)
+{
+    XferblkQueue *q = req->q;
+
+    req->state = XFERBLK_REQ_BACKEND;
+    QTAILQ_INSERT_TAIL(&q->backend, req, entry);
+    block_acct_start(xferblk_stats(q->s), &req->acct, bytes, type);
+}
+
+/* The data transfer of a READ or WRITE over @qsg, from byte @offset. */
+static BlockAIOCB *xferblk_dma_rw(XferblkState *s, uint8_t opcode, bool fua,
+                                  QEMUSGList *qsg, int64_t offset,
+                                  BlockCompletionFunc *cb, void *opaque)
+{
+    BlockBackend *blk = s->conf.blk;
+
+    s->counters[XFERBLK_CNT_BACKEND_REQS]++;
+    if (opcode == XFERBLK_OP_READ) {
+        return dma_blk_read(blk, qsg, offset, BDRV_SECTOR_SIZE, cb, opaque);
+    }
+    if (fua) {
+        return dma_blk_io(qsg, offset, BDRV_SECTOR_SIZE,
+                          xferblk_dma_write_fua, blk, cb, opaque,
+                          DMA_DIRECTION_TO_DEVICE);
+    }
+    return dma_blk_write(blk, qsg, offset, BDRV_SECTOR_SIZE, cb, opaque);
+}
+
+/* A READ or WRITE in the backend state goes to the block layer alone. */
+static void xferblk_submit_rw(XferblkRequest *req)
+{
+    XferblkState *s = req->q->s;
+
+    req->aiocb = xferblk_dma_rw(s, req->opcode, req->fua, &req->qsg,
+                                req->lba * s->conf.logical_block_size,
+                                xferblk_io_cb, req);
+}
+
+/*
+ * The end of a merged request. On success its commands end with it. On
+ * failure each is sent again alone, so that each ends with a status of
+ * its own, but for an aborted one, which ends now (with ABORTED). With its
+ * queue disabled, every completion is discarded anyway.
+ */
+static void xferblk_merge_cb(void *opaque, int ret)
+{
+    XferblkMerge *m = opaque;
+    bool retry = ret < 0 && m->q->enabled;
+    unsigned i;
+
+    m->aiocb = NULL;
+    for (i = 0; i < m->n; i++) {
+        XferblkRequest *req = m->reqs[i];
+
+        req->merge = NULL;
+        if (retry && !req->aborted) {
+            xferblk_submit_rw(req);
+        } else {
+            xferblk_io_cb(req, ret);
+        }
+    }
+    qemu_sglist_destroy(&m->qsg);
+    g_free(m);
+}
+
+/*
+ * Sends the batch of @q to the block layer: one command as usual, more as
+ * one request over their SG lists put end to end.
+ */
+static void xferblk_batch_submit(XferblkQueue *q)
+{
+    XferblkState *s = q->s;
+    XferblkBatch *b = &q->batch;
+    XferblkRequest *first = b->reqs[0];
+    XferblkMerge *m;
+    unsigned i;
+    int j;
+
+    if (!b->n) {
+        return;
+    }
+    if (b->n == 1) {
+        b->n = 0;
+        xferblk_submit_rw(first);
+        return;
+    }
+
+    m = g_new0(XferblkMerge, 1);
+    m->q = q;
+    m->n = b->n;
+    qemu_sglist_init(&m->qsg, DEVICE(s), b->nsg,
+                     pci_get_address_space(PCI_DEVICE(s)));
+    for (i = 0; i < b->n; i++) {
+        XferblkRequest *req = b->reqs[i];
+
+        for (j = 0; j < req->qsg.nsg; j++) {
+            qemu_sglist_add(&m->qsg, req->qsg.sg[j].base, req->qsg.sg[j].len);
+        }
+        req->merge = m;
+        m->reqs[i] = req;
+    }
+    b->n = 0;
+    block_acct_merge_done(xferblk_stats(s),
+                          first->opcode == XFERBLK_OP_READ ?
+                          BLOCK_ACCT_READ : BLOCK_ACCT_WRITE, m->n - 1);
+    m->aiocb = xferblk_dma_rw(s, first->opcode, first->fua, &m->qsg,
+                              first->lba * s->conf.logical_block_size,
+                              xferblk_merge_cb, m);
+}
+
+/*
+ * Whether @req, a READ or WRITE the batch does not end in, may join the
+ * batch: within the caps, which are also the block layer's limits for one
+ * request, the same opcode and FUA flag, and its first block the one
+ * after the batch's last.
+ */
+static bool xferblk_batch_fits(XferblkQueue *q, XferblkRequest *req)
+{
+    BlockBackend *blk = q->s->conf.blk;
+    XferblkBatch *b = &q->batch;
+    XferblkRequest *first = b->reqs[0];
+    uint64_t max_bytes = MIN(XFERBLK_MERGE_MAX_BYTES,
+                             blk_get_max_transfer(blk));
+    int max_iov = MIN(IOV_MAX, blk_get_max_iov(blk));
+
+    return b->n < XFERBLK_MERGE_MAX_CMDS &&
+           req->opcode == first->opcode && req->fua == first->fua &&
+           req->lba == b->end_lba &&
+           b->bytes + req->result <= max_bytes &&
+           b->nsg + req->qsg.nsg <= max_iov;
+}
+
+/* An accepted READ or WRITE without a fault joins the batch of its queue. */
+static void xferblk_batch_add(XferblkQueue *q, XferblkRequest *req)
+{
+    XferblkBatch *b = &q->batch;
+
+    if (b->n && !xferblk_batch_fits(q, req)) {
+        xferblk_batch_submit(q);
+    }
+    if (!b->n) {
+        b->bytes = 0;
+        b->nsg = 0;
+    }
+    xferblk_enter_backend(req, req->result,
+                          req->opcode == XFERBLK_OP_READ ?
+                          BLOCK_ACCT_READ : BLOCK_ACCT_WRITE);
+    b->reqs[b->n++] = req;
+    b->end_lba = req->lba + req->nblocks;
+    b->bytes += req->result;
+    b->nsg += req->qsg.nsg;
+}
+
 /* Hands an accepted command to the block layer. */
 static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
 {
     XferblkQueue *q = req->q;
     XferblkState *s = q->s;
     BlockBackend *blk = s->conf.blk;
-    BlockAcctStats *stats = xferblk_stats(s);
     uint32_t bs = s->conf.logical_block_size;
     int64_t offset = le64_to_cpu(sqe->lba) * bs;
     int64_t bytes = (int64_t)le32_to_cpu(sqe->nblocks) * bs;
     BdrvRequestFlags flags = 0;
 
-    req->state = XFERBLK_REQ_BACKEND;
-    QTAILQ_INSERT_TAIL(&q->backend, req, entry);
-
     switch (req->opcode) {
     case XFERBLK_OP_READ:
-        block_acct_start(stats, &req->acct, bytes, BLOCK_ACCT_READ);
+        xferblk_enter_backend(req, bytes, BLOCK_ACCT_READ);
         if (req->dma_fault) {
             /* Read the image into a buffer the guest never sees. */
             req->scratch = g_try_malloc(bytes);
             if (!req->scratch) {
                 xferblk_io_cb(req, -ENOMEM);
-                break;
+                return;
             }
             qemu_iovec_init_buf(&req->scratch_iov, req->scratch, bytes);
             req->aiocb = blk_aio_preadv(blk, offset, &req->scratch_iov, 0,
                                         xferblk_io_cb, req);
             break;
         }
-        req->aiocb = dma_blk_read(blk, &req->qsg, offset, BDRV_SECTOR_SIZE,
-                                  xferblk_io_cb, req);
-        break;
+        xferblk_submit_rw(req);
+        return;
     case XFERBLK_OP_WRITE:
-        block_acct_start(stats, &req->acct, bytes, BLOCK_ACCT_WRITE);
-        if (req->fua) {
-            req->aiocb = dma_blk_io(&req->qsg, offset, BDRV_SECTOR_SIZE,
-                                    xferblk_dma_write_fua, blk,
-                                    xferblk_io_cb, req,
-                                    DMA_DIRECTION_TO_DEVICE);
-        } else {
-            req->aiocb = dma_blk_write(blk, &req->qsg, offset,
-                                       BDRV_SECTOR_SIZE, xferblk_io_cb, req);
-        }
-        break;
+        xferblk_enter_backend(req, bytes, BLOCK_ACCT_WRITE);
+        xferblk_submit_rw(req);
+        return;
     case XFERBLK_OP_FLUSH:
-        block_acct_start(stats, &req->acct, 0, BLOCK_ACCT_FLUSH);
+        xferblk_enter_backend(req, 0, BLOCK_ACCT_FLUSH);
         req->aiocb = blk_aio_flush(blk, xferblk_io_cb, req);
         break;
     case XFERBLK_OP_DISCARD:
@@ -974,15 +1156,16 @@ static void xferblk_start_io(XferblkRequest *req, const struct xferblk_sqe *sqe)
             (sqe->flags & XFERBLK_CMD_UNMAP)) {
             flags = BDRV_REQ_MAY_UNMAP;
         }
-        block_acct_start(stats, &req->acct, bytes,
-                         req->opcode == XFERBLK_OP_DISCARD ?
-                         BLOCK_ACCT_UNMAP : BLOCK_ACCT_WRITE);
+        xferblk_enter_backend(req, bytes,
+                              req->opcode == XFERBLK_OP_DISCARD ?
+                              BLOCK_ACCT_UNMAP : BLOCK_ACCT_WRITE);
         req->aiocb = blk_aio_pwrite_zeroes(blk, offset, bytes, flags,
                                            xferblk_io_cb, req);
         break;
     default:
         g_assert_not_reached();
     }
+    s->counters[XFERBLK_CNT_BACKEND_REQS]++;
 }
 
 /* Finds the unposted command that holds @tag, ABORTs excepted. */
@@ -1104,6 +1287,17 @@ static XferblkFaultKind xferblk_pick_fault(XferblkState *s,
     return dma ? XFERBLK_FAULT_DMA : XFERBLK_FAULT_NONE;
 }
 
+/*
+ * Whether an accepted command without a fault may be merged: READ and
+ * WRITE, unless completions are held (FAULT_DELAY_US, FAULT_JITTER_US).
+ */
+static bool xferblk_may_merge(XferblkState *s, XferblkRequest *req)
+{
+    return (req->opcode == XFERBLK_OP_READ ||
+            req->opcode == XFERBLK_OP_WRITE) &&
+           !s->fault.delay_us && !s->fault.jitter_us;
+}
+
 static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
 {
     XferblkState *s = q->s;
@@ -1206,6 +1400,12 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
         xferblk_finish(req, 0);
         return;
     }
+    if (fault == XFERBLK_FAULT_NONE && xferblk_may_merge(s, req)) {
+        xferblk_batch_add(q, req);
+        return;
+    }
+    /* The batch first: the block layer gets commands in fetch order. */
+    xferblk_batch_submit(q);
     xferblk_start_io(req, sqe);
 }
 
@@ -1246,6 +1446,7 @@ static void xferblk_sq_doorbell(XferblkQueue *q, uint32_t tail)
         q->sq_head = (q->sq_head + 1) & (q->depth - 1);
         xferblk_process_sqe(q, &sqe);
     }
+    xferblk_batch_submit(q);
     xferblk_post_ready(q);
     xferblk_irq_flush(q);
 }
@@ -1305,7 +1506,8 @@ static bool xferblk_disabled_busy(XferblkState *s)
 static void xferblk_drain_disabled(XferblkState *s)
 {
     BlockBackend *blk = s->conf.blk;
-    XferblkRequest *req, *next;
+    g_autoptr(GPtrArray) acbs = NULL;
+    XferblkRequest *req;
     uint32_t i;
 
     if (!xferblk_disabled_busy(s)) {
@@ -1315,17 +1517,27 @@ static void xferblk_drain_disabled(XferblkState *s)
 
     /*
      * A request still here never reached the block layer: dma_blk_io()
-     * is waiting for a bounce buffer. Cancelling it completes it at once.
+     * is waiting for a bounce buffer. Cancelling it completes it at once,
+     * and with it every command merged into it: the AIOCBs are collected
+     * first, one per merged request, as the list changes under a cancel.
      */
+    acbs = g_ptr_array_new();
     for (i = 0; i < s->num_queues; i++) {
         XferblkQueue *q = &s->queues[i];
 
         if (q->enabled) {
             continue;
         }
-        QTAILQ_FOREACH_SAFE(req, &q->backend, entry, next) {
-            blk_aio_cancel_async(req->aiocb);
+        QTAILQ_FOREACH(req, &q->backend, entry) {
+            if (!req->merge) {
+                g_ptr_array_add(acbs, req->aiocb);
+            } else if (req == req->merge->reqs[0]) {
+                g_ptr_array_add(acbs, req->merge->aiocb);
+            }
         }
+    }
+    for (i = 0; i < acbs->len; i++) {
+        blk_aio_cancel_async(g_ptr_array_index(acbs, i));
     }
     if (xferblk_disabled_busy(s)) {
         blk_drain(blk);

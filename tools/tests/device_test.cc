@@ -94,7 +94,8 @@ static_assert(XFERBLK_CNT_COMMANDS == 0 && XFERBLK_CNT_COMPLETED == 1 && XFERBLK
               XFERBLK_CNT_MAX_INFLIGHT == 8 && XFERBLK_CNT_REJECTED == 9 &&
               XFERBLK_CNT_FUA_WRITES == 10 && XFERBLK_CNT_DISCARDS == 11 &&
               XFERBLK_CNT_WRITE_ZEROES == 12 && XFERBLK_CNT_ABORTS == 13 &&
-              XFERBLK_CNT_FAULTS == 14 && XFERBLK_CNT_STATUS_BASE == 16 && XFERBLK_CNT_NR == 32);
+              XFERBLK_CNT_FAULTS == 14 && XFERBLK_CNT_BACKEND_REQS == 15 &&
+              XFERBLK_CNT_STATUS_BASE == 16 && XFERBLK_CNT_NR == 32);
 static_assert(sizeof(xferblk_sqe) == 64 && offsetof(xferblk_sqe, flags) == 1 &&
               offsetof(xferblk_sqe, tag) == 2 && offsetof(xferblk_sqe, nsge) == 4 &&
               offsetof(xferblk_sqe, rsvd0) == 6 && offsetof(xferblk_sqe, lba) == 8 &&
@@ -1941,6 +1942,274 @@ TEST_F(DeviceTest, NullBackendInline) {
 
   d.W32(XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
   ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 0u) << "reset";
+}
+
+// Merging. Commands of 128 KiB (256 blocks) through two 64 KiB SG entries:
+// command t reads or writes buffer t, its SG list at kRamSgl + 0x100 * t.
+constexpr uint32_t kMergeBlocks = 256;
+constexpr uint32_t kMergeBytes = kMergeBlocks * 512;
+
+uint64_t MergeBuf(unsigned t) { return kRamData + uint64_t{kMergeBytes} * t; }
+
+Cmd MergeCmd(qtest::Qemu& qt, unsigned opcode, unsigned t, uint64_t lba) {
+  uint64_t sgl = kRamSgl + 0x100 * t;
+  qt.Write(sgl, SgList({{MergeBuf(t), kMergeBytes / 2},
+                        {MergeBuf(t) + kMergeBytes / 2, kMergeBytes / 2}}));
+  return Cmd(opcode, t).Lba(lba).Blocks(kMergeBlocks).Sgl(sgl, 2);
+}
+
+// Completions sorted by tag.
+std::vector<TagStatusResult> ByTag(const std::vector<Cqe>& cqes) {
+  std::vector<TagStatusResult> out = AsTagStatusResult(cqes);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Contiguous READs of one doorbell: one backend request, each command its
+// own completion and data; a command that does not follow on splits them.
+TEST_F(DeviceTest, MergeReads) {
+  Case& c = StartCase(CaseOptions().Size(4 << 20).Props("queue-depth=16").Qmp());
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  d.MsixEnable(1);
+  d.Enable();
+  d.Queue(0, 16);
+
+  // 8 x 128 KiB, LBA-contiguous: 1 MiB in one request
+  std::vector<Cmd> cmds;
+  for (unsigned t = 0; t < 8; t++)
+    cmds.push_back(MergeCmd(qt, XFERBLK_OP_READ, t, 256 + kMergeBlocks * t));
+  qt.Write(kRamData, Zeros(8 * kMergeBytes));
+  d.Submit(0, cmds);
+  std::vector<TagStatusResult> want;
+  for (int t = 0; t < 8; t++) want.emplace_back(t, XFERBLK_STS_OK, kMergeBytes);
+  ASSERT_EQ(ByTag(d.Reap(0, 8)), want) << "8 completions of their own";
+  for (unsigned t = 0; t < 8; t++) {
+    ASSERT_TRUE(SameBytes(qt.Read(MergeBuf(t), kMergeBytes),
+                          c.Image((256 + kMergeBlocks * t) * 512, kMergeBytes)))
+        << "data of read " << t;
+  }
+  const std::vector<std::pair<unsigned, uint64_t>> counters = {
+      {XFERBLK_CNT_BACKEND_REQS, 1},
+      {XFERBLK_CNT_COMMANDS, 8},
+      {XFERBLK_CNT_COMPLETED, 8},
+      {XFERBLK_CNT_READS, 8},
+      {XFERBLK_CNT_BYTES_READ, 8 * kMergeBytes},
+      {XFERBLK_CNT_SEGMENTS, 16},
+      {XFERBLK_CNT_MAX_INFLIGHT, 8},
+  };
+  for (const auto& [idx, want_n] : counters) ASSERT_EQ(d.Counter(idx), want_n) << "counter " << idx;
+  ASSERT_EQ(c.BlockStat("rd_operations"), 8) << "block layer: one read per command";
+  ASSERT_EQ(c.BlockStat("rd_merged"), 7) << "block layer: 7 merged";
+
+  // command 3 elsewhere: 0-2, 3, 4-7
+  d.W32(XFERBLK_REG_COUNTER_RESET, 1);
+  cmds[3] = MergeCmd(qt, XFERBLK_OP_READ, 3, 6000);
+  qt.Write(kRamData, Zeros(8 * kMergeBytes));
+  d.Submit(0, cmds);
+  ASSERT_EQ(ByTag(d.Reap(0, 8)), want) << "split group";
+  for (unsigned t = 0; t < 8; t++) {
+    ASSERT_TRUE(
+        SameBytes(qt.Read(MergeBuf(t), kMergeBytes), c.Image(cmds[t].lba() * 512, kMergeBytes)))
+        << "data of read " << t << " (split)";
+  }
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 3u) << "BACKEND_REQS: split in three";
+
+  // rejects stay rejects and end no group: a duplicate tag (0) and a
+  // reserved field, both fetched amid the group, which goes on past them
+  d.W32(XFERBLK_REG_COUNTER_RESET, 1);
+  cmds[3] = MergeCmd(qt, XFERBLK_OP_READ, 3, 256 + kMergeBlocks * 3);
+  std::vector<Cmd> with_rejects = cmds;
+  with_rejects.insert(with_rejects.begin() + 2, Cmd(XFERBLK_OP_READ, 0)
+                                                    .Lba(256 + 2 * kMergeBlocks)
+                                                    .Blocks(kMergeBlocks)
+                                                    .Sgl(kRamSgl + 0x200, 2));
+  with_rejects.insert(with_rejects.begin() + 6, Cmd(XFERBLK_OP_READ, 9)
+                                                    .Lba(256 + 5 * kMergeBlocks)
+                                                    .Blocks(kMergeBlocks)
+                                                    .Sgl(kRamSgl + 0x500, 2)
+                                                    .Rsvd1(1));
+  qt.Write(kRamData, Zeros(8 * kMergeBytes));
+  d.Submit(0, with_rejects);
+  std::vector<Cqe> got = d.Reap(0, 10);
+  std::vector<TagStatusResult> want_rej = want;
+  want_rej.emplace_back(0, XFERBLK_STS_INVALID_FIELD, 0);
+  want_rej.emplace_back(9, XFERBLK_STS_INVALID_FIELD, 0);
+  std::sort(want_rej.begin(), want_rej.end());
+  ASSERT_EQ(ByTag(got), want_rej) << "two rejects amid the group";
+  for (unsigned t = 0; t < 8; t++) {
+    ASSERT_TRUE(
+        SameBytes(qt.Read(MergeBuf(t), kMergeBytes), c.Image(cmds[t].lba() * 512, kMergeBytes)))
+        << "data of read " << t << " (rejects)";
+  }
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_REJECTED), 2u) << "REJECTED";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 8u) << "READS";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 1u) << "BACKEND_REQS: one group still";
+}
+
+// Contiguous WRITEs merge while their FUA flag is the same; the data lands.
+TEST_F(DeviceTest, MergeWrites) {
+  Case& c = StartCase(CaseOptions().Size(4 << 20).Props("queue-depth=16"));
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  d.Enable();
+  d.Queue(0, 16);
+  std::vector<Cmd> cmds;
+  for (unsigned t = 0; t < 8; t++) {
+    qt.Write(MergeBuf(t), Pattern(t + 1, kMergeBytes));
+    cmds.push_back(MergeCmd(qt, XFERBLK_OP_WRITE, t, 512 + kMergeBlocks * t)
+                       .Flags(t >= 4 ? XFERBLK_CMD_FUA : 0));
+  }
+  d.Submit(0, cmds);
+  std::vector<TagStatusResult> want;
+  for (int t = 0; t < 8; t++) want.emplace_back(t, XFERBLK_STS_OK, kMergeBytes);
+  ASSERT_EQ(ByTag(d.Reap(0, 8)), want) << "8 completions";
+  for (unsigned t = 0; t < 8; t++) {
+    ASSERT_TRUE(SameBytes(c.Image((512 + kMergeBlocks * t) * 512, kMergeBytes),
+                          Pattern(t + 1, kMergeBytes)))
+        << "image after write " << t;
+  }
+  const Bytes orig = Pattern(99, 4 << 20);
+  ASSERT_TRUE(SameBytes(c.Image(0, 512 * 512), std::span<const uint8_t>(orig).first(512 * 512)))
+      << "image before the writes";
+  ASSERT_TRUE(SameBytes(c.Image(2560 * 512, 4096),
+                        std::span<const uint8_t>(orig).subspan(2560 * 512, 4096)))
+      << "image after the writes";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 2u) << "BACKEND_REQS: plain, then FUA";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_WRITES), 8u) << "WRITES";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FUA_WRITES), 4u) << "FUA_WRITES";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BYTES_WRITTEN), 8u * kMergeBytes) << "BYTES_WRITTEN";
+}
+
+// A command with a fault injected is never merged: it fails alone, the
+// others go on; with completions held back (FAULT_DELAY_US) nothing merges.
+TEST_F(DeviceTest, MergeFaults) {
+  Case& c = StartCase(CaseOptions().Size(4 << 20).Props("queue-depth=16"));
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  d.Enable();
+  d.Queue(0, 16);
+  std::vector<Cmd> cmds;
+  for (unsigned t = 0; t < 8; t++)
+    cmds.push_back(MergeCmd(qt, XFERBLK_OP_READ, t, kMergeBlocks * t));
+  qt.Write(kRamData, Zeros(8 * kMergeBytes));
+  d.W32(XFERBLK_REG_FAULT_FAIL_NTH, 4);  // command 3
+  d.W32(XFERBLK_REG_FAULT_DMA_NTH, 6);   // command 5
+  d.Submit(0, cmds);
+  std::vector<TagStatusResult> want;
+  for (int t = 0; t < 8; t++) {
+    int status = t == 3 ? XFERBLK_STS_MEDIA_ERROR : t == 5 ? XFERBLK_STS_DMA_ERROR : XFERBLK_STS_OK;
+    want.emplace_back(t, status, status ? 0 : kMergeBytes);
+  }
+  ASSERT_EQ(ByTag(d.Reap(0, 8)), want) << "the faults hit their commands only";
+  for (unsigned t = 0; t < 8; t++) {
+    Bytes want_data =
+        t == 3 || t == 5 ? Zeros(kMergeBytes) : c.Image(kMergeBlocks * t * 512, kMergeBytes);
+    ASSERT_TRUE(SameBytes(qt.Read(MergeBuf(t), kMergeBytes), want_data)) << "data of read " << t;
+  }
+  // 0-2 merged, 3 never reaches the backend, 4 alone, 5 alone, 6-7 merged
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 4u) << "BACKEND_REQS";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 2u) << "FAULTS";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 6u) << "READS";
+
+  // an LBA range fault over command 2
+  d.W32(XFERBLK_REG_COUNTER_RESET, 1);
+  d.W64(XFERBLK_REG_FAULT_LBA_START, 2 * kMergeBlocks + 10);
+  d.W64(XFERBLK_REG_FAULT_LBA_COUNT, 1);
+  d.Submit(0, cmds);
+  want.clear();
+  for (int t = 0; t < 8; t++) {
+    want.emplace_back(t, t == 2 ? XFERBLK_STS_MEDIA_ERROR : XFERBLK_STS_OK,
+                      t == 2 ? 0 : kMergeBytes);
+  }
+  ASSERT_EQ(ByTag(d.Reap(0, 8)), want) << "LBA range fault";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 2u) << "BACKEND_REQS: 0-1, 3-7";
+  d.W64(XFERBLK_REG_FAULT_LBA_COUNT, 0);
+
+  // FAULT_DELAY_US: every command alone
+  d.W32(XFERBLK_REG_COUNTER_RESET, 1);
+  d.W32(XFERBLK_REG_FAULT_DELAY_US, 100);
+  d.Submit(0, cmds);
+  want.clear();
+  for (int t = 0; t < 8; t++) want.emplace_back(t, XFERBLK_STS_OK, kMergeBytes);
+  QueueState& st = d.State(0);
+  const uint32_t last = (st.head + 7) % st.depth;
+  const int last_phase = last < st.head ? st.phase ^ 1 : st.phase;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        qt.Cmd("clock_step 1000000");
+        return d.PeekCqe(0, last).phase == last_phase;
+      },
+      kReapTimeout))
+      << "8 delayed completions";
+  std::vector<Cqe> got = d.Reap(0, 8);
+  ASSERT_EQ(ByTag(got), want) << "delayed completions";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 8u) << "BACKEND_REQS: no merging under a delay";
+}
+
+// A merged request that fails is retried command by command: only the
+// command over the bad sector fails.
+TEST_F(DeviceTest, MergeRetry) {
+  Case& c =
+      StartCase(CaseOptions()
+                    .Size(4 << 20)
+                    .Props("queue-depth=16")
+                    .Drive({"-blockdev", "driver=file,node-name=f0,filename=@IMG@", "-blockdev",
+                            "driver=blkdebug,node-name=b0,image=f0,"
+                            "inject-error.0.event=read_aio,"
+                            "inject-error.0.errno=5,"
+                            "inject-error.0.sector=1300",
+                            "-blockdev", "driver=raw,node-name=d0,file=b0"}));
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  d.Enable();
+  d.Queue(0, 16);
+  std::vector<Cmd> cmds;
+  for (unsigned t = 0; t < 8; t++)
+    cmds.push_back(MergeCmd(qt, XFERBLK_OP_READ, t, kMergeBlocks * t));
+  qt.Write(kRamData, Zeros(8 * kMergeBytes));
+  d.Submit(0, cmds);
+  std::vector<TagStatusResult> want;
+  for (int t = 0; t < 8; t++) {
+    want.emplace_back(t, t == 5 ? XFERBLK_STS_MEDIA_ERROR : XFERBLK_STS_OK,
+                      t == 5 ? 0 : kMergeBytes);
+  }
+  ASSERT_EQ(ByTag(d.Reap(0, 8)), want) << "sector 1300 is command 5's";
+  for (unsigned t = 0; t < 8; t++) {
+    if (t == 5) continue;
+    ASSERT_TRUE(
+        SameBytes(qt.Read(MergeBuf(t), kMergeBytes), c.Image(kMergeBlocks * t * 512, kMergeBytes)))
+        << "data of read " << t;
+  }
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 9u) << "BACKEND_REQS: merged, then 8 alone";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_READS), 7u) << "READS";
+  ASSERT_EQ(d.StatusCount(XFERBLK_STS_MEDIA_ERROR), 1u) << "STATUS[MEDIA_ERROR]";
+}
+
+// An ABORT of a merged command waits for the merged request; the target
+// ends with ABORTED, the rest of its group as usual.
+TEST_F(DeviceTest, MergeAbort) {
+  Case& c = StartCase(CaseOptions().Size(4 << 20).Drive(ThrottleDrive(262144)));
+  Dev& d = c.dev();
+  qtest::Qemu& qt = c.qt();
+  d.Enable();
+  d.Queue(0, 8);
+  ASSERT_EQ(d.Run(0, MergeCmd(qt, XFERBLK_OP_READ, 0, 0)).status, XFERBLK_STS_OK) << "priming read";
+  d.Submit(0, {MergeCmd(qt, XFERBLK_OP_READ, 1, 1024),
+               MergeCmd(qt, XFERBLK_OP_READ, 2, 1024 + kMergeBlocks)});
+  d.Submit(0, {Cmd(XFERBLK_OP_ABORT, 5).Lba(2)});
+  ASSERT_EQ(d.PeekCqe(0, 1).phase, 0) << "ABORT waits for the merged request";
+  std::vector<Cqe> got = d.Reap(0, 3);
+  ASSERT_EQ(ByTag(got), (std::vector<TagStatusResult>{{1, XFERBLK_STS_OK, kMergeBytes},
+                                                      {2, XFERBLK_STS_ABORTED, 0},
+                                                      {5, XFERBLK_STS_OK, 1}}))
+      << "completions";
+  auto pos = [&](int tag) {
+    return std::find_if(got.begin(), got.end(), [&](const Cqe& x) { return x.tag == tag; });
+  };
+  ASSERT_LT(pos(2), pos(5)) << "target before the ABORT";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_BACKEND_REQS), 2u) << "BACKEND_REQS: priming, merged";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_ABORTS), 1u) << "ABORTS";
 }
 
 }  // namespace
