@@ -185,6 +185,22 @@ static struct bio *xferblk_cut(struct xferblk_parent *parent, gfp_t gfp,
 	return flush ? xferblk_cut_flush(parent, gfp) : xferblk_cut_data(parent, gfp);
 }
 
+/* The parent adopts a child it has cut: it counts it and waits for its end. */
+static struct xferblk_child *xferblk_adopt(struct xferblk_parent *parent,
+					   struct bio *cbio, bool kick_sender)
+{
+	struct xferblk_child *child = to_child(cbio);
+
+	child->parent = parent;
+	child->index = parent->nr_children++;
+	child->kick_sender = kick_sender;
+	cbio->bi_end_io = xferblk_child_end_io;
+	atomic_inc(&parent->pending);
+	this_cpu_inc(parent->xd->stats->children);
+	trace_xferblk_child_submit(child);
+	return child;
+}
+
 /* Cuts the next child off the parent and sends it. */
 static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent,
 						 struct xferblk_plug *plug)
@@ -207,18 +223,11 @@ static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent,
 		goto done;
 	}
 
-	child = to_child(cbio);
-	child->parent = parent;
-	child->index = parent->nr_children++;
 	/*
 	 * Decided before the child is sent, since it may complete at once:
 	 * data waits for the preflush; in sync mode each child for the last.
 	 */
-	child->kick_sender = !parent->all_sent && (flush || parent->sync);
-	cbio->bi_end_io = xferblk_child_end_io;
-	atomic_inc(&parent->pending);
-	this_cpu_inc(xd->stats->children);
-	trace_xferblk_child_submit(child);
+	child = xferblk_adopt(parent, cbio, !parent->all_sent && (flush || parent->sync));
 
 	/*
 	 * Once submitted, the child may be gone, and after a WAIT so may the
@@ -254,6 +263,55 @@ static void xferblk_send(struct xferblk_parent *parent)
 
 	if (state == XFERBLK_SEND_DONE)
 		xferblk_parent_put(parent);
+}
+
+/* Children one REQ_NOWAIT parent may be cut into at once; more go to io-wq. */
+#define XFERBLK_NOWAIT_MAX_CHILDREN	64
+
+/*
+ * REQ_NOWAIT promises all or nothing, and the caller retries only an EAGAIN
+ * it sees before submit_bio returns. So a parent that needs several
+ * commands is cut whole, and a tag reserved for every child, before the
+ * first is sent, none of it waiting. Returns the queue of the tags, or NULL
+ * with every cut undone: the parent's bio is as it came.
+ */
+static struct xferblk_queue *xferblk_cut_all_nowait(struct xferblk_parent *parent,
+						    struct bio_list *children)
+{
+	struct bio *bio = parent->bio;
+	struct bvec_iter start = bio->bi_iter;
+	struct xferblk_queue *q = NULL;
+	unsigned int n = 0;
+	struct bio *cbio;
+
+	while (!parent->all_sent && n < XFERBLK_NOWAIT_MAX_CHILDREN) {
+		cbio = xferblk_cut_data(parent, GFP_NOWAIT);
+		if (!cbio)
+			break;
+		bio_list_add(children, cbio);
+		n++;
+	}
+	if (parent->all_sent)
+		q = xferblk_port_reserve(parent->xd, children);
+	if (!q) {
+		while ((cbio = bio_list_pop(children)))
+			bio_put(cbio);
+		bio->bi_iter = start;
+	}
+	return q;
+}
+
+/* Sends what xferblk_cut_all_nowait() prepared: nothing can wait any more. */
+static void xferblk_send_reserved(struct xferblk_parent *parent, struct xferblk_queue *q,
+				  struct bio_list *children)
+{
+	struct xferblk_plug plug = {};
+	struct bio *cbio;
+
+	while ((cbio = bio_list_pop(children)))
+		xferblk_port_submit_reserved(q, xferblk_adopt(parent, cbio, false), &plug);
+	xferblk_port_unplug(&plug);
+	xferblk_parent_put(parent);
 }
 
 static void xferblk_parent_send_work(struct work_struct *work)
@@ -323,9 +381,11 @@ void xferblk_submit_bio(struct bio *bio)
 {
 	struct xferblk_dev *xd = bio->bi_bdev->bd_disk->private_data;
 	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	struct bio_list children = BIO_EMPTY_LIST;
+	struct xferblk_queue *reserved = NULL;
 	struct xferblk_parent *parent;
 	blk_status_t status;
-	bool preflush;
+	bool preflush, nowait_split;
 
 	status = xferblk_check_bio(xd, bio);
 	if (status != BLK_STS_OK) {
@@ -341,14 +401,15 @@ void xferblk_submit_bio(struct bio *bio)
 	}
 	/*
 	 * REQ_NOWAIT promises all or nothing: once one child is on the device a
-	 * later one may not fail with EAGAIN, and the caller only retries an
-	 * EAGAIN it sees before submit_bio returns. So, like the block layer's
-	 * own splitter, refuse to split such a bio; one that fits one command
-	 * is sent, or ended with EAGAIN here if its queue is full.
+	 * later one may not fail with EAGAIN. A bio that needs several commands
+	 * is sent only if all of them can be prepared without waiting
+	 * (xferblk_cut_all_nowait()); not with a preflush first, nor in sync
+	 * mode, where later children must wait for earlier ones.
 	 */
-	if ((bio->bi_opf & REQ_NOWAIT) &&
-	    ((preflush && bio_sectors(bio)) ||
-	     xferblk_plan_sectors(xd, bio) < bio_sectors(bio))) {
+	nowait_split = (bio->bi_opf & REQ_NOWAIT) &&
+		       xferblk_plan_sectors(xd, bio) < bio_sectors(bio);
+	if ((bio->bi_opf & REQ_NOWAIT) && ((preflush && bio_sectors(bio)) ||
+					   (nowait_split && READ_ONCE(xd->send_sync)))) {
 		bio_wouldblock_error(bio);
 		return;
 	}
@@ -369,10 +430,24 @@ void xferblk_submit_bio(struct bio *bio)
 	parent->all_sent = false;
 	parent->preflush = preflush;
 	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
+	if (nowait_split) {
+		reserved = xferblk_cut_all_nowait(parent, &children);
+		if (!reserved) {
+			/* EAGAIN, or the error that made a cut impossible. */
+			status = xferblk_parent_status(parent);
+			mempool_free(parent, &xd->parent_pool);
+			bio->bi_status = status != BLK_STS_OK ? status : BLK_STS_AGAIN;
+			bio_endio(bio);
+			return;
+		}
+	}
 	parent->dispatch_ns = local_clock();
 	parent->acct_start = bio_start_io_acct(bio);
 	this_cpu_inc(xd->stats->parents);
 	trace_xferblk_parent_dispatch(parent);
 
-	xferblk_send(parent);
+	if (reserved)
+		xferblk_send_reserved(parent, reserved, &children);
+	else
+		xferblk_send(parent);
 }

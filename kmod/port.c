@@ -276,6 +276,30 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 	return BLK_STS_IOERR;
 }
 
+/* Sends @child on @tag of @q, or ends it; with its doorbell owed in @plug. */
+static void xferblk_port_send(struct xferblk_queue *q, unsigned int tag,
+			      struct xferblk_child *child, struct xferblk_plug *plug)
+{
+	blk_status_t status;
+
+	/* The sender moved to another CPU: settle the first queue now. */
+	if (plug->q != q)
+		xferblk_port_unplug(plug);
+
+	/* A sibling failed while this child waited: it never reaches the device. */
+	status = xferblk_child_cancelled(child);
+	if (status != BLK_STS_OK)
+		this_cpu_inc(q->xd->stats->cancelled);
+	else
+		status = xferblk_issue(q, tag, child, NULL, true);
+	if (status == BLK_STS_OK) {
+		plug->q = q;
+		return;
+	}
+	xferblk_tag_put(q, tag);
+	xferblk_child_end(child, status);
+}
+
 /*
  * Sends one child. With @plug its doorbell is owed rather than rung: the
  * caller rings it with xferblk_port_unplug() once it has sent what it can.
@@ -285,45 +309,59 @@ void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child,
 {
 	/* The queue of the submitting CPU: no lock is shared across queues. */
 	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
-	struct bio *bio = &child->bio;
-	blk_status_t status;
 	int tag;
-
-	/* The sender moved to another CPU: settle the first queue now. */
-	if (plug->q != q)
-		xferblk_port_unplug(plug);
 
 	/*
 	 * A full ring makes the submitter sleep until a completion frees a tag,
 	 * unless it asked not to wait.
 	 */
-	if (bio->bi_opf & REQ_NOWAIT) {
-		tag = xferblk_tag_try_get(q);
-		if (tag < 0) {
-			xferblk_child_end(child, BLK_STS_AGAIN);
-			return;
-		}
-	} else {
-		tag = xferblk_tag_try_get(q);
-		if (tag < 0) {
-			/* The tags we wait for may be on commands not yet rung. */
-			xferblk_port_unplug(plug);
-			io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
-		}
-	}
-
-	/* A sibling failed while this child waited: it never reaches the device. */
-	status = xferblk_child_cancelled(child);
-	if (status != BLK_STS_OK)
-		this_cpu_inc(xd->stats->cancelled);
-	else
-		status = xferblk_issue(q, tag, child, NULL, true);
-	if (status == BLK_STS_OK) {
-		plug->q = q;
+	tag = xferblk_tag_try_get(q);
+	if (tag < 0 && (child->bio.bi_opf & REQ_NOWAIT)) {
+		xferblk_child_end(child, BLK_STS_AGAIN);
 		return;
 	}
-	xferblk_tag_put(q, tag);
-	xferblk_child_end(child, status);
+	if (tag < 0) {
+		/* The tags we wait for may be on commands not yet rung. */
+		xferblk_port_unplug(plug);
+		io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
+	}
+	xferblk_port_send(q, tag, child, plug);
+}
+
+/*
+ * REQ_NOWAIT, all or nothing: a tag for every child on @children (linked
+ * by bi_next), on the submitting CPU's queue, or none at all. Each child
+ * keeps its tag in ->tag for xferblk_port_submit_reserved().
+ */
+struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd,
+					   struct bio_list *children)
+{
+	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
+	struct bio *bio, *undo;
+	int tag;
+
+	bio_list_for_each(bio, children) {
+		tag = xferblk_tag_try_get(q);
+		if (tag < 0)
+			goto undo;
+		to_child(bio)->tag = tag;
+	}
+	return q;
+
+undo:
+	bio_list_for_each(undo, children) {
+		if (undo == bio)
+			break;
+		xferblk_tag_put(q, to_child(undo)->tag);
+	}
+	return NULL;
+}
+
+/* Sends a child whose tag xferblk_port_reserve() took on @q. */
+void xferblk_port_submit_reserved(struct xferblk_queue *q, struct xferblk_child *child,
+				  struct xferblk_plug *plug)
+{
+	xferblk_port_send(q, child->tag, child, plug);
 }
 
 /*

@@ -61,6 +61,7 @@ struct xferblk_child {
 	struct xferblk_parent *parent;
 	unsigned int index;		/* position within the parent */
 	bool kick_sender;		/* its end sends the parent's next child */
+	unsigned int tag;		/* reserved by xferblk_port_reserve() */
 	struct bio bio;			/* must be last */
 };
 
@@ -205,6 +206,10 @@ struct xferblk_plug {
 void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child,
 			 struct xferblk_plug *plug);
 void xferblk_port_unplug(struct xferblk_plug *plug);
+struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd,
+					   struct bio_list *children);
+void xferblk_port_submit_reserved(struct xferblk_queue *q, struct xferblk_child *child,
+				  struct xferblk_plug *plug);
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
 void xferblk_timeout_work(struct work_struct *work);
 void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped);

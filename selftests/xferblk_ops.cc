@@ -379,6 +379,88 @@ void test_nowait(const xft::Disk& d) {
                    nowait_res < 0 ? strerror(-nowait_res) : "success", nowait_s, failed, fill);
 }
 
+// A RWF_NOWAIT write that needs several commands: on an idle disk it is
+// sent whole without waiting (every child prepared first) and lands; with
+// the ring full it ends with EAGAIN at once and none of its children
+// reaches the device (all or nothing), and the data there is unchanged.
+void test_nowait_split(const xft::Disk& d) {
+  xft::Bar0 bar(d);
+  const unsigned fill = 160;              // more than a queue's 126 tags
+  const size_t big = 4 * d.lim.max_xfer;  // four children at least
+  const uint64_t big_off = 64ULL << 20;   // away from the filler writes
+  // Sync send cannot promise all or nothing: it refuses at once.
+  const bool sync = xft::read_file("/sys/block/" + d.name + "/xferblk/send_mode") == "sync\n";
+  io_uring ring;
+  if (io_uring_queue_init(256, &ring, 0)) ksft_exit_fail_msg("io_uring_queue_init failed\n");
+  int fd = open(d.dev.c_str(), O_RDWR | O_DIRECT);
+  xft::Buffer fillers(4096 * fill, false), data(big, false), back(big, false);
+
+  auto nowait_write = [&](uint8_t pattern) {
+    memset(data.data(), pattern, big);
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_write(sqe, fd, data.data(), big, big_off);
+    sqe->rw_flags = RWF_NOWAIT;
+    sqe->user_data = fill;
+    io_uring_submit(&ring);
+  };
+  auto wait_all = [&](unsigned n, int* nowait_res) {
+    for (unsigned seen = 0; seen < n; seen++) {
+      io_uring_cqe* cqe;
+      if (io_uring_wait_cqe(&ring, &cqe)) break;
+      if (cqe->user_data == fill) *nowait_res = cqe->res;
+      io_uring_cqe_seen(&ring, cqe);
+    }
+  };
+  auto holds = [&](uint8_t pattern) {
+    std::vector<uint8_t> want(big, pattern);
+    return pread(fd, back.data(), big, big_off) == (ssize_t)big &&
+           !memcmp(back.data(), want.data(), big);
+  };
+
+  memset(data.data(), 0x11, big);
+  bool primed = pwrite(fd, data.data(), big, big_off) == (ssize_t)big;
+
+  // Idle: the whole write goes out inline (async send).
+  uint64_t c0 = xft::stat(d, "children");
+  int idle_res = 0;
+  nowait_write(0x5a);
+  wait_all(1, &idle_res);
+  uint64_t idle_children = xft::stat(d, "children") - c0;
+  const uint8_t now = sync ? 0x11 : 0x5a;
+  bool idle_ok =
+      primed && holds(now) &&
+      (sync ? idle_res == -EAGAIN && !idle_children : idle_res == (int)big && idle_children >= 4);
+  ksft_test_result(idle_ok,
+                   "RWF_NOWAIT %zu-byte write on an idle disk (%s send): %s in %llu children\n",
+                   big, sync ? "sync" : "async", idle_res < 0 ? strerror(-idle_res) : "written",
+                   (unsigned long long)idle_children);
+
+  // Full ring: nothing of it may reach the device.
+  uint64_t w0 = xft::stat(d, "dev_writes");
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 500000);
+  for (unsigned i = 0; i < fill; i++) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_write(sqe, fd, fillers.data() + 4096 * i, 4096, 4096ULL * i);
+    sqe->user_data = i;
+  }
+  io_uring_submit(&ring);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int full_res = 1;
+  nowait_write(0xa5);
+  wait_all(fill + 1, &full_res);
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 0);
+  uint64_t writes = xft::stat(d, "dev_writes") - w0;
+  bool unchanged = holds(now);
+  io_uring_queue_exit(&ring);
+  close(fd);
+  // Exactly the fillers reached the device, none of the write's children.
+  ksft_test_result(full_res == -EAGAIN && unchanged && writes == fill,
+                   "RWF_NOWAIT split write against a full ring: %s; %llu device writes "
+                   "since (fillers only), data %s\n",
+                   full_res < 0 ? strerror(-full_res) : "written", (unsigned long long)writes,
+                   unchanged ? "unchanged" : "CHANGED");
+}
+
 }  // namespace
 
 int main() {
@@ -386,7 +468,7 @@ int main() {
   if (disks.size() < 4) ksft_exit_skip("needs the four disks of make check\n");
   const xft::Disk &plain = disks[0], &tiny = disks[1], &single = disks[3];
   ksft_print_header();
-  ksft_set_plan(18);
+  ksft_set_plan(20);
 
   test_preflush_fua(plain);
   test_fsync_and_dsync(plain);
@@ -397,6 +479,7 @@ int main() {
   test_cancel(plain);
   test_timeout(plain);
   test_nowait(single);
+  test_nowait_split(single);
   test_accounting_and_splits(plain);
   ksft_finished();
 }
