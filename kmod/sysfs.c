@@ -141,6 +141,7 @@ XFERBLK_DEV_ATTR(dev_discards, XFERBLK_CNT_DISCARDS);
 XFERBLK_DEV_ATTR(dev_write_zeroes, XFERBLK_CNT_WRITE_ZEROES);
 XFERBLK_DEV_ATTR(dev_aborts, XFERBLK_CNT_ABORTS);
 XFERBLK_DEV_ATTR(dev_faults, XFERBLK_CNT_FAULTS);
+XFERBLK_DEV_ATTR(dev_backend_reqs, XFERBLK_CNT_BACKEND_REQS);
 
 /* One line: device completions per status code, 0 to XFERBLK_STS_NR - 1. */
 static ssize_t dev_status_show(struct device *dev,
@@ -218,6 +219,7 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_dev_write_zeroes.attr,
 	&dev_attr_dev_aborts.attr,
 	&dev_attr_dev_faults.attr,
+	&dev_attr_dev_backend_reqs.attr,
 	&dev_attr_dev_status.attr,
 	&dev_attr_reset_counters.attr,
 	NULL
