@@ -35,16 +35,10 @@ ktap_result $? "every disk rebound in mq mode"
 for i in "${!addrs[@]}"; do
 	disk=$(xferblk_disk "$i")
 	lbs=$(cat "/sys/block/$disk/queue/logical_block_size")
-	split="$lbs/20:16k/10:64k/20:256k/20:1m/20:4m/10"
-	[ "$lbs" -ge 4096 ] && split="4k/20:16k/10:64k/20:256k/20:1m/20:4m/10"
 	p0=$(xferblk_stat "$disk" parents) c0=$(xferblk_stat "$disk" children)
 	d0=$(xferblk_stat "$disk" dev_commands) r0=$(xferblk_stat "$disk" dev_rejected)
-	out=$(fio --name=verify --filename="/dev/$disk" --direct=1 --ioengine=io_uring \
-		--iodepth=16 --rw=randwrite --bssplit="$split" --blockalign="$lbs" \
-		--size=24m --verify=crc32c --verify_fatal=1 --do_verify=1 \
-		--randrepeat=1 --verify_state_save=0 2>&1)
+	xferblk_fio_verify "$disk" 24m
 	rc=$?
-	[ $rc -eq 0 ] || echo "$out" | grep -Ev "^ +(clat|lat|slat|\||bw|iops|cpu|IO depths|submit|complete|issued|latency)" | sed "s/^/# /"
 	ktap_result $rc "$disk (mq) fio io_uring verify=crc32c bs $lbs-4M iodepth 16"
 
 	p=$(($(xferblk_stat "$disk" parents) - p0)) c=$(($(xferblk_stat "$disk" children) - c0))

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -168,5 +169,28 @@ Proc run(const std::vector<std::string>& argv, int uid = -1);
 // world-readable directory in /tmp that is removed at exit; returns the
 // copy's path. Aborts the test with ksft_exit_fail if the tool is missing.
 std::string tool(const std::string& name);
+
+// What one check found wrong, collected so a single KTAP line can name
+// every mismatch: want() for a condition, eq() for a value.
+struct Problems {
+  std::vector<std::string> list;
+  void want(bool ok, const std::string& what) {
+    if (!ok) list.push_back(what);
+  }
+  template <typename A, typename B>
+  void eq(const std::string& what, const A& got, const B& want) {
+    if (!(got == want)) {
+      std::ostringstream s;
+      s << what << " " << got << ", want " << want;
+      list.push_back(s.str());
+    }
+  }
+  bool ok() const { return list.empty(); }
+  std::string str() const {
+    std::string s;
+    for (const auto& p : list) s += (s.empty() ? ": " : "; ") + p;
+    return s;
+  }
+};
 
 }  // namespace xft

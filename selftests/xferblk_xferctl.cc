@@ -28,28 +28,9 @@
 
 namespace {
 
-constexpr int kNobody = 65534;
+using xft::Problems;
 
-struct Problems {
-  std::vector<std::string> list;
-  void want(bool ok, const std::string& what) {
-    if (!ok) list.push_back(what);
-  }
-  template <typename A, typename B>
-  void eq(const std::string& what, const A& got, const B& want) {
-    if (!(got == want)) {
-      std::ostringstream s;
-      s << what << " " << got << ", want " << want;
-      list.push_back(s.str());
-    }
-  }
-  bool ok() const { return list.empty(); }
-  std::string str() const {
-    std::string s;
-    for (const auto& p : list) s += (s.empty() ? ": " : "; ") + p;
-    return s;
-  }
-};
+constexpr int kNobody = 65534;
 
 // Runs @body, turning a JSON or parse exception into a problem.
 template <typename F>
