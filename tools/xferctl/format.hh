@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "json_quote.hh"
 #include "sysfs.hh"
 
 namespace xferctl {
@@ -18,9 +19,7 @@ namespace xferctl {
 // "512 B", "4 KiB", "1.5 GiB": binary units, one decimal unless exact.
 std::string HumanBytes(uint64_t bytes);
 
-// A JSON string literal, quotes included, with ", \ and control characters
-// escaped.
-std::string JsonQuote(std::string_view s);
+using xferblk::JsonQuote;
 
 // Human output: one block per disk, the module's parameters first in a list.
 std::string FormatModuleHuman(const ModuleInfo& m);

@@ -34,11 +34,11 @@ class Json {
   }
   Json& Key(const std::string& key) {
     Comma();
-    out_ << JsonString(key) << ": ";
+    out_ << JsonQuote(key) << ": ";
     keyed_ = true;
     return *this;
   }
-  Json& Str(const std::string& v) { return Raw(JsonString(v)); }
+  Json& Str(const std::string& v) { return Raw(JsonQuote(v)); }
   Json& Uint(uint64_t v) { return Raw(std::to_string(v)); }
   Json& Bool(bool v) { return Raw(v ? "true" : "false"); }
   Json& Null() { return Raw("null"); }
@@ -122,38 +122,6 @@ const char* ResultName(ExitCode code) {
       return "usage_error";
   }
   return "?";
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string Describe(const VerifyFailure& f) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "json_quote.hh"
 #include "stamp.hh"
 #include "workload.hh"
 
@@ -95,8 +96,7 @@ struct Summary {
 ExitCode ExitCodeFor(const Summary& s);
 const char* ResultName(ExitCode code);
 
-// A JSON string literal, quotes included.
-std::string JsonString(const std::string& s);
+using xferblk::JsonQuote;
 
 std::string ToJson(const Summary& s);
 std::string ToText(const Summary& s);

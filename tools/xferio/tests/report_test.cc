@@ -260,10 +260,10 @@ TEST(LowestOffsets, KeepsTheLowestWhateverTheOrder) {
   EXPECT_TRUE(none.Sorted().empty());
 }
 
-TEST(JsonString, Escapes) {
-  EXPECT_EQ(JsonString("plain"), "\"plain\"");
-  EXPECT_EQ(JsonString("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonString("line\nnext\ttab\x01"), "\"line\\nnext\\ttab\\u0001\"");
+TEST(JsonQuote, Escapes) {
+  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
+  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonQuote("line\nnext\ttab\x01"), "\"line\\nnext\\ttab\\u0001\"");
 }
 
 }  // namespace
