@@ -333,6 +333,20 @@ void test_accounting_and_splits(const xft::Disk& d) {
                    splits);
 }
 
+// Holds every completion back for 0.5 s and submits @fill 4 KiB writes
+// (user_data 0..fill-1) from @buf at the start of the disk: more than a
+// queue has tags, so the ring is full when this returns.
+void fill_ring(const xft::Bar0& bar, io_uring* ring, int fd, uint8_t* buf, unsigned fill) {
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 500000);
+  for (unsigned i = 0; i < fill; i++) {
+    io_uring_sqe* sqe = io_uring_get_sqe(ring);
+    io_uring_prep_write(sqe, fd, buf + 4096 * i, 4096, 4096ULL * i);
+    sqe->user_data = i;
+  }
+  io_uring_submit(ring);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+}
+
 // With every completion held back, fill the single queue, then a
 // RWF_NOWAIT write must come back with EAGAIN instead of waiting.
 void test_nowait(const xft::Disk& d) {
@@ -342,14 +356,7 @@ void test_nowait(const xft::Disk& d) {
   if (io_uring_queue_init(256, &ring, 0)) ksft_exit_fail_msg("io_uring_queue_init failed\n");
   int fd = open(d.dev.c_str(), O_RDWR | O_DIRECT);
   xft::Buffer buf(4096 * (fill + 1), false);
-  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 500000);
-  for (unsigned i = 0; i < fill; i++) {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_write(sqe, fd, buf.data() + 4096 * i, 4096, 4096ULL * i);
-    sqe->user_data = i;
-  }
-  io_uring_submit(&ring);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  fill_ring(bar, &ring, fd, buf.data(), fill);
 
   io_uring_sqe* sqe = io_uring_get_sqe(&ring);
   io_uring_prep_write(sqe, fd, buf.data() + 4096 * fill, 4096, 4096ULL * fill);
@@ -437,14 +444,7 @@ void test_nowait_split(const xft::Disk& d) {
 
   // Full ring: nothing of it may reach the device.
   uint64_t w0 = xft::stat(d, "dev_writes");
-  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 500000);
-  for (unsigned i = 0; i < fill; i++) {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_write(sqe, fd, fillers.data() + 4096 * i, 4096, 4096ULL * i);
-    sqe->user_data = i;
-  }
-  io_uring_submit(&ring);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  fill_ring(bar, &ring, fd, fillers.data(), fill);
   int full_res = 1;
   nowait_write(0xa5);
   wait_all(fill + 1, &full_res);
