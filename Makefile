@@ -13,8 +13,9 @@ KDIR = /usr/src/linux-headers-$(KVER)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 
 SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults \
-	xferblk_reset xferblk_xferio xferblk_xferctl xferblk_ioctl
-SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
+	xferblk_reset xferblk_xferio xferblk_xferctl xferblk_ioctl xferblk_integrity \
+	xferblk_busmaster
+SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_soak.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
 	xferblk_badinput.sh xferblk_unplug.sh xferblk_hostile.sh xferblk_queue_mode.sh
 CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
 
@@ -115,6 +116,17 @@ check-long: module selftests qemu
 	@$(RUN_GUEST) --smp 4 --timeout 3600 --log $(GUEST_LOGS)/check-long.log \
 		--disk "queues=4" -- env XFERBLK_TESTS=xferblk_unplug.sh XFERBLK_SEND_MODES=async \
 		XFERBLK_UNPLUG_CYCLES=100 build/selftests/run.sh
+
+# The random fault test again and again (selftests/xferblk_soak.sh): SOAK_RUNS
+# runs (default 200) or SOAK_MINUTES minutes, alternating send modes; ends
+# with runs, I/Os, faults injected and wrong blocks. Not part of `make check`.
+SOAK_RUNS ?= 200
+SOAK_MINUTES ?= 0
+.PHONY: soak
+soak: module selftests qemu
+	@$(RUN_GUEST) --smp 2 --timeout 86400 --log $(GUEST_LOGS)/soak.log $(CHECK_DISKS) -- \
+		env XFERBLK_SOAK_RUNS=$(SOAK_RUNS) XFERBLK_SOAK_MINUTES=$(SOAK_MINUTES) \
+		build/selftests/xferblk_soak.sh
 
 demo:
 	@scripts/demo.sh

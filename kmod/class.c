@@ -46,6 +46,25 @@ static blk_status_t xferblk_parent_status(struct xferblk_parent *parent)
 	return err == XFERBLK_NO_ERROR ? BLK_STS_OK : (__force blk_status_t)(err & 0xff);
 }
 
+/*
+ * Ends a bio handed to submit_bio: the one place the driver writes a
+ * caller's bi_status. Only a failure is written, never success: the bio
+ * may already carry an error the block layer stored there while it was in
+ * flight (direct I/O keeps its siblings' first error in the first bio of
+ * the I/O, bio_chain() a chained child's in its parent), and writing OK
+ * over it would report a failed write as done. A would-block EAGAIN is
+ * not an I/O error: parent_errors leaves it out.
+ */
+static void xferblk_end_bio(struct xferblk_dev *xd, struct bio *bio, blk_status_t status)
+{
+	if (status != BLK_STS_OK) {
+		if (status != BLK_STS_AGAIN)
+			this_cpu_inc(xd->stats->parent_errors);
+		bio->bi_status = status;
+	}
+	bio_endio(bio);
+}
+
 static void xferblk_parent_put(struct xferblk_parent *parent)
 {
 	struct xferblk_dev *xd = parent->xd;
@@ -63,15 +82,12 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	this_cpu_inc(xd->stats->hist[bucket]);
 
 	status = xferblk_parent_status(parent);
-	if (status != BLK_STS_OK)
-		this_cpu_inc(xd->stats->parent_errors);
 	trace_xferblk_parent_complete(parent, err == XFERBLK_NO_ERROR ? -1 : err >> 8,
 				      status, local_clock() - parent->dispatch_ns);
 	/* The parent's iterator has moved with each split: account the whole. */
 	bdev_end_io_acct(bio->bi_bdev, bio_op(bio), parent->sectors, parent->acct_start);
-	bio->bi_status = status;
 	mempool_free(parent, &xd->parent_pool);
-	bio_endio(bio);
+	xferblk_end_bio(xd, bio, status);
 }
 
 /*
@@ -346,7 +362,8 @@ static void xferblk_child_end_io(struct bio *bio)
 /* Called by the port layer when the device (or the driver) is done. */
 void xferblk_child_end(struct xferblk_child *child, blk_status_t status)
 {
-	child->bio.bi_status = status;
+	if (status != BLK_STS_OK)
+		child->bio.bi_status = status;
 	bio_endio(&child->bio);
 }
 
@@ -389,14 +406,13 @@ void xferblk_submit_bio(struct bio *bio)
 
 	status = xferblk_check_bio(xd, bio);
 	if (status != BLK_STS_OK) {
-		bio->bi_status = status;
-		bio_endio(bio);
+		xferblk_end_bio(xd, bio, status);
 		return;
 	}
 	/* The block layer strips flags a disk without a write cache cannot use. */
 	preflush = (bio->bi_opf & REQ_PREFLUSH) && xd->write_cache;
 	if (!bio_sectors(bio) && !preflush) {
-		bio_endio(bio);
+		xferblk_end_bio(xd, bio, BLK_STS_OK);
 		return;
 	}
 	/*
@@ -436,8 +452,7 @@ void xferblk_submit_bio(struct bio *bio)
 			/* EAGAIN, or the error that made a cut impossible. */
 			status = xferblk_parent_status(parent);
 			mempool_free(parent, &xd->parent_pool);
-			bio->bi_status = status != BLK_STS_OK ? status : BLK_STS_AGAIN;
-			bio_endio(bio);
+			xferblk_end_bio(xd, bio, status != BLK_STS_OK ? status : BLK_STS_AGAIN);
 			return;
 		}
 	}

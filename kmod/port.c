@@ -19,18 +19,19 @@
 
 #include "xferblk.h"
 
+/*
+ * What a caller sees (docs/design.md, "Errors"): ENODATA for a media error,
+ * which names bad blocks; EIO for every other failure, a DMA error, an
+ * abort or a timeout included, so a lost bus or a reset reaches callers
+ * as the one errno every program handles.
+ */
 static blk_status_t xferblk_status_to_blk(u16 status)
 {
 	switch (status) {
 	case XFERBLK_STS_OK:
 		return BLK_STS_OK;
-	case XFERBLK_STS_DMA_ERROR:
-		return BLK_STS_TRANSPORT;
 	case XFERBLK_STS_MEDIA_ERROR:
 		return BLK_STS_MEDIUM;
-	case XFERBLK_STS_ABORTED:
-		/* The driver aborts only commands that timed out. */
-		return BLK_STS_TIMEOUT;
 	default:
 		return BLK_STS_IOERR;
 	}
@@ -183,6 +184,33 @@ static void xferblk_build_sqe(struct xferblk_dev *xd, enum req_op op, blk_opf_t 
 	}
 }
 
+/* Copies @sqe to the SQ tail; @tag is its slot, or nr_tags for the abort. */
+static void xferblk_sq_put(struct xferblk_queue *q, const struct xferblk_sqe *sqe,
+			   unsigned int tag)
+{
+	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
+	q->sq_slot_tag[q->sq_tail] = tag;
+	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
+}
+
+/*
+ * Tells the device about every entry up to the tail. Under sq_lock. The
+ * commands those entries carry become "rung": only now may the device
+ * complete them, and a completion for one it was never told about is a
+ * lie the interrupt handler refuses.
+ */
+static void xferblk_sq_ring(struct xferblk_queue *q)
+{
+	u32 slot;
+
+	for (slot = q->sq_rung; slot != q->sq_tail; slot = (slot + 1) & (q->depth - 1))
+		if (q->sq_slot_tag[slot] < q->nr_tags)
+			q->cmds[q->sq_slot_tag[slot]].rung = true;
+	q->sq_rung = q->sq_tail;
+	/* writel orders the descriptors and SG lists before the doorbell. */
+	writel(q->sq_tail, q->sq_doorbell);
+}
+
 /*
  * Puts one entry on the ring, and rings the doorbell unless @defer; false
  * if the queue is stopped for a reset.
@@ -200,15 +228,14 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	}
 	cmd->child = child;
 	cmd->rq = rq;
+	cmd->rung = false;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	cmd->gen = (cmd->gen + 1) & (U16_MAX >> q->gen_shift);
 	sqe->tag = cpu_to_le16(cmd->gen << q->gen_shift | (cmd - q->cmds));
 	q->submitted++;
-	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
-	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
-	/* writel orders the descriptor and SG list before the doorbell. */
+	xferblk_sq_put(q, sqe, cmd - q->cmds);
 	if (!defer)
-		writel(q->sq_tail, q->sq_doorbell);
+		xferblk_sq_ring(q);
 	spin_unlock_irqrestore(&q->sq_lock, flags);
 	return true;
 }
@@ -221,7 +248,7 @@ void xferblk_port_kick(struct xferblk_queue *q)
 	spin_lock_irqsave(&q->sq_lock, flags);
 	/* A reset in between emptied the ring, and failed what was on it. */
 	if (!q->stopped)
-		writel(q->sq_tail, q->sq_doorbell);
+		xferblk_sq_ring(q);
 	spin_unlock_irqrestore(&q->sq_lock, flags);
 }
 
@@ -261,12 +288,14 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 		xferblk_build_sqe(xd, op, rq->cmd_flags, blk_rq_pos(rq),
 				  blk_rq_sectors(rq), &sqe);
 	}
+	cmd->bytes = 0;
 	if (op == REQ_OP_READ || op == REQ_OP_WRITE) {
 		nsge = xferblk_map(xd, cmd, bio, op, !!rq);
 		if (!nsge) {
 			this_cpu_inc(xd->stats->unsendable);
 			return BLK_STS_IOERR;
 		}
+		cmd->bytes = le32_to_cpu(sqe.nblocks) * xd->lim.block_size;
 	}
 	sqe.nsge = cpu_to_le16(nsge);
 	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
@@ -397,7 +426,7 @@ static void xferblk_done_init(struct xferblk_done *done)
 }
 
 /* Ends what was collected: children may complete parents, so no locks held. */
-static void xferblk_done_end(struct xferblk_done *done)
+static void xferblk_done_end(struct xferblk_dev *xd, struct xferblk_done *done)
 {
 	struct request *rq, *next;
 	struct bio *bio;
@@ -408,6 +437,11 @@ static void xferblk_done_end(struct xferblk_done *done)
 		struct xferblk_rq *xrq = blk_mq_rq_to_pdu(rq);
 
 		list_del_init(&rq->queuelist);
+		/* In mq mode a request is its own parent and only child. */
+		if (xrq->status != BLK_STS_OK) {
+			this_cpu_inc(xd->stats->errors);
+			this_cpu_inc(xd->stats->parent_errors);
+		}
 		blk_mq_end_request(rq, xrq->status);
 	}
 }
@@ -419,7 +453,9 @@ static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
 	struct xferblk_cmd *cmd = &q->cmds[tag];
 
 	if (cmd->child) {
-		cmd->child->bio.bi_status = status;
+		/* A child is the driver's own bio: nothing else writes its status. */
+		if (status != BLK_STS_OK)
+			cmd->child->bio.bi_status = status;
 		bio_list_add(&done->bios, &cmd->child->bio);
 	} else {
 		struct xferblk_rq *xrq = blk_mq_rq_to_pdu(cmd->rq);
@@ -431,6 +467,60 @@ static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
 	cmd->rq = NULL;
 	xferblk_unmap(q->xd, cmd);
 	xferblk_tag_put(q, tag);
+}
+
+/*
+ * The abort slot's completion. The target, if the device still held it,
+ * completes on its own entry, which comes first. If the device says it
+ * held nothing (result 0) while the target is still ours, the target's
+ * completion was lost (a bus error, say): only a reset settles its fate,
+ * and the next timeout check does it rather than wait out the abort's
+ * own deadline. Under cq_lock.
+ */
+static void xferblk_abort_done(struct xferblk_queue *q, u32 result)
+{
+	const struct xferblk_cmd *target = &q->cmds[q->abort_target];
+
+	/* The same command, not a later one on the same slot. */
+	if (!result && xferblk_cmd_busy(target) && target->gen == q->abort_gen)
+		q->reset_wanted = true;
+	q->abort_target = -1;
+}
+
+/*
+ * Whether a completion names a command of ours that the device may
+ * complete. The device is not trusted: a tag we did not issue, issued
+ * before its slot was reused, or put on the ring but not yet rung (the
+ * device cannot have fetched it) is refused.
+ */
+static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag)
+{
+	const struct xferblk_cmd *cmd;
+
+	if (tag >= q->nr_tags)
+		return false;
+	cmd = &q->cmds[tag];
+	return xferblk_cmd_busy(cmd) && wire_tag >> q->gen_shift == cmd->gen && cmd->rung;
+}
+
+/* The status of a completion for @cmd, its byte count checked. */
+static blk_status_t xferblk_cqe_status(struct xferblk_queue *q, struct xferblk_cmd *cmd,
+				       u16 status, u32 result)
+{
+	struct xferblk_dev *xd = q->xd;
+
+	if (status >= XFERBLK_STS_FIRST_REJECT && status <= XFERBLK_STS_LAST_REJECT)
+		this_cpu_inc(xd->stats->rejected);
+	if (status == XFERBLK_STS_ABORTED)
+		this_cpu_inc(xd->stats->timeouts);
+	/* Success that moved fewer (or more) bytes than asked is a failure. */
+	if (status == XFERBLK_STS_OK && result != cmd->bytes) {
+		dev_warn_ratelimited(&xd->pdev->dev,
+				     "queue %u: command %td moved %u bytes of %u; failing it\n",
+				     q->qid, cmd - q->cmds, result, cmd->bytes);
+		return BLK_STS_IOERR;
+	}
+	return xferblk_status_to_blk(status);
 }
 
 irqreturn_t xferblk_irq(int irq, void *data)
@@ -445,6 +535,7 @@ irqreturn_t xferblk_irq(int irq, void *data)
 	for (;;) {
 		struct xferblk_cqe *cqe = &q->cq[q->cq_head];
 		u16 wire_tag, tag, status;
+		u32 result;
 
 		if ((le16_to_cpu(READ_ONCE(cqe->flags)) & XFERBLK_CQE_PHASE) != q->cq_phase)
 			break;
@@ -453,6 +544,7 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		wire_tag = le16_to_cpu(cqe->tag);
 		tag = wire_tag & ((1U << q->gen_shift) - 1);
 		status = le16_to_cpu(cqe->status);
+		result = le32_to_cpu(cqe->result);
 
 		if (++q->cq_head == q->depth) {
 			q->cq_head = 0;
@@ -461,34 +553,24 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		reaped++;
 
 		if (wire_tag == q->nr_tags && q->abort_target >= 0) {
-			/* The abort slot: the target completes on its own entry. */
-			q->abort_target = -1;
+			xferblk_abort_done(q, result);
 			continue;
 		}
-		/*
-		 * The device is not trusted: a tag we did not issue, or issued
-		 * before its slot was reused, is counted and ignored.
-		 */
-		if (tag >= q->nr_tags || !xferblk_cmd_busy(&q->cmds[tag]) ||
-		    wire_tag >> q->gen_shift != q->cmds[tag].gen) {
+		if (!xferblk_cqe_valid(q, wire_tag, tag)) {
 			this_cpu_inc(xd->stats->bogus);
 			dev_warn_ratelimited(&xd->pdev->dev,
 					     "queue %u: completion for unknown tag %#x\n",
 					     q->qid, wire_tag);
 			continue;
 		}
-		if (status >= XFERBLK_STS_FIRST_REJECT && status <= XFERBLK_STS_LAST_REJECT)
-			this_cpu_inc(xd->stats->rejected);
-		if (status == XFERBLK_STS_ABORTED)
-			this_cpu_inc(xd->stats->timeouts);
-
-		xferblk_cmd_finish(q, tag, xferblk_status_to_blk(status), &done);
+		xferblk_cmd_finish(q, tag, xferblk_cqe_status(q, &q->cmds[tag], status, result),
+				   &done);
 	}
 	if (reaped)
 		writel(q->cq_head, q->cq_doorbell);
 	spin_unlock(&q->cq_lock);
 
-	xferblk_done_end(&done);
+	xferblk_done_end(xd, &done);
 
 	return reaped ? IRQ_HANDLED : IRQ_NONE;
 }
@@ -506,10 +588,10 @@ static void xferblk_send_abort(struct xferblk_queue *q, unsigned int tag)
 	spin_lock_irqsave(&q->sq_lock, flags);
 	if (!q->stopped) {
 		q->abort_target = tag;
+		q->abort_gen = q->cmds[tag].gen;
 		q->abort_deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
-		memcpy(&q->sq[q->sq_tail], &sqe, sizeof(sqe));
-		q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
-		writel(q->sq_tail, q->sq_doorbell);
+		xferblk_sq_put(q, &sqe, q->nr_tags);
+		xferblk_sq_ring(q);
 	}
 	spin_unlock_irqrestore(&q->sq_lock, flags);
 }
@@ -526,6 +608,10 @@ static bool xferblk_queue_check_timeouts(struct xferblk_dev *xd, struct xferblk_
 	unsigned int tag;
 
 	spin_lock_irq(&q->cq_lock);
+	if (q->reset_wanted) {
+		reset = true;
+		goto out;
+	}
 	if (q->abort_target >= 0) {
 		reset = time_after(now, q->abort_deadline);
 		goto out;
@@ -567,9 +653,10 @@ int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
 }
 
 /*
- * Ends every command on the rings with @status (BLK_STS_TIMEOUT for those
- * past their deadline) and empties the rings. Only for a device that was
- * reset (it posts nothing more) with no interrupt handler running.
+ * Ends every command on the rings with @status and empties the rings. Only
+ * for a device that can no longer touch memory (reset, bus mastering off,
+ * or gone) with no interrupt handler running: the buffers go back to
+ * their owners.
  */
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 {
@@ -586,20 +673,20 @@ unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 
 			if (!xferblk_cmd_busy(cmd))
 				continue;
-			/* Commands that ran out of time say so. */
-			xferblk_cmd_finish(q, tag, time_after_eq(jiffies, cmd->deadline) ?
-					   BLK_STS_TIMEOUT : status, &done);
+			xferblk_cmd_finish(q, tag, status, &done);
 			failed++;
 		}
 		q->abort_target = -1;
+		q->reset_wanted = false;
 		q->sq_tail = 0;
+		q->sq_rung = 0;
 		q->cq_head = 0;
 		q->cq_phase = XFERBLK_CQE_PHASE;
 		memset(q->sq, 0, q->depth * sizeof(*q->sq));
 		memset(q->cq, 0, q->depth * sizeof(*q->cq));
 		spin_unlock_irq(&q->cq_lock);
 	}
-	xferblk_done_end(&done);
+	xferblk_done_end(xd, &done);
 	return failed;
 }
 
@@ -618,28 +705,52 @@ void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped)
 
 /*
  * The last resort: reset the device, fail everything it held, bring the
- * queues back. New commands fail with EIO while this runs.
+ * queues back. New commands fail with EIO while this runs, and for as long
+ * as the controller stays broken (a reset that does not take, queues that
+ * will not enable): the timeout work then tries again each period.
+ *
+ * Bus mastering goes off before any command is failed, whatever the reset
+ * did (as NVMe disables the device before it cancels requests): a device
+ * that ignored the reset can then no longer DMA into a buffer whose
+ * command has been completed, and its owner reused. Only a reset that
+ * took turns it back on.
  */
 static void xferblk_reset_controller(struct xferblk_dev *xd)
 {
+	struct device *dev = &xd->pdev->dev;
+	bool was_broken = xd->broken;
 	unsigned int qid;
+	int ret;
 
-	dev_warn(&xd->pdev->dev, "resetting the controller\n");
+	if (!was_broken)
+		dev_warn(dev, "resetting the controller\n");
 	this_cpu_inc(xd->stats->resets);
 	xferblk_set_stopped(xd, true);
-	if (xferblk_reset(xd))
-		dev_err(&xd->pdev->dev, "device did not reset\n");
+	ret = xferblk_reset(xd);
+	pci_clear_master(xd->pdev);
 	for (qid = 0; qid < xd->nr_queues; qid++)
 		synchronize_irq(xd->queues[qid].irq);
 	xferblk_port_fail_all(xd, BLK_STS_IOERR);
 
+	xd->broken = true;
+	if (ret) {
+		if (!was_broken)
+			dev_err(dev, "device did not reset; I/O fails until it does\n");
+		return;
+	}
+	pci_set_master(xd->pdev);
 	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_ENABLE);
 	for (qid = 0; qid < xd->nr_queues; qid++) {
 		if (xferblk_queue_enable(xd, &xd->queues[qid])) {
-			dev_err(&xd->pdev->dev, "controller did not come back; failing all I/O\n");
+			pci_clear_master(xd->pdev);
+			if (!was_broken)
+				dev_err(dev, "controller did not come back; I/O fails until it does\n");
 			return;
 		}
 	}
+	xd->broken = false;
+	if (was_broken)
+		dev_info(dev, "controller recovered\n");
 	xferblk_set_stopped(xd, false);
 }
 
@@ -654,7 +765,7 @@ void xferblk_timeout_work(struct work_struct *work)
 
 	for (qid = 0; qid < xd->nr_queues; qid++)
 		reset |= xferblk_queue_check_timeouts(xd, &xd->queues[qid]);
-	if (reset)
+	if (reset || xd->broken)
 		xferblk_reset_controller(xd);
 	queue_delayed_work(xd->wq, &xd->timeout_work, msecs_to_jiffies(period));
 }
@@ -677,13 +788,14 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 	spin_lock_init(&q->cq_lock);
 	init_waitqueue_head(&q->tag_wait);
 	q->sq_doorbell = xd->regs + XFERBLK_REG_DOORBELL(qid) + XFERBLK_DB_SQ_TAIL;
+	q->sq_slot_tag = kcalloc(depth, sizeof(*q->sq_slot_tag), GFP_KERNEL);
 	q->cq_doorbell = xd->regs + XFERBLK_REG_DOORBELL(qid) + XFERBLK_DB_CQ_HEAD;
 
 	q->sq = dma_alloc_coherent(dev, depth * sizeof(*q->sq), &q->sq_dma, GFP_KERNEL);
 	q->cq = dma_alloc_coherent(dev, depth * sizeof(*q->cq), &q->cq_dma, GFP_KERNEL);
 	q->tag_map = bitmap_zalloc(q->nr_tags, GFP_KERNEL);
 	q->cmds = kcalloc(q->nr_tags, sizeof(*q->cmds), GFP_KERNEL);
-	if (!q->sq || !q->cq || !q->tag_map || !q->cmds)
+	if (!q->sq || !q->cq || !q->tag_map || !q->cmds || !q->sq_slot_tag)
 		goto nomem;
 
 	for (tag = 0; tag < q->nr_tags; tag++) {
@@ -719,6 +831,8 @@ void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q)
 	}
 	bitmap_free(q->tag_map);
 	q->tag_map = NULL;
+	kfree(q->sq_slot_tag);
+	q->sq_slot_tag = NULL;
 	if (q->sq)
 		dma_free_coherent(dev, q->depth * sizeof(*q->sq), q->sq, q->sq_dma);
 	if (q->cq)

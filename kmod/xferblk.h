@@ -88,7 +88,9 @@ struct xferblk_cmd {
 	unsigned int nr_maps;
 	enum dma_data_direction dir;
 	unsigned long deadline;		/* jiffies: then it is aborted */
+	u32 bytes;			/* READ/WRITE: what the completion must report */
 	u16 gen;			/* bumped each time the slot is reused */
+	bool rung;			/* the device has been told of it (sq_lock) */
 };
 
 static inline bool xferblk_cmd_busy(const struct xferblk_cmd *cmd)
@@ -114,6 +116,8 @@ struct xferblk_queue {
 	struct xferblk_sqe *sq;
 	dma_addr_t sq_dma;
 	u32 sq_tail;
+	u32 sq_rung;			/* the tail last written to the doorbell */
+	u16 *sq_slot_tag;		/* per SQ entry: its command's tag */
 
 	spinlock_t cq_lock;		/* cq_head, cq_phase, reaping */
 	struct xferblk_cqe *cq;
@@ -121,7 +125,9 @@ struct xferblk_queue {
 	u32 cq_head;
 	u16 cq_phase;
 	int abort_target;		/* tag being aborted, or -1; cq_lock */
+	u16 abort_gen;			/* its generation */
 	unsigned long abort_deadline;
+	bool reset_wanted;		/* an abort found the target lost; cq_lock */
 
 	unsigned long *tag_map;		/* bit set: tag in use */
 	wait_queue_head_t tag_wait;	/* submitters waiting for a tag */
@@ -151,6 +157,7 @@ struct xferblk_dev {
 	struct pci_dev *pdev;
 	struct workqueue_struct *wq;	/* sync mode senders, timeouts */
 	struct delayed_work timeout_work;
+	bool broken;			/* the last reset failed: I/O fails, retried */
 	bool send_sync;			/* new parents use sync send */
 	bool mq;			/* blk-mq splits; one request, one command */
 	struct blk_mq_tag_set tag_set;	/* mq mode */

@@ -4,7 +4,7 @@
 # "# Guest totals: pass:N fail:N" that `make check` adds to its summary.
 top=${XFERBLK_TOP:?run inside qemu/run-guest.sh}
 bin=$top/build/selftests
-tests=(${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults xferblk_fio.sh xferblk_fs.sh xferblk_badinput.sh xferblk_ioctl xferblk_xferio xferblk_xferctl xferblk_queue_mode.sh})
+tests=(${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults xferblk_integrity xferblk_busmaster xferblk_fio.sh xferblk_fs.sh xferblk_badinput.sh xferblk_ioctl xferblk_xferio xferblk_xferctl xferblk_queue_mode.sh})
 pass=0
 fail=0
 n=0

@@ -23,7 +23,7 @@ rebind_all() { # rebind_all <bio|mq>: every disk probed again in that mode
 	done
 }
 
-ktap_header $((2 + ${#addrs[@]} * 4 + 2))
+ktap_header $((2 + ${#addrs[@]} * 4 + 1 + 2))
 saved=$(cat "$param")
 echo sideways >"$param" 2>/dev/null
 [ $? -ne 0 ] && [ "$(cat "$param")" = "$saved" ]
@@ -58,6 +58,11 @@ for i in "${!addrs[@]}"; do
 	[ $? -ne 0 ] && [ "$(xferblk_stat "$disk" send_mode)" = "$mode" ]
 	ktap_result $? "$disk (mq) send_mode is refused and stays $mode"
 done
+
+# No error lost when blk-mq ends requests: multi-bio and chained I/O failing
+# in one bio (its own KTAP, indented).
+"$(dirname "$0")/xferblk_integrity" --mq 2>&1 | sed 's/^/# /'
+ktap_result "${PIPESTATUS[0]}" "(mq) xferblk_integrity --mq: every failure reaches the caller"
 
 rebind_all bio
 ktap_result $? "every disk rebound in bio mode"

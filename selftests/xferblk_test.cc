@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "../uapi/xferblk_hw.h"
 #include "kselftest.h"
 
 namespace xft {
@@ -141,6 +142,59 @@ uint32_t Bar0::read32(uint32_t off) const {
 void Bar0::write32(uint32_t off, uint32_t value) const {
   *reinterpret_cast<volatile uint32_t*>(base_ + off) = value;
 }
+
+void Bar0::write64(uint32_t off, uint64_t value) const {
+  write32(off + 4, value >> 32);
+  write32(off, value & 0xffffffff);
+}
+
+void Bar0::fail_lbas(uint64_t start, uint64_t count) const {
+  write64(XFERBLK_REG_FAULT_LBA_COUNT, 0);
+  write64(XFERBLK_REG_FAULT_LBA_START, start);
+  write64(XFERBLK_REG_FAULT_LBA_COUNT, count);
+}
+
+uint64_t Bar0::counter(unsigned index) const {
+  uint32_t off = XFERBLK_REG_COUNTERS + 8 * index;
+  return read32(off) | static_cast<uint64_t>(read32(off + 4)) << 32;
+}
+
+namespace {
+int open_config(const Disk& d) {
+  std::string path = "/sys/bus/pci/devices/" + d.pci + "/config";
+  int fd = open(path.c_str(), O_RDWR);
+  if (fd < 0) ksft_exit_fail_msg("open %s: %s\n", path.c_str(), strerror(errno));
+  return fd;
+}
+constexpr off_t kPciCommand = 4;
+constexpr uint16_t kPciBusMaster = 1 << 2;
+}  // namespace
+
+bool bus_master(const Disk& d) {
+  int fd = open_config(d);
+  uint16_t cmd = 0;
+  bool ok = pread(fd, &cmd, 2, kPciCommand) == 2;
+  close(fd);
+  return ok && (cmd & kPciBusMaster);
+}
+
+void set_bus_master(const Disk& d, bool on) {
+  int fd = open_config(d);
+  uint16_t cmd = 0;
+  if (pread(fd, &cmd, 2, kPciCommand) != 2) ksft_exit_fail_msg("read PCI command\n");
+  cmd = on ? cmd | kPciBusMaster : cmd & ~kPciBusMaster;
+  if (pwrite(fd, &cmd, 2, kPciCommand) != 2) ksft_exit_fail_msg("write PCI command\n");
+  close(fd);
+}
+
+ParamGuard::ParamGuard(const std::string& name, const std::string& value)
+    : path_("/sys/module/xferblk/parameters/" + name) {
+  saved_ = read_file(path_);
+  saved_ = saved_.substr(0, saved_.find('\n'));
+  if (!write_file(path_, value)) ksft_exit_fail_msg("cannot set %s\n", path_.c_str());
+}
+
+ParamGuard::~ParamGuard() { write_file(path_, saved_); }
 
 std::vector<Range> page_chunks(const std::vector<iovec>& iov) {
   int fd = open("/proc/self/pagemap", O_RDONLY);

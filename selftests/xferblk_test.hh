@@ -64,10 +64,34 @@ class Bar0 {
   Bar0& operator=(const Bar0&) = delete;
   uint32_t read32(uint32_t off) const;
   void write32(uint32_t off, uint32_t value) const;
+  // A 64-bit register as two 32-bit writes, high half first.
+  void write64(uint32_t off, uint64_t value) const;
+  // FAULT_LBA_START/COUNT: commands touching [start, start + count) fail;
+  // count 0 disarms.
+  void fail_lbas(uint64_t start, uint64_t count) const;
+  uint64_t counter(unsigned index) const;  // the device's COUNTER[index]
 
  private:
   volatile uint8_t* base_ = nullptr;
   size_t len_ = 0;
+};
+
+// The bus master enable bit of the disk's PCI command register, read and
+// written through its config file behind the driver's back (a device
+// losing the bus).
+bool bus_master(const Disk& d);
+void set_bus_master(const Disk& d, bool on);
+
+// A module parameter set for the scope of this object, restored after.
+class ParamGuard {
+ public:
+  ParamGuard(const std::string& name, const std::string& value);
+  ~ParamGuard();
+  ParamGuard(const ParamGuard&) = delete;
+  ParamGuard& operator=(const ParamGuard&) = delete;
+
+ private:
+  std::string path_, saved_;
 };
 
 // One physically contiguous piece of a user buffer, as a bvec sees it.

@@ -62,11 +62,18 @@
 #define XFERBLK_REG_FAULT_LBA_COUNT	0x078	/* 64 bit; 0: off */
 #define XFERBLK_REG_FAULT_DMA_NTH	0x080	/* its data transfer fails */
 #define XFERBLK_REG_FAULT_HOSTILE	0x084	/* XFERBLK_HOSTILE_*, one-shot */
+#define XFERBLK_REG_FAULT_SHORT_NTH	0x088	/* OK, but a block short */
+#define XFERBLK_REG_FAULT_STUCK		0x08c	/* XFERBLK_STUCK_* */
+#define XFERBLK_REG_FAULT_RELEASE	0x090	/* write: hung commands go on */
 
 /* Hostile completions, armed by writing the bit; each clears once done. */
 #define XFERBLK_HOSTILE_UNKNOWN_TAG	_BITUL(0)	/* a CQE for a tag never sent */
 #define XFERBLK_HOSTILE_DUPLICATE	_BITUL(1)	/* the next CQE, twice */
 #define XFERBLK_HOSTILE_EXTRA		_BITUL(2)	/* 8 CQEs for no command */
+
+/* A device that ignores what should stop it (FAULT_STUCK). */
+#define XFERBLK_STUCK_RESET		_BITUL(0)	/* RESET, ENABLE cleared: ignored */
+#define XFERBLK_STUCK_ABORT		_BITUL(1)	/* ABORT ends nothing */
 
 #define XFERBLK_CTRL_ENABLE		_BITUL(0)
 #define XFERBLK_CTRL_RESET		_BITUL(1)	/* self-clearing */

@@ -145,6 +145,8 @@ typedef struct XferblkFaults {
     uint64_t lba_start;
     uint64_t lba_count;
     uint32_t dma_nth;
+    uint32_t short_nth;
+    uint32_t stuck;     /* XFERBLK_STUCK_* */
 } XferblkFaults;
 
 /*
@@ -201,6 +203,8 @@ struct XferblkRequest {
     bool fua;
     bool aborted;       /* ends with ABORTED whatever the backend says */
     bool dma_fault;     /* FAULT_DMA_NTH: the data transfer fails */
+    bool short_xfer;    /* FAULT_SHORT_NTH: reports a block less moved */
+    struct xferblk_sqe *hung_sqe;       /* a hung command, for FAULT_RELEASE */
     void *scratch;      /* a READ's data that a DMA fault never delivers */
     QEMUIOVector scratch_iov;
     XferblkRequest *abort;      /* the ABORT waiting for this one */
@@ -409,6 +413,7 @@ static void xferblk_release(XferblkRequest *req)
     if (req->has_qsg) {
         qemu_sglist_destroy(&req->qsg);
     }
+    g_free(req->hung_sqe);
     g_free(req->scratch);
     g_free(req);
 }
@@ -562,7 +567,8 @@ static void xferblk_post(XferblkRequest *req)
     cqe.status = cpu_to_le16(req->status);
     cqe.flags = cpu_to_le16(phase ^ XFERBLK_CQE_PHASE);
     if (req->status == XFERBLK_STS_OK) {
-        cqe.result = cpu_to_le32(req->result);
+        cqe.result = cpu_to_le32(req->result - (req->short_xfer ?
+                                 s->conf.logical_block_size : 0));
     }
     res = pci_dma_write(pdev, addr, &cqe, sizeof(cqe));
     cqe.flags = cpu_to_le16(phase);
@@ -1192,7 +1198,8 @@ static void xferblk_abort(XferblkRequest *req, uint64_t target_tag)
 
     req->status = XFERBLK_STS_OK;
     req->result = 0;
-    if (!target || target->abort || target->aborted) {
+    if (!target || target->abort || target->aborted ||
+        (q->s->fault.stuck & XFERBLK_STUCK_ABORT)) {
         xferblk_finish(req, 0);
         return;
     }
@@ -1239,6 +1246,7 @@ typedef enum XferblkFaultKind {
     XFERBLK_FAULT_HANG,     /* accepted, never completes */
     XFERBLK_FAULT_FAIL,     /* completes with FAULT_STATUS, nothing moves */
     XFERBLK_FAULT_DMA,      /* if valid, its data transfer fails */
+    XFERBLK_FAULT_SHORT,    /* if valid, it reports one block less moved */
 } XferblkFaultKind;
 
 /*
@@ -1246,7 +1254,7 @@ typedef enum XferblkFaultKind {
  * valid or not. Every armed fault counts (or draws for) every command it
  * concerns, so its course does not depend on the others; of those that
  * apply the first in the spec's order wins: HANG, FAIL_NTH, LBA range,
- * EVERY_N, PROB_PPM, DMA_NTH. A countdown that reaches its command
+ * EVERY_N, PROB_PPM, DMA_NTH, SHORT_NTH. A countdown that reaches its command
  * disarms even when another fault takes that command.
  */
 static XferblkFaultKind xferblk_pick_fault(XferblkState *s,
@@ -1256,6 +1264,7 @@ static XferblkFaultKind xferblk_pick_fault(XferblkState *s,
     uint8_t op = sqe->opcode;
     bool data = op == XFERBLK_OP_READ || op == XFERBLK_OP_WRITE;
     bool hang, fail, lba = false, every = false, prob = false, dma = false;
+    bool short_xfer = false;
 
     if (op == XFERBLK_OP_ABORT) {
         return XFERBLK_FAULT_NONE;
@@ -1277,6 +1286,9 @@ static XferblkFaultKind xferblk_pick_fault(XferblkState *s,
     if (data && f->dma_nth) {
         dma = --f->dma_nth == 0;
     }
+    if (data && f->short_nth) {
+        short_xfer = --f->short_nth == 0;
+    }
 
     if (hang) {
         return XFERBLK_FAULT_HANG;
@@ -1284,7 +1296,10 @@ static XferblkFaultKind xferblk_pick_fault(XferblkState *s,
     if (fail || lba || every || prob) {
         return XFERBLK_FAULT_FAIL;
     }
-    return dma ? XFERBLK_FAULT_DMA : XFERBLK_FAULT_NONE;
+    if (dma) {
+        return XFERBLK_FAULT_DMA;
+    }
+    return short_xfer ? XFERBLK_FAULT_SHORT : XFERBLK_FAULT_NONE;
 }
 
 /*
@@ -1298,12 +1313,15 @@ static bool xferblk_may_merge(XferblkState *s, XferblkRequest *req)
            !s->fault.delay_us && !s->fault.jitter_us;
 }
 
+static void xferblk_execute(XferblkQueue *q, XferblkRequest *req,
+                            const struct xferblk_sqe *sqe,
+                            XferblkFaultKind fault);
+
 static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
 {
     XferblkState *s = q->s;
     XferblkRequest *req = g_new0(XferblkRequest, 1);
     XferblkFaultKind fault;
-    uint16_t status;
 
     req->q = q;
     req->state = XFERBLK_REQ_NEW;
@@ -1329,6 +1347,7 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
         s->counters[XFERBLK_CNT_FAULTS]++;
         xferblk_accept(req);
         req->state = XFERBLK_REQ_HUNG;
+        req->hung_sqe = g_memdup2(sqe, sizeof(*sqe));
         QTAILQ_INSERT_TAIL(&q->hung, req, entry);
         return;
     case XFERBLK_FAULT_FAIL:
@@ -1339,6 +1358,48 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
     default:
         break;
     }
+    xferblk_execute(q, req, sqe, fault);
+}
+
+/*
+ * FAULT_RELEASE: every hung command goes on as if it had never hung,
+ * validated and executed now, with whatever memory access the bus master
+ * enable bit allows at this moment (the late DMA a driver must prevent).
+ */
+static void xferblk_release_hung(XferblkState *s)
+{
+    XferblkRequest *req;
+    uint32_t i;
+
+    for (i = 0; i < s->num_queues; i++) {
+        XferblkQueue *q = &s->queues[i];
+
+        while ((req = QTAILQ_FIRST(&q->hung))) {
+            g_autofree struct xferblk_sqe *sqe = req->hung_sqe;
+
+            QTAILQ_REMOVE(&q->hung, req, entry);
+            req->hung_sqe = NULL;
+            /* Validation takes the tag and accepts it again. */
+            QLIST_REMOVE(req, tag_link);
+            req->owns_tag = false;
+            req->accepted = false;
+            s->inflight--;
+            req->state = XFERBLK_REQ_NEW;
+            xferblk_execute(q, req, sqe, XFERBLK_FAULT_NONE);
+        }
+        xferblk_batch_submit(q);
+        xferblk_post_ready(q);
+        xferblk_irq_flush(q);
+    }
+}
+
+/* A fetched command past fault injection: validate and execute it. */
+static void xferblk_execute(XferblkQueue *q, XferblkRequest *req,
+                            const struct xferblk_sqe *sqe,
+                            XferblkFaultKind fault)
+{
+    XferblkState *s = q->s;
+    uint16_t status;
 
     status = xferblk_check_sqe(q, sqe, req);
     if (status == XFERBLK_STS_OK && (req->opcode == XFERBLK_OP_READ ||
@@ -1378,6 +1439,10 @@ static void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe)
     }
     xferblk_accept(req);
     s->counters[XFERBLK_CNT_SEGMENTS] += le16_to_cpu(sqe->nsge);
+    if (fault == XFERBLK_FAULT_SHORT) {
+        s->counters[XFERBLK_CNT_FAULTS]++;
+        req->short_xfer = true;
+    }
     if (fault == XFERBLK_FAULT_DMA) {
         s->counters[XFERBLK_CNT_FAULTS]++;
         req->dma_fault = true;
@@ -1647,6 +1712,12 @@ static void xferblk_stop(XferblkState *s)
 
 static void xferblk_ctrl_write(XferblkState *s, uint32_t val)
 {
+    bool stops = (val & XFERBLK_CTRL_RESET) || !(val & XFERBLK_CTRL_ENABLE);
+
+    if (stops && (s->fault.stuck & XFERBLK_STUCK_RESET)) {
+        /* FAULT_STUCK: the device goes on as if nothing was written. */
+        return;
+    }
     if (val & XFERBLK_CTRL_RESET) {
         xferblk_stop(s);
     } else if (val & XFERBLK_CTRL_ENABLE) {
@@ -1798,6 +1869,10 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
         return s->fault.dma_nth;
     case XFERBLK_REG_FAULT_HOSTILE:
         return s->hostile_armed;
+    case XFERBLK_REG_FAULT_SHORT_NTH:
+        return s->fault.short_nth;
+    case XFERBLK_REG_FAULT_STUCK:
+        return s->fault.stuck;
     }
     return 0;
 }
@@ -1879,6 +1954,15 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
         break;
     case XFERBLK_REG_FAULT_HOSTILE:
         s->hostile_armed = val & XFERBLK_HOSTILE_ALL;
+        break;
+    case XFERBLK_REG_FAULT_SHORT_NTH:
+        s->fault.short_nth = val;
+        break;
+    case XFERBLK_REG_FAULT_STUCK:
+        s->fault.stuck = val & (XFERBLK_STUCK_RESET | XFERBLK_STUCK_ABORT);
+        break;
+    case XFERBLK_REG_FAULT_RELEASE:
+        xferblk_release_hung(s);
         break;
     default:
         /* Read-only or undefined: ignored. */
