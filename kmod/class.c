@@ -166,6 +166,9 @@ static struct bio *xferblk_cut_data(struct xferblk_parent *parent, gfp_t gfp)
 	}
 	if (sectors < bio_sectors(bio)) {
 		cbio = bio_split(bio, sectors, gfp, &xd->bioset);
+		/* NULL before 6.13, an ERR_PTR since: either way, no child. */
+		if (IS_ERR(cbio))
+			cbio = NULL;
 		if (cbio)
 			trace_block_split(cbio, bio->bi_iter.bi_sector);
 	} else {
@@ -426,13 +429,13 @@ void xferblk_submit_bio(struct bio *bio)
 		       xferblk_plan_sectors(xd, bio) < bio_sectors(bio);
 	if ((bio->bi_opf & REQ_NOWAIT) && ((preflush && bio_sectors(bio)) ||
 					   (nowait_split && READ_ONCE(xd->send_sync)))) {
-		bio_wouldblock_error(bio);
+		xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
 		return;
 	}
 
 	parent = mempool_alloc(&xd->parent_pool, gfp);
 	if (!parent) {
-		bio_wouldblock_error(bio);
+		xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
 		return;
 	}
 	parent->bio = bio;

@@ -86,7 +86,8 @@ int main() {
   const xft::Disk& d = disks.front();
   const char* secs_env = getenv("XFERBLK_BUSMASTER_SECS");
   const double secs = secs_env ? std::stod(secs_env) : 10;
-  const uint64_t seed = (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+  const uint64_t seed =
+      (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
   std::mt19937_64 rng(seed);
   const uint64_t nonce = rng();
 

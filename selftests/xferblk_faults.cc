@@ -156,20 +156,26 @@ void test_hostile_completions(const xft::Disk& d, const xft::Bar0& bar) {
 // and reorder. Every 512-byte block written carries the run's nonce, so
 // no earlier run can pass for this one; the test remembers the last
 // acknowledged stamp of every block, checks each successful read against
-// it as it completes and every block at the end. Every I/O is at most
-// 1 MiB from a page-aligned buffer: one bio, one parent, so the errors
-// the callers saw must equal the driver's parent_errors exactly.
+// it as it completes and every block at the end. An I/O of at most 1 MiB
+// from a page-aligned buffer is one bio, one parent, so the errors the
+// callers saw must equal the driver's parent_errors exactly. A multi-bio
+// run goes up to 8 MiB, where the block layer makes up to one bio per 256
+// pages: each failed call then has between one failed parent and one per
+// bio, and the check is those bounds.
 // XFERBLK_SEED=<n> replays a run; each run prints its seed.
 struct RunResult {
   unsigned ios = 0, failed = 0;
   uint64_t checked = 0, wrong = 0, faults = 0;
+  bool counted = false;  // the driver's parent_errors agree with the failures seen
   bool ok = false;
 };
 
-RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, unsigned total) {
+RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, unsigned total,
+                     bool multi_bio) {
   const uint64_t blocks = (64 << 20) / kBlock, base = (96 << 20) / kBlock;
   const unsigned depth = 32;
-  const size_t max_bytes = 1 << 20;
+  const unsigned max_log2 = multi_bio ? 14 : 11;  // 512 B << max_log2
+  const size_t max_bytes = kBlock << max_log2;
   std::mt19937_64 rng(seed);
   const uint64_t nonce = rng();
   std::vector<uint64_t> acked(blocks, 0);  // 0: never written this run; ~0: unknown
@@ -187,6 +193,7 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
   if (fd < 0) ksft_exit_fail_msg("open %s: %s\n", d.dev.c_str(), strerror(errno));
 
   RunResult r;
+  uint64_t max_failed_bios = 0;  // one per 256 pages of each failed call
   uint64_t parent_errors = xft::stat(d, "parent_errors");
   uint64_t faults = bar.counter(XFERBLK_CNT_FAULTS);
   bar.write32(XFERBLK_REG_FAULT_SEED, static_cast<uint32_t>(rng()));
@@ -197,7 +204,7 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
   unsigned submitted = 0, gen = 0;
   while (r.ios < total) {
     while (submitted < total && !free_slots.empty()) {
-      uint64_t count = 1ULL << (rng() % 12);  // 512 B .. 1 MiB
+      uint64_t count = 1ULL << (rng() % (max_log2 + 1));
       uint64_t first = rng() % (blocks - count);
       bool write = rng() % 2 == 0;
       bool clash = false;
@@ -237,6 +244,7 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
       }
     }
     r.failed += !ok;
+    if (!ok) max_failed_bios += (io.count * kBlock + (256 << 12) - 1) / (256 << 12);
     free_slots.push_back(cqe->user_data);
     io_uring_cqe_seen(&ring, cqe);
     r.ios++;
@@ -256,12 +264,15 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
     r.checked++;
     r.wrong += !stamped(all.data() + b * kBlock, b, acked[b]);
   }
-  r.ok = r.ios == total && r.failed > 0 && read_ok && !r.wrong && driver_errors == r.failed;
-  ksft_print_msg("seed %llu: %u I/Os, %u failed (driver counted %llu), %llu faults injected, "
-                 "%llu blocks checked, %llu wrong\n",
-                 (unsigned long long)seed, r.ios, r.failed, (unsigned long long)driver_errors,
-                 (unsigned long long)r.faults, (unsigned long long)r.checked,
-                 (unsigned long long)r.wrong);
+  r.counted = multi_bio ? driver_errors >= r.failed && driver_errors <= max_failed_bios
+                        : driver_errors == r.failed;
+  r.ok = r.ios == total && r.failed > 0 && read_ok && !r.wrong && r.counted;
+  ksft_print_msg(
+      "seed %llu: %u I/Os, %u failed (driver counted %llu), %llu faults injected, "
+      "%llu blocks checked, %llu wrong%s\n",
+      (unsigned long long)seed, r.ios, r.failed, (unsigned long long)driver_errors,
+      (unsigned long long)r.faults, (unsigned long long)r.checked, (unsigned long long)r.wrong,
+      multi_bio ? " (multi-bio)" : "");
   return r;
 }
 
@@ -270,16 +281,18 @@ uint64_t fresh_seed() {
   return (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
 }
 
-void test_random_faults(const xft::Disk& d, const xft::Bar0& bar, unsigned runs,
-                        unsigned ios) {
+// @runs runs; with @multi_bio the last one is a multi-bio run.
+void test_random_faults(const xft::Disk& d, const xft::Bar0& bar, unsigned runs, unsigned ios,
+                        bool multi_bio) {
   for (unsigned i = 0; i < runs; i++) {
     uint64_t seed = fresh_seed();
-    RunResult r = random_run(d, bar, seed, ios);
+    bool multi = multi_bio && i == runs - 1;
+    RunResult r = random_run(d, bar, seed, ios, multi);
     ksft_test_result(r.ok,
-                     "seed %llu: %u reads and writes under 1%% failures and jitter: %u failed, "
-                     "as many counted by the driver, none hung; %llu blocks verified, %llu "
-                     "wrong\n",
-                     (unsigned long long)seed, r.ios, r.failed, (unsigned long long)r.checked,
+                     "seed %llu: %u reads and writes of 512 B-%s under 1%% failures and jitter: "
+                     "%u failed, %s by the driver, none hung; %llu blocks verified, %llu wrong\n",
+                     (unsigned long long)seed, r.ios, multi ? "8 MiB" : "1 MiB", r.failed,
+                     r.counted ? "as many counted" : "MISCOUNTED", (unsigned long long)r.checked,
                      (unsigned long long)r.wrong);
   }
 }
@@ -291,8 +304,9 @@ unsigned env_uint(const char* name, unsigned fallback) {
 
 }  // namespace
 
-// XFERBLK_FAULT_RUNS (default 3) random runs of XFERBLK_FAULT_IOS (1500)
-// I/Os each; with --soak only those, for `make soak`.
+// XFERBLK_FAULT_RUNS (default 4) random runs of XFERBLK_FAULT_IOS (1500)
+// I/Os each, the last a multi-bio run; with --soak only those, for
+// `make soak`, multi-bio if XFERBLK_FAULT_MULTI_BIO=1.
 int main(int argc, char** argv) {
   bool soak = argc > 1 && std::string(argv[1]) == "--soak";
   auto disks = xft::disks();
@@ -300,17 +314,17 @@ int main(int argc, char** argv) {
   xft::Bar0 bar(d);
   uint32_t version = bar.read32(XFERBLK_REG_VERSION);
   if (version < (1u << 16 | 2)) ksft_exit_skip("device version %#x has no 1.2 faults\n", version);
-  unsigned runs = env_uint("XFERBLK_FAULT_RUNS", 3), ios = env_uint("XFERBLK_FAULT_IOS", 1500);
+  unsigned runs = env_uint("XFERBLK_FAULT_RUNS", 4), ios = env_uint("XFERBLK_FAULT_IOS", 1500);
   ksft_print_header();
   if (soak) {
     ksft_set_plan(runs);
-    test_random_faults(d, bar, runs, ios);
+    test_random_faults(d, bar, runs, ios, env_uint("XFERBLK_FAULT_MULTI_BIO", 0));
     ksft_finished();
   }
   ksft_set_plan(XFERBLK_STS_NR - 1 + 1 + 2 + 1 + runs);
   test_error_mapping(d, bar);
   test_lba_range(d, bar);
   test_hostile_completions(d, bar);
-  test_random_faults(d, bar, runs, ios);
+  test_random_faults(d, bar, runs, ios, true);
   ksft_finished();
 }

@@ -60,7 +60,8 @@ std::vector<Layout> layouts(const xft::Buffer& buf, uint32_t block_size) {
   std::vector<xft::Range> phys = xft::page_chunks(pages);
   std::vector<size_t> order(pages.size());
   for (size_t i = 0; i < order.size(); i++) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return phys[a].phys > phys[b].phys; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return phys[a].phys > phys[b].phys; });
   Layout reversed{"300 pages in falling physical order", {}};
   for (size_t i : order) reversed.iov.push_back(pages[i]);
   out.push_back(reversed);
@@ -99,8 +100,7 @@ void test_multi_bio(const xft::Disk& d, const xft::Bar0& bar, const char* mode) 
         // Clean first: the call must succeed, and really be several bios.
         Delta clean{d};
         p.eq("clean call returned", rw(fd, write, l.iov, base), static_cast<ssize_t>(l.bytes));
-        p.want(clean.parents_now() >= 2, "clean call was " +
-                                             std::to_string(clean.parents_now()) +
+        p.want(clean.parents_now() >= 2, "clean call was " + std::to_string(clean.parents_now()) +
                                              " parent(s), not several: no test");
         const uint64_t block = base / lbs + (last ? l.bytes / lbs - 1 : 0);
         bar.fail_lbas(block, 1);

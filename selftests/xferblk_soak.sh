@@ -1,7 +1,8 @@
 #!/bin/bash
 # `make soak`: xferblk_faults' random fault run (reads and writes under 1%
 # injected failures and jittered completions, a fresh seed and nonce each
-# run) again and again on the first disk, alternating the send mode, for
+# run) again and again on the first disk, alternating the send mode and,
+# every other pair of runs, single-bio and multi-bio runs, for
 # XFERBLK_SOAK_RUNS runs (default 200) or XFERBLK_SOAK_MINUTES minutes,
 # whichever ends first. Ends with one line of totals: runs, I/Os, faults
 # injected, failed I/Os, wrong blocks; exits non-zero if any run failed.
@@ -20,8 +21,10 @@ while [ "$n" -lt "$runs" ]; do
 	[ "$minutes" -gt 0 ] && [ "$SECONDS" -ge $((minutes * 60)) ] && break
 	mode=async
 	[ $((n % 2)) -eq 1 ] && mode=sync
+	multi=$((n / 2 % 2))
 	echo "$mode" >"/sys/block/$disk/xferblk/send_mode"
-	out=$(XFERBLK_FAULT_RUNS=1 "$bin/xferblk_faults" --soak 2>&1) || bad=$((bad + 1))
+	out=$(XFERBLK_FAULT_RUNS=1 XFERBLK_FAULT_MULTI_BIO=$multi "$bin/xferblk_faults" --soak 2>&1) ||
+		bad=$((bad + 1))
 	echo "$out" >>"$log"
 	n=$((n + 1))
 	echo "# run $n ($mode): $(echo "$out" | grep -E '^(ok|not ok) ' | cut -c1-200)"

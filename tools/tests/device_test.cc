@@ -1615,6 +1615,79 @@ TEST_F(DeviceTest, FaultInjection) {
       << "fault settings survive reset";
 }
 
+// FAULT_SHORT_NTH: the Nth READ or WRITE completes OK with one block less
+// in its result; the data moves in full. Other commands do not count.
+TEST_F(DeviceTest, FaultShort) {
+  Case& c = StartCase();
+  Dev& d = c.dev();
+  d.Enable();
+  d.Queue(0, 8);
+  c.qt().Write(kRamData, Pattern(4, 4096));
+  c.qt().Write(kRamSgl, SgList({{kRamData, 4096}}));
+  const Cmd wr = Cmd(XFERBLK_OP_WRITE, 1).Lba(16).Blocks(8).Sgl(kRamSgl, 1);
+  d.W32(XFERBLK_REG_FAULT_SHORT_NTH, 2);
+  ASSERT_EQ(d.Run(0, Cmd(XFERBLK_OP_FLUSH, 2)).status, XFERBLK_STS_OK) << "FLUSH";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_SHORT_NTH), 2u) << "FLUSH does not count";
+  Cqe r = d.Run(0, wr);
+  ASSERT_EQ(std::tuple(r.status, r.result), std::tuple(XFERBLK_STS_OK, 4096)) << "first WRITE";
+  r = d.Run(0, wr);
+  ASSERT_EQ(std::tuple(r.status, r.result), std::tuple(XFERBLK_STS_OK, 4096 - 512))
+      << "second WRITE: a block short";
+  ASSERT_TRUE(SameBytes(c.Image(16 * 512, 4096), Pattern(4, 4096))) << "data moved in full";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_SHORT_NTH), 0u) << "disarmed";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_FAULTS), 1u) << "FAULTS";
+  r = d.Run(0, wr);
+  ASSERT_EQ(r.result, 4096u) << "then whole again";
+}
+
+// FAULT_STUCK makes the device ignore RESET, a cleared ENABLE and ABORT;
+// FAULT_RELEASE sends hung commands on, and their DMA obeys the bus master
+// enable bit: with it off, nothing reaches guest memory.
+TEST_F(DeviceTest, FaultStuckRelease) {
+  Case& c = StartCase();
+  Dev& d = c.dev();
+  d.Enable();
+  d.Queue(0, 8);
+  const Bytes image = c.Image(0, 4096);
+  const Bytes poison(4096, 0x55);
+  c.qt().Write(kRamData, poison);
+  c.qt().Write(kRamSgl, SgList({{kRamData, 4096}}));
+  const Cmd rd = Cmd(XFERBLK_OP_READ, 3).Lba(0).Blocks(8).Sgl(kRamSgl, 1);
+
+  d.W32(XFERBLK_REG_FAULT_STUCK, XFERBLK_STUCK_RESET | XFERBLK_STUCK_ABORT | 0x100);
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_STUCK), uint32_t{XFERBLK_STUCK_RESET | XFERBLK_STUCK_ABORT})
+      << "unknown bits dropped";
+  d.W32(XFERBLK_REG_FAULT_HANG_NTH, 1);
+  d.Submit(0, {rd});
+  Cqe r = d.Run(0, Cmd(XFERBLK_OP_ABORT, 1).Lba(3));
+  ASSERT_EQ(std::tuple(r.tag, r.status, r.result), std::tuple(1, XFERBLK_STS_OK, 0))
+      << "ABORT ends nothing";
+  d.W32(XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
+  ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 1u) << "RESET ignored";
+  d.W32(XFERBLK_REG_CTRL, 0);
+  ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 1u) << "cleared ENABLE ignored";
+
+  // Bus mastering off: the released READ cannot even read its SG list.
+  d.CfgWrite(0x04, 0x2);
+  d.W32(XFERBLK_REG_FAULT_RELEASE, 1);
+  ASSERT_EQ(d.StatusCount(XFERBLK_STS_DMA_ERROR), 1u) << "released READ fails its DMA";
+  ASSERT_TRUE(SameBytes(c.qt().Read(kRamData, 4096), poison)) << "no late DMA";
+  d.CfgWrite(0x04, 0x6);
+  ASSERT_NE(d.PeekCqe(0, 1).phase, 1) << "its completion could not be written either";
+
+  // Bus mastering on: a released READ moves its data.
+  d.W32(XFERBLK_REG_FAULT_HANG_NTH, 1);
+  d.Submit(0, {Cmd(XFERBLK_OP_READ, 4).Lba(0).Blocks(8).Sgl(kRamSgl, 1)});
+  d.W32(XFERBLK_REG_FAULT_RELEASE, 1);
+  ASSERT_TRUE(PollUntil([&] { return d.StatusCount(XFERBLK_STS_OK) >= 2; }, kReapTimeout))
+      << "released READ completes";
+  ASSERT_TRUE(SameBytes(c.qt().Read(kRamData, 4096), image)) << "released READ data";
+
+  d.W32(XFERBLK_REG_FAULT_STUCK, 0);
+  d.W32(XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
+  ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 0u) << "RESET works again";
+}
+
 // FAULT_STATUS holds a failure status: 0 (OK) or a value that is no status
 // is ignored and the register keeps what it had.
 TEST_F(DeviceTest, FaultStatusRegister) {
