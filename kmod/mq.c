@@ -15,7 +15,9 @@ static blk_status_t xferblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 				     const struct blk_mq_queue_data *bd)
 {
 	struct xferblk_queue *q = hctx->driver_data;
+	struct xferblk_stats __percpu *stats = q->xd->stats;
 	struct request *rq = bd->rq;
+	blk_status_t status;
 
 	switch (req_op(rq)) {
 	case REQ_OP_READ:
@@ -25,15 +27,22 @@ static blk_status_t xferblk_queue_rq(struct blk_mq_hw_ctx *hctx,
 	case REQ_OP_WRITE_ZEROES:
 		break;
 	default:
+		this_cpu_inc(stats->parent_errors);
 		return BLK_STS_NOTSUPP;
 	}
 	blk_mq_start_request(rq);
 	/* One request is one parent with one child, in the counters' terms. */
-	this_cpu_inc(q->xd->stats->parents);
-	this_cpu_inc(q->xd->stats->children);
-	this_cpu_inc(q->xd->stats->hist[0]);
+	this_cpu_inc(stats->parents);
+	this_cpu_inc(stats->children);
+	this_cpu_inc(stats->hist[0]);
 	/* Doorbells are batched as blk-mq allows: the last request rings. */
-	return xferblk_port_queue_rq(q, rq, !bd->last);
+	status = xferblk_port_queue_rq(q, rq, !bd->last);
+	/* blk-mq ends the request with the error: it is counted as one. */
+	if (status != BLK_STS_OK && status != BLK_STS_RESOURCE) {
+		this_cpu_inc(stats->errors);
+		this_cpu_inc(stats->parent_errors);
+	}
+	return status;
 }
 
 static void xferblk_commit_rqs(struct blk_mq_hw_ctx *hctx)

@@ -205,7 +205,8 @@ static void xferblk_sq_ring(struct xferblk_queue *q)
 
 	for (slot = q->sq_rung; slot != q->sq_tail; slot = (slot + 1) & (q->depth - 1))
 		if (q->sq_slot_tag[slot] < q->nr_tags)
-			q->cmds[q->sq_slot_tag[slot]].rung = true;
+			/* After its owner and generation: pairs with xferblk_cqe_valid(). */
+			smp_store_release(&q->cmds[q->sq_slot_tag[slot]].rung, true);
 	q->sq_rung = q->sq_tail;
 	/* writel orders the descriptors and SG lists before the doorbell. */
 	writel(q->sq_tail, q->sq_doorbell);
@@ -228,11 +229,10 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	}
 	cmd->child = child;
 	cmd->rq = rq;
-	cmd->rung = false;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	cmd->gen = (cmd->gen + 1) & (U16_MAX >> q->gen_shift);
+	cmd->seq = ++q->submitted;
 	sqe->tag = cpu_to_le16(cmd->gen << q->gen_shift | (cmd - q->cmds));
-	q->submitted++;
 	xferblk_sq_put(q, sqe, cmd - q->cmds);
 	if (!defer)
 		xferblk_sq_ring(q);
@@ -465,6 +465,8 @@ static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
 	}
 	cmd->child = NULL;
 	cmd->rq = NULL;
+	/* Until its next owner is rung, no completion may name the slot. */
+	cmd->rung = false;
 	xferblk_unmap(q->xd, cmd);
 	xferblk_tag_put(q, tag);
 }
@@ -477,12 +479,13 @@ static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
  * and the next timeout check does it rather than wait out the abort's
  * own deadline. Under cq_lock.
  */
-static void xferblk_abort_done(struct xferblk_queue *q, u32 result)
+static void xferblk_abort_done(struct xferblk_queue *q, u16 status, u32 result)
 {
 	const struct xferblk_cmd *target = &q->cmds[q->abort_target];
 
 	/* The same command, not a later one on the same slot. */
-	if (!result && xferblk_cmd_busy(target) && target->gen == q->abort_gen)
+	if (status == XFERBLK_STS_OK && !result && xferblk_cmd_busy(target) &&
+	    target->seq == q->abort_seq)
 		q->reset_wanted = true;
 	q->abort_target = -1;
 }
@@ -500,7 +503,9 @@ static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag)
 	if (tag >= q->nr_tags)
 		return false;
 	cmd = &q->cmds[tag];
-	return xferblk_cmd_busy(cmd) && wire_tag >> q->gen_shift == cmd->gen && cmd->rung;
+	/* Rung implies this owner's child and generation are visible. */
+	return smp_load_acquire(&cmd->rung) && xferblk_cmd_busy(cmd) &&
+	       wire_tag >> q->gen_shift == cmd->gen;
 }
 
 /* The status of a completion for @cmd, its byte count checked. */
@@ -553,7 +558,7 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		reaped++;
 
 		if (wire_tag == q->nr_tags && q->abort_target >= 0) {
-			xferblk_abort_done(q, result);
+			xferblk_abort_done(q, status, result);
 			continue;
 		}
 		if (!xferblk_cqe_valid(q, wire_tag, tag)) {
@@ -588,7 +593,7 @@ static void xferblk_send_abort(struct xferblk_queue *q, unsigned int tag)
 	spin_lock_irqsave(&q->sq_lock, flags);
 	if (!q->stopped) {
 		q->abort_target = tag;
-		q->abort_gen = q->cmds[tag].gen;
+		q->abort_seq = q->cmds[tag].seq;
 		q->abort_deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 		xferblk_sq_put(q, &sqe, q->nr_tags);
 		xferblk_sq_ring(q);
@@ -727,6 +732,9 @@ static void xferblk_reset_controller(struct xferblk_dev *xd)
 	this_cpu_inc(xd->stats->resets);
 	xferblk_set_stopped(xd, true);
 	ret = xferblk_reset(xd);
+	/* A device that is gone "resets" (all ones) but never comes back. */
+	if (!ret && !pci_device_is_present(xd->pdev))
+		ret = -ENODEV;
 	pci_clear_master(xd->pdev);
 	for (qid = 0; qid < xd->nr_queues; qid++)
 		synchronize_irq(xd->queues[qid].irq);

@@ -88,9 +88,10 @@ struct xferblk_cmd {
 	unsigned int nr_maps;
 	enum dma_data_direction dir;
 	unsigned long deadline;		/* jiffies: then it is aborted */
+	u64 seq;			/* the queue's command count when it was put on */
 	u32 bytes;			/* READ/WRITE: what the completion must report */
 	u16 gen;			/* bumped each time the slot is reused */
-	bool rung;			/* the device has been told of it (sq_lock) */
+	bool rung;			/* the device has been told of it */
 };
 
 static inline bool xferblk_cmd_busy(const struct xferblk_cmd *cmd)
@@ -125,7 +126,7 @@ struct xferblk_queue {
 	u32 cq_head;
 	u16 cq_phase;
 	int abort_target;		/* tag being aborted, or -1; cq_lock */
-	u16 abort_gen;			/* its generation */
+	u64 abort_seq;			/* its seq: the same command, not the slot */
 	unsigned long abort_deadline;
 	bool reset_wanted;		/* an abort found the target lost; cq_lock */
 
