@@ -104,7 +104,7 @@ int main() {
     while (!stop) {
       xft::set_bus_master(d, false);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (stop) break;  // leave it off: the driver must turn it on
+      if (stop) break;
       xft::set_bus_master(d, true);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -155,6 +155,7 @@ int main() {
   double elapsed = since(t0);
   stop = true;
   toggler.join();
+  xft::set_bus_master(d, false);  // left off: only the driver may turn it on
   uint64_t counted = xft::stat(d, "parent_errors") - parent_errors;
   uint64_t reset_count = xft::stat(d, "resets") - resets;
   if (!hung) io_uring_queue_exit(&ring);
