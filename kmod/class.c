@@ -18,6 +18,8 @@
  * pool comes back when the device completes it, and a sender waiting on
  * the pool waits only on the device. No rescuer needed.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/log2.h>
 #include <linux/sched/clock.h>
 #include <trace/events/block.h>

@@ -5,6 +5,8 @@
  * queue_limits are the device's real DMA limits. Remove fails what is in
  * flight and frees everything.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/interrupt.h>
@@ -40,7 +42,7 @@ static int xferblk_set_queue_mode(const char *val, const struct kernel_param *kp
 	} else if (sysfs_streq(val, "mq")) {
 		WRITE_ONCE(xferblk_queue_mq, true);
 	} else {
-		pr_err("xferblk: queue_mode must be \"bio\" or \"mq\"\n");
+		pr_err("queue_mode must be \"bio\" or \"mq\"\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -62,12 +64,8 @@ MODULE_PARM_DESC(queue_mode,
 
 static int xferblk_set_send_mode(const char *val, const struct kernel_param *kp)
 {
-	if (sysfs_streq(val, "async")) {
-		xferblk_send_sync = false;
-	} else if (sysfs_streq(val, "sync")) {
-		xferblk_send_sync = true;
-	} else {
-		pr_err("xferblk: send_mode must be \"async\" or \"sync\"\n");
+	if (xferblk_parse_send_mode(val, &xferblk_send_sync)) {
+		pr_err("send_mode must be \"async\" or \"sync\"\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -75,7 +73,7 @@ static int xferblk_set_send_mode(const char *val, const struct kernel_param *kp)
 
 static int xferblk_get_send_mode(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%s\n", xferblk_send_sync ? "sync" : "async");
+	return sysfs_emit(buf, "%s\n", xferblk_send_mode_name(xferblk_send_sync));
 }
 
 static const struct kernel_param_ops xferblk_send_mode_ops = {
@@ -101,7 +99,7 @@ static int xferblk_param_uint(const char *val, const struct kernel_param *kp,
 	if (!ret && (v < min || v > max || (pow2 && !is_power_of_2(v))))
 		ret = -EINVAL;
 	if (ret) {
-		pr_err("xferblk: %s must be %sfrom %u to %u\n", kp->name,
+		pr_err("%s must be %sfrom %u to %u\n", kp->name,
 		       pow2 ? "a power of two " : "", min, max);
 		return ret;
 	}
@@ -208,7 +206,8 @@ static int xferblk_read_limits(struct xferblk_dev *xd)
 		dev_err(dev, "bad magic %#x\n", magic);
 		return -ENODEV;
 	}
-	if (version >> 16 != XFERBLK_VERSION_MAJOR) {
+	/* 1.2 is the first minor with tag generations (docs/device-spec.md). */
+	if (version >> 16 != XFERBLK_VERSION_MAJOR || (version & 0xffff) < 2) {
 		dev_err(dev, "unsupported device version %u.%u\n",
 			version >> 16, version & 0xffff);
 		return -ENODEV;

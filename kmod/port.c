@@ -6,9 +6,9 @@
  *
  * A queue of depth D has D - 2 I/O tags and one abort slot, so at most
  * D - 1 commands are ever in flight and the submission ring cannot
- * overflow. From device version 1.2 the tag on the wire also carries a
- * generation number in its upper bits, so a stale or duplicated completion
- * can never complete the command that reuses its slot.
+ * overflow. The tag on the wire also carries a generation number in its
+ * upper bits, so a stale or duplicated completion can never complete the
+ * command that reuses its slot.
  *
  * cmd->child (cmd->rq) is set under sq_lock, in the same critical section
  * that puts the command on the ring: "busy" means "is on the ring", which
@@ -231,7 +231,8 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 	cmd->rq = rq;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	cmd->gen = (cmd->gen + 1) & (U16_MAX >> q->gen_shift);
-	cmd->seq = ++q->submitted;
+	cmd->seq = ++q->seq;
+	q->submitted++;
 	sqe->tag = cpu_to_le16(cmd->gen << q->gen_shift | (cmd - q->cmds));
 	xferblk_sq_put(q, sqe, cmd - q->cmds);
 	if (!defer)
@@ -788,8 +789,7 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 	q->qid = qid;
 	q->depth = depth;
 	q->nr_tags = depth - 2;
-	/* Before 1.2 the device wants tags below the depth: no generations. */
-	q->gen_shift = xd->version_minor >= 2 ? ilog2(depth) : 16;
+	q->gen_shift = ilog2(depth);
 	q->abort_target = -1;
 	q->cq_phase = XFERBLK_CQE_PHASE;
 	spin_lock_init(&q->sq_lock);

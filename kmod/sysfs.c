@@ -7,6 +7,22 @@
  */
 #include "xferblk.h"
 
+int xferblk_parse_send_mode(const char *buf, bool *sync)
+{
+	if (sysfs_streq(buf, "async"))
+		*sync = false;
+	else if (sysfs_streq(buf, "sync"))
+		*sync = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *xferblk_send_mode_name(bool sync)
+{
+	return sync ? "sync" : "async";
+}
+
 static struct xferblk_dev *to_xd(struct device *dev)
 {
 	return dev_to_disk(dev)->private_data;
@@ -73,7 +89,7 @@ static DEVICE_ATTR_RO(queue_commands);
 static ssize_t send_mode_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	return sysfs_emit(buf, "%s\n", READ_ONCE(to_xd(dev)->send_sync) ? "sync" : "async");
+	return sysfs_emit(buf, "%s\n", xferblk_send_mode_name(READ_ONCE(to_xd(dev)->send_sync)));
 }
 
 static ssize_t send_mode_store(struct device *dev, struct device_attribute *attr,
@@ -82,14 +98,13 @@ static ssize_t send_mode_store(struct device *dev, struct device_attribute *attr
 	struct xferblk_dev *xd = to_xd(dev);
 
 	/* A blk-mq disk sends each request whole: there is nothing to pace. */
+	bool sync;
+
 	if (xd->mq)
 		return -EOPNOTSUPP;
-	if (sysfs_streq(buf, "async"))
-		WRITE_ONCE(xd->send_sync, false);
-	else if (sysfs_streq(buf, "sync"))
-		WRITE_ONCE(xd->send_sync, true);
-	else
+	if (xferblk_parse_send_mode(buf, &sync))
 		return -EINVAL;
+	WRITE_ONCE(xd->send_sync, sync);
 	return count;
 }
 static DEVICE_ATTR_RW(send_mode);

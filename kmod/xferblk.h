@@ -88,7 +88,7 @@ struct xferblk_cmd {
 	unsigned int nr_maps;
 	enum dma_data_direction dir;
 	unsigned long deadline;		/* jiffies: then it is aborted */
-	u64 seq;			/* the queue's command count when it was put on */
+	u64 seq;			/* the queue's seq when it was put on */
 	u32 bytes;			/* READ/WRITE: what the completion must report */
 	u16 gen;			/* bumped each time the slot is reused */
 	bool rung;			/* the device has been told of it */
@@ -113,7 +113,8 @@ struct xferblk_queue {
 
 	spinlock_t sq_lock;		/* sq_tail, the SQ ring, stopped, submitted */
 	bool stopped;			/* a controller reset is running */
-	u64 submitted;			/* commands put on this ring */
+	u64 submitted;			/* commands put on this ring (reset by users) */
+	u64 seq;			/* the same, never reset: names a command */
 	struct xferblk_sqe *sq;
 	dma_addr_t sq_dma;
 	u32 sq_tail;
@@ -234,6 +235,9 @@ extern const struct block_device_operations xferblk_mq_fops;
 int xferblk_reset(struct xferblk_dev *xd);
 
 /* sysfs.c */
+/* "async" or "sync", the names of send modes everywhere: 0, or -EINVAL. */
+int xferblk_parse_send_mode(const char *buf, bool *sync);
+const char *xferblk_send_mode_name(bool sync);
 extern const struct attribute_group *xferblk_disk_groups[];
 u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset);
 void xferblk_reset_counters(struct xferblk_dev *xd);
