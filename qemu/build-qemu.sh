@@ -6,7 +6,7 @@
 #	QEMU=$(qemu/build-qemu.sh)
 #
 # The result is $XFERBLK_CACHE/qemu/<key>/qemu-system-x86_64, where <key>
-# hashes the device model, the shared register header, the devices .mak
+# hashes the device model (qemu/hw/xferblk/), the shared register header, the devices .mak
 # file, this script and the QEMU source version. A warm run only resolves
 # the version and finds the binary. A cold one fetches and unpacks the
 # source if needed (apt-get source --tar-only), adds the device to the
@@ -17,7 +17,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 
-dev_c=$XFERBLK_TOP/qemu/hw/xferblk.c
+dev_dir=$XFERBLK_TOP/qemu/hw/xferblk
 dev_h=$XFERBLK_TOP/uapi/xferblk_hw.h
 dev_mak=$XFERBLK_TOP/qemu/xferblk.mak
 self=$XFERBLK_TOP/qemu/build-qemu.sh
@@ -45,7 +45,7 @@ upstream=${version#*:}		# 10.0.2+ds-2+deb13u1~bpo12+1
 upstream=${upstream%-*}		# 10.0.2+ds
 
 key=$({
-	hash_files "$dev_c" "$dev_h" "$dev_mak" "$self"
+	hash_files "$dev_dir"/* "$dev_h" "$dev_mak" "$self"
 	printf '%s\n' "$version"
 } | sha256sum | cut -c1-16)
 out=$qroot/$key/$bin_name
@@ -119,19 +119,30 @@ set_block() {
 	fi
 }
 
-install_file "$dev_c" "$src/hw/block/xferblk.c"
+# The model is its own folder, hw/xferblk, built like hw/nvme: its
+# meson.build, Kconfig and trace-events, and a line in each parent list.
+mkdir -p "$src/hw/xferblk"
+for f in "$dev_dir"/*; do
+	install_file "$f" "$src/hw/xferblk/${f##*/}"
+done
 install_file "$dev_h" "$src/include/hw/block/xferblk_hw.h"
 install_file "$dev_mak" "$src/configs/devices/x86_64-softmmu/xferblk.mak"
+# A tree from before the model was split: its single file goes.
+rm -f "$src/hw/block/xferblk.c"
+set_block "$src/hw/block/Kconfig" </dev/null
+set_block "$src/hw/block/meson.build" </dev/null
 
-set_block "$src/hw/block/Kconfig" <<'EOF'
-config XFERBLK
-    bool
-    default y if PCI_DEVICES
-    depends on PCI && MSI_NONBROKEN
+set_block "$src/hw/Kconfig" <<'EOF'
+source xferblk/Kconfig
 EOF
-set_block "$src/hw/block/meson.build" <<'EOF'
-system_ss.add(when: 'CONFIG_XFERBLK', if_true: files('xferblk.c'))
+set_block "$src/hw/meson.build" <<'EOF'
+subdir('xferblk')
 EOF
+if ! grep -q "'hw/xferblk'," "$src/meson.build"; then
+	sed -i "s|^    'hw/nvme',$|    'hw/nvme',\n    'hw/xferblk',|" "$src/meson.build"
+	grep -q "'hw/xferblk'," "$src/meson.build" ||
+		die "cannot add hw/xferblk to the trace event folders of meson.build"
+fi
 
 # The +ds tarball has no firmware blobs; with bzip2 installed meson would
 # still try to unpack the missing edk2-*.fd.bz2.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// Functional tests of the xferblk QEMU model (qemu/hw/xferblk.c), driven
+// Functional tests of the xferblk QEMU model (qemu/hw/xferblk/), driven
 // through qtest.
 //
 // Each case starts qemu-system-x86_64 -M pc -accel qtest with an xferblk
