@@ -2,8 +2,8 @@
 // started and with which device properties, the driver's and the device's
 // counters, a model of how the block layer turns an O_DIRECT buffer into
 // bios, so a test can predict exactly how many children the driver must cut,
-// and, for the tests of the userspace tools, running a tool and reading its
-// JSON.
+// and, for the tests of the userspace tools, running a tool (they read its
+// JSON with nlohmann_json).
 #pragma once
 
 #include <fcntl.h>
@@ -140,40 +140,6 @@ class Buffer {
   size_t map_len_ = 0;
   uint8_t* ptr_ = nullptr;
   size_t size_ = 0;
-};
-
-// A JSON document, as xferio and xferctl print with --json. Numbers keep
-// their text, so 64-bit counters compare exactly.
-class Json {
- public:
-  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
-
-  // The whole of @text, surrounding whitespace allowed; throws
-  // std::runtime_error naming the offset of the first problem.
-  static Json parse(const std::string& text);
-
-  Type type() const { return type_; }
-  bool is_null() const { return type_ == Type::kNull; }
-  bool has(const std::string& key) const;
-  // Each accessor throws std::runtime_error on a type mismatch or a missing
-  // key, naming what was asked for.
-  const Json& operator[](const std::string& key) const;
-  const Json& operator[](size_t i) const;
-  size_t size() const;   // array items or object members
-  uint64_t u64() const;  // a non-negative integer
-  double number() const;
-  const std::string& str() const;
-  bool boolean() const;
-  const std::vector<std::pair<std::string, Json>>& members() const;
-  const std::vector<Json>& items() const;
-
- private:
-  friend class JsonReader;
-  Type type_ = Type::kNull;
-  bool bool_ = false;
-  std::string text_;  // a string's value, a number's literal
-  std::vector<Json> items_;
-  std::vector<std::pair<std::string, Json>> members_;
 };
 
 // A program run to its end, with what it printed.

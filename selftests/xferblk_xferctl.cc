@@ -15,8 +15,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -29,6 +32,8 @@
 namespace {
 
 using xft::Problems;
+// Member order matters: dev_status and children_hist are in bucket order.
+using Json = nlohmann::ordered_json;
 
 constexpr int kNobody = 65534;
 
@@ -40,6 +45,20 @@ void guarded(Problems* p, F body) {
   } catch (const std::exception& e) {
     p->want(false, e.what());
   }
+}
+
+// A non-negative integer, exactly (64-bit counters); throws for anything
+// else.
+uint64_t exact_u64(const Json& j) {
+  if (!j.is_number_unsigned()) throw std::runtime_error("JSON: " + j.dump() + " is not a u64");
+  return j.get<uint64_t>();
+}
+
+// The key of an object's member @i, in order; throws if there is none.
+const std::string& key_at(const Json& j, size_t i) {
+  if (!j.is_object() || i >= j.size())
+    throw std::runtime_error("JSON: no member " + std::to_string(i) + " in " + j.dump());
+  return std::next(j.begin(), static_cast<std::ptrdiff_t>(i)).key();
 }
 
 std::string trimmed(std::string s) {
@@ -66,46 +85,34 @@ std::string param(const std::string& name) {
 
 // Equal JSON values, apart from the members named in @skip; @where says
 // where the first difference is.
-bool same(const xft::Json& a, const xft::Json& b, const std::vector<std::string>& skip,
-          std::string* where, const std::string& path = "") {
-  if (a.type() != b.type()) {
+bool same(const Json& a, const Json& b, const std::vector<std::string>& skip, std::string* where,
+          const std::string& path = "") {
+  if (a.type() != b.type() && !(a.is_number() && b.is_number())) {
     *where = path + ": types differ";
     return false;
   }
-  switch (a.type()) {
-    case xft::Json::Type::kNull:
-      return true;
-    case xft::Json::Type::kBool:
-      if (a.boolean() == b.boolean()) return true;
-      break;
-    case xft::Json::Type::kNumber:
-      try {
-        if (a.u64() == b.u64()) return true;  // exactly, for 64-bit counters
-      } catch (const std::runtime_error&) {
-        if (a.number() == b.number()) return true;
-      }
-      break;
-    case xft::Json::Type::kString:
-      if (a.str() == b.str()) return true;
-      break;
-    case xft::Json::Type::kArray:
-      if (a.size() != b.size()) break;
+  if (a.is_array()) {
+    if (a.size() == b.size()) {
       for (size_t i = 0; i < a.size(); i++)
         if (!same(a[i], b[i], skip, where, path + "[" + std::to_string(i) + "]")) return false;
       return true;
-    case xft::Json::Type::kObject:
-      if (a.size() != b.size()) break;
-      for (size_t i = 0; i < a.size(); i++) {
-        const auto& [ka, va] = a.members()[i];
-        const auto& [kb, vb] = b.members()[i];
-        if (ka != kb) {
-          *where = path + ": member " + ka + " vs " + kb;
+    }
+  } else if (a.is_object()) {
+    if (a.size() == b.size()) {
+      for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+        if (ia.key() != ib.key()) {
+          *where = path + ": member " + ia.key() + " vs " + ib.key();
           return false;
         }
-        if (std::find(skip.begin(), skip.end(), ka) != skip.end()) continue;
-        if (!same(va, vb, skip, where, path + "." + ka)) return false;
+        if (std::find(skip.begin(), skip.end(), ia.key()) != skip.end()) continue;
+        if (!same(ia.value(), ib.value(), skip, where, path + "." + ia.key())) return false;
       }
       return true;
+    }
+  } else if (a.is_number_unsigned() && b.is_number_unsigned()) {
+    if (a.get<uint64_t>() == b.get<uint64_t>()) return true;  // exactly, for 64-bit counters
+  } else if (a == b) {
+    return true;
   }
   *where = path + " differs";
   return false;
@@ -121,72 +128,79 @@ std::vector<std::string> feature_names(uint32_t f) {
 }
 
 // One disk object of xferctl's JSON against sysfs and the PCI device.
-void check_disk(const xft::Disk& d, const xft::Json& j, bool ioctl, Problems* p) {
+void check_disk(const xft::Disk& d, const Json& j, bool ioctl, Problems* p) {
   const std::string q = "/sys/block/" + d.name + "/queue/";
-  p->eq("name", j["name"].str(), d.name);
-  p->eq("pci_address", j["pci_address"].str(), d.pci);
+  p->eq("name", j.at("name").get<std::string>(), d.name);
+  p->eq("pci_address", j.at("pci_address").get<std::string>(), d.pci);
   const uint64_t sectors = xft::read_u64("/sys/block/" + d.name + "/size");
-  p->eq("capacity_sectors", j["capacity_sectors"].u64(), sectors);
-  p->eq("capacity_bytes", j["capacity_bytes"].u64(), sectors * 512);
-  p->eq("logical_block_size", j["logical_block_size"].u64(),
+  p->eq("capacity_sectors", exact_u64(j.at("capacity_sectors")), sectors);
+  p->eq("capacity_bytes", exact_u64(j.at("capacity_bytes")), sectors * 512);
+  p->eq("logical_block_size", exact_u64(j.at("logical_block_size")),
         xft::read_u64(q + "logical_block_size"));
-  p->eq("physical_block_size", j["physical_block_size"].u64(),
+  p->eq("physical_block_size", exact_u64(j.at("physical_block_size")),
         xft::read_u64(q + "physical_block_size"));
-  p->want(j["limits"].size() >= 10, "fewer than 10 limits");
-  for (const auto& [name, v] : j["limits"].members()) {
+  const Json& limits = j.at("limits");
+  p->want(limits.size() >= 10, "fewer than 10 limits");
+  for (auto it = limits.begin(); it != limits.end(); ++it) {
+    const std::string& name = it.key();
+    const Json& v = it.value();
     if (access((q + name).c_str(), F_OK) == 0)
-      p->eq("limits." + name, v.is_null() ? UINT64_MAX : v.u64(), xft::read_u64(q + name));
+      p->eq("limits." + name, v.is_null() ? UINT64_MAX : exact_u64(v), xft::read_u64(q + name));
     else
       p->want(v.is_null(), "limits." + name + " is not null, and sysfs has no such file");
   }
   const std::vector<uint64_t> queues = numbers(attr(d, "queue_commands"));
-  p->eq("queue_count", j["queue_count"].u64(), queues.size());
-  p->want(j["queue_commands"].size() == queues.size(), "queue_commands has the wrong length");
-  for (size_t i = 0; i < queues.size() && i < j["queue_commands"].size(); i++)
-    p->eq("queue_commands[" + std::to_string(i) + "]", j["queue_commands"][i].u64(), queues[i]);
-  p->eq("send_mode", j["send_mode"].str(), attr(d, "send_mode"));
-  p->eq("queue_mode", j["queue_mode"].str(), attr(d, "queue_mode"));
-  p->want(j["counters"].size() == 10, "not 10 driver counters");
-  for (const auto& [name, v] : j["counters"].members())
-    p->eq("counters." + name, v.u64(), xft::stat(d, name));
-  p->want(j["device_counters"].size() == 15, "not 15 device counters");
-  for (const auto& [name, v] : j["device_counters"].members())
-    p->eq("device_counters." + name, v.u64(), xft::stat(d, name));
+  const Json& qc = j.at("queue_commands");
+  p->eq("queue_count", exact_u64(j.at("queue_count")), queues.size());
+  p->want(qc.size() == queues.size(), "queue_commands has the wrong length");
+  for (size_t i = 0; i < queues.size() && i < qc.size(); i++)
+    p->eq("queue_commands[" + std::to_string(i) + "]", exact_u64(qc.at(i)), queues[i]);
+  p->eq("send_mode", j.at("send_mode").get<std::string>(), attr(d, "send_mode"));
+  p->eq("queue_mode", j.at("queue_mode").get<std::string>(), attr(d, "queue_mode"));
+  const Json& counters = j.at("counters");
+  p->want(counters.size() == 10, "not 10 driver counters");
+  for (auto it = counters.begin(); it != counters.end(); ++it)
+    p->eq("counters." + it.key(), exact_u64(it.value()), xft::stat(d, it.key()));
+  const Json& dev_counters = j.at("device_counters");
+  p->want(dev_counters.size() == 15, "not 15 device counters");
+  for (auto it = dev_counters.begin(); it != dev_counters.end(); ++it)
+    p->eq("device_counters." + it.key(), exact_u64(it.value()), xft::stat(d, it.key()));
   const std::vector<uint64_t> status = numbers(attr(d, "dev_status"));
-  p->eq("dev_status entries", j["dev_status"].size(), status.size());
-  for (size_t i = 0; i < status.size() && i < j["dev_status"].size(); i++)
-    p->eq("dev_status." + j["dev_status"].members()[i].first,
-          j["dev_status"].members()[i].second.u64(), status[i]);
-  p->eq("dev_status.OK is status 0", j["dev_status"].members().at(0).first, std::string("OK"));
+  const Json& ds = j.at("dev_status");
+  p->eq("dev_status entries", ds.size(), status.size());
+  for (size_t i = 0; i < status.size() && i < ds.size(); i++)
+    p->eq("dev_status." + key_at(ds, i), exact_u64(ds.at(key_at(ds, i))), status[i]);
+  p->eq("dev_status.OK is status 0", key_at(ds, 0), std::string("OK"));
   const std::vector<uint64_t> hist = numbers(attr(d, "children_hist"));
-  p->eq("children_hist buckets", j["children_hist"].size(), hist.size());
-  for (size_t i = 0; i < hist.size() && i < j["children_hist"].size(); i++)
-    p->eq("children_hist." + j["children_hist"].members()[i].first,
-          j["children_hist"].members()[i].second.u64(), hist[i]);
+  const Json& ch = j.at("children_hist");
+  p->eq("children_hist buckets", ch.size(), hist.size());
+  for (size_t i = 0; i < hist.size() && i < ch.size(); i++)
+    p->eq("children_hist." + key_at(ch, i), exact_u64(ch.at(key_at(ch, i))), hist[i]);
 
-  p->eq("source", j["source"].str(), std::string(ioctl ? "ioctl" : "sysfs"));
+  p->eq("source", j.at("source").get<std::string>(), std::string(ioctl ? "ioctl" : "sysfs"));
   if (!ioctl) {
-    p->want(j["device"].is_null(), "device is not null read through sysfs");
+    p->want(j.at("device").is_null(), "device is not null read through sysfs");
     return;
   }
   // XFERBLK_IOC_INFO: the device's registers, as the driver uses them.
-  const xft::Json& dev = j["device"];
+  const Json& dev = j.at("device");
   xft::Bar0 bar(d);
   const uint32_t version = bar.read32(XFERBLK_REG_VERSION);
-  p->eq("device.version", dev["version"].str(),
+  p->eq("device.version", dev.at("version").get<std::string>(),
         std::to_string(version >> 16) + "." + std::to_string(version & 0xffff));
-  p->eq("device.capacity_blocks", dev["capacity_blocks"].u64(), sectors * 512 / d.lim.block_size);
-  p->eq("device.block_size", dev["block_size"].u64(), uint64_t{d.lim.block_size});
-  p->eq("device.max_transfer", dev["max_transfer"].u64(), uint64_t{d.lim.max_xfer});
-  p->eq("device.max_segments", dev["max_segments"].u64(), uint64_t{d.lim.max_segs});
-  p->eq("device.max_segment_size", dev["max_segment_size"].u64(), uint64_t{d.lim.max_seg_size});
-  p->eq("device.seg_boundary", dev["seg_boundary"].u64(), d.lim.seg_boundary);
-  std::vector<std::string> features;
-  for (const xft::Json& f : dev["features"].items()) features.push_back(f.str());
+  p->eq("device.capacity_blocks", exact_u64(dev.at("capacity_blocks")),
+        sectors * 512 / d.lim.block_size);
+  p->eq("device.block_size", exact_u64(dev.at("block_size")), uint64_t{d.lim.block_size});
+  p->eq("device.max_transfer", exact_u64(dev.at("max_transfer")), uint64_t{d.lim.max_xfer});
+  p->eq("device.max_segments", exact_u64(dev.at("max_segments")), uint64_t{d.lim.max_segs});
+  p->eq("device.max_segment_size", exact_u64(dev.at("max_segment_size")),
+        uint64_t{d.lim.max_seg_size});
+  p->eq("device.seg_boundary", exact_u64(dev.at("seg_boundary")), d.lim.seg_boundary);
+  const auto features = dev.at("features").get<std::vector<std::string>>();
   p->want(features == feature_names(bar.read32(XFERBLK_REG_FEATURES)),
           "device.features differ from the FEATURES register");
-  p->eq("device.nr_queues", dev["nr_queues"].u64(), queues.size());
-  p->eq("device.queue_depth", dev["queue_depth"].u64(),
+  p->eq("device.nr_queues", exact_u64(dev.at("nr_queues")), queues.size());
+  p->eq("device.queue_depth", exact_u64(dev.at("queue_depth")),
         std::min<uint64_t>(std::stoull(param("queue_depth")), bar.read32(XFERBLK_REG_MAX_DEPTH)));
 }
 
@@ -251,22 +265,22 @@ int main() {
 
   // --- list: the module's parameters and every disk, against sysfs ----------
   xft::Proc list = X({"--json", "list"});
-  xft::Json lj;
+  Json lj;
   {
     Problems p;
     p.eq("exit", list.exit_code, 0);
     p.eq("stderr", list.err, std::string());
     guarded(&p, [&] {
-      lj = xft::Json::parse(list.out);
-      const xft::Json& m = lj["module"];
-      p.want(m["loaded"].boolean(), "module not loaded");
-      p.eq("split", m["split"].boolean() ? "Y" : "N", param("split"));
-      p.eq("send_mode", m["send_mode"].str(), param("send_mode"));
-      p.eq("timeout_ms", std::to_string(m["timeout_ms"].u64()), param("timeout_ms"));
-      p.eq("queue_depth", std::to_string(m["queue_depth"].u64()), param("queue_depth"));
-      p.eq("queue_mode", m["queue_mode"].str(), param("queue_mode"));
+      lj = Json::parse(list.out);
+      const Json& m = lj.at("module");
+      p.want(m.at("loaded").get<bool>(), "module not loaded");
+      p.eq("split", m.at("split").get<bool>() ? "Y" : "N", param("split"));
+      p.eq("send_mode", m.at("send_mode").get<std::string>(), param("send_mode"));
+      p.eq("timeout_ms", std::to_string(exact_u64(m.at("timeout_ms"))), param("timeout_ms"));
+      p.eq("queue_depth", std::to_string(exact_u64(m.at("queue_depth"))), param("queue_depth"));
+      p.eq("queue_mode", m.at("queue_mode").get<std::string>(), param("queue_mode"));
       std::vector<std::string> names, want;
-      for (const xft::Json& d : lj["disks"].items()) names.push_back(d["name"].str());
+      for (const Json& d : lj.at("disks")) names.push_back(d.at("name").get<std::string>());
       for (const auto& e : std::filesystem::directory_iterator("/sys/block"))
         if (std::filesystem::exists(e.path() / "xferblk"))
           want.push_back(e.path().filename().string());
@@ -281,9 +295,9 @@ int main() {
   for (const xft::Disk& d : disks) {
     Problems p;
     guarded(&p, [&] {
-      const xft::Json* found = nullptr;
-      for (const xft::Json& j : lj["disks"].items())
-        if (j["name"].str() == d.name) found = &j;
+      const Json* found = nullptr;
+      for (const Json& j : lj.at("disks"))
+        if (j.at("name").get<std::string>() == d.name) found = &j;
       if (!found) throw std::runtime_error("not listed");
       check_disk(d, *found, true, &p);
     });
@@ -299,14 +313,14 @@ int main() {
     xft::Proc r = X({"--json", "--no-ioctl"});
     p.eq("exit", r.exit_code, 0);
     guarded(&p, [&] {
-      xft::Json j = xft::Json::parse(r.out);
+      const Json j = Json::parse(r.out);
       std::string where;
       p.want(same(j, lj, {"source", "device"}, &where), "differs from the ioctl list: " + where);
-      for (const xft::Json& dj : j["disks"].items()) {
-        p.eq("source", dj["source"].str(), std::string("sysfs"));
-        p.want(dj["device"].is_null(), "device not null");
+      for (const Json& dj : j.at("disks")) {
+        p.eq("source", dj.at("source").get<std::string>(), std::string("sysfs"));
+        p.want(dj.at("device").is_null(), "device not null");
       }
-      check_disk(d0, j["disks"][0], false, &p);
+      check_disk(d0, j.at("disks").at(0), false, &p);
     });
     ksft_test_result(p.ok(), "xferctl --json --no-ioctl: the same values, source sysfs%s\n",
                      p.str().c_str());
@@ -317,7 +331,7 @@ int main() {
     p.eq("exit", r.exit_code, 0);
     guarded(&p, [&] {
       std::string where;
-      p.want(same(xft::Json::parse(r.out), lj["disks"][0], {}, &where),
+      p.want(same(Json::parse(r.out), lj.at("disks").at(0), {}, &where),
              "differs from the list's disk: " + where);
     });
     ksft_test_result(p.ok(), "xferctl --json show %s: the list's object%s\n", d0.dev.c_str(),
@@ -454,7 +468,7 @@ int main() {
     Problems p;
     xft::Proc r = N({"--json", "show", d0.name});
     p.eq("exit", r.exit_code, 0);
-    guarded(&p, [&] { check_disk(d0, xft::Json::parse(r.out), false, &p); });
+    guarded(&p, [&] { check_disk(d0, Json::parse(r.out), false, &p); });
     ksft_test_result(p.ok(), "uid %d: xferctl --json show %s reads sysfs (source sysfs)%s\n",
                      kNobody, d0.name.c_str(), p.str().c_str());
   }

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,8 @@
 #include "xferblk_test.hh"
 
 namespace {
+
+using Json = nlohmann::json;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMiB = 1 << 20;
@@ -186,9 +189,16 @@ struct Problems {
   }
 };
 
+// A non-negative integer, exactly (64-bit counters); throws for anything
+// else.
+uint64_t exact_u64(const Json& j) {
+  if (!j.is_number_unsigned()) throw std::runtime_error("JSON: " + j.dump() + " is not a u64");
+  return j.get<uint64_t>();
+}
+
 struct Run {
   xft::Proc proc;
-  xft::Json json;
+  Json json;
   Snap d;             // counters after - before
   std::string error;  // the output could not be read
 };
@@ -201,7 +211,7 @@ Run run_xferio(const std::string& xferio, const xft::Disk& d, std::vector<std::s
   r.proc = xft::run(args);
   r.d = delta(before, snap(d));
   try {
-    r.json = xft::Json::parse(r.proc.out);
+    r.json = Json::parse(r.proc.out);
   } catch (const std::exception& e) {
     r.error = e.what();
   }
@@ -221,17 +231,19 @@ Run run_xferio(const std::string& xferio, const xft::Disk& d, std::vector<std::s
 // command of at least one and at most max_segs SG entries, every parent is in
 // the histogram, and xferio's own counter deltas are the ones sysfs shows.
 void common_checks(const xft::Disk& d, const Run& r, uint64_t region, Problems* p) {
-  const xft::Json& j = r.json;
+  const Json& j = r.json;
   const auto& c = r.d.c;
   p->eq("exit", r.proc.exit_code, 0);
-  p->eq("bytes written", j["bytes"]["written"].u64(), region);
-  p->eq("bytes read", j["bytes"]["read"].u64(), region);
-  p->eq("blocks checked", j["verify"]["blocks_checked"].u64(), region / d.lim.block_size);
-  p->eq("verify failures", j["verify"]["failures"].u64(), uint64_t{0});
-  p->eq("io errors", j["io_errors"].u64(), uint64_t{0});
-  p->eq("xferio's max_hw_bytes", j["limits"]["max_hw_bytes"].u64(),
+  p->eq("bytes written", exact_u64(j.at("bytes").at("written")), region);
+  p->eq("bytes read", exact_u64(j.at("bytes").at("read")), region);
+  p->eq("blocks checked", exact_u64(j.at("verify").at("blocks_checked")),
+        region / d.lim.block_size);
+  p->eq("verify failures", exact_u64(j.at("verify").at("failures")), uint64_t{0});
+  p->eq("io errors", exact_u64(j.at("io_errors")), uint64_t{0});
+  p->eq("xferio's max_hw_bytes", exact_u64(j.at("limits").at("max_hw_bytes")),
         xft::read_u64("/sys/block/" + d.name + "/queue/max_hw_sectors_kb") * 1024);
-  p->eq("xferio's max_segments", j["limits"]["max_segments"].u64(), uint64_t{d.lim.max_segs});
+  p->eq("xferio's max_segments", exact_u64(j.at("limits").at("max_segments")),
+        uint64_t{d.lim.max_segs});
   p->eq("device bytes written", c.at("dev_bytes_written"), region);
   p->eq("device bytes read", c.at("dev_bytes_read"), region);
   p->eq("device commands", c.at("dev_commands"), c.at("children"));
@@ -245,9 +257,12 @@ void common_checks(const xft::Disk& d, const Run& r, uint64_t region, Problems* 
   uint64_t in_hist = 0;
   for (uint64_t v : r.d.hist) in_hist += v;
   p->eq("parents in children_hist", in_hist, c.at("parents"));
-  for (const auto& [name, v] : j["driver"].members())
-    if (c.count(name)) p->eq("xferio's delta of " + name, v.u64(), c.at(name));
-  p->want(j["driver"].size() > 0, "xferio reported no driver counters");
+  const Json& driver = j.at("driver");
+  if (!driver.is_object()) throw std::runtime_error("JSON: driver is not an object");
+  for (auto it = driver.begin(); it != driver.end(); ++it)
+    if (c.count(it.key()))
+      p->eq("xferio's delta of " + it.key(), exact_u64(it.value()), c.at(it.key()));
+  p->want(driver.size() > 0, "xferio reported no driver counters");
 }
 
 }  // namespace
@@ -294,8 +309,8 @@ int main() {
       } else {
         try {
           common_checks(d, r, region, &p);
-          p.eq("write ops", r.json["ops"]["write"].u64(), uint64_t{kIos});
-          p.eq("read ops", r.json["ops"]["read"].u64(), uint64_t{kIos});
+          p.eq("write ops", exact_u64(r.json.at("ops").at("write")), uint64_t{kIos});
+          p.eq("read ops", exact_u64(r.json.at("ops").at("read")), uint64_t{kIos});
           const uint64_t ios = 2 * kIos;  // each I/O written once and read once
           const xft::Expect& e = m.placements[0];
           if (m.split_exact()) {
@@ -353,13 +368,16 @@ int main() {
                         k.layout, "--qd", std::to_string(kIos), "--size", std::to_string(region)});
         Problems q;
         try {
-          const xft::Json& f = s.json["verify"]["first_failures"];
+          const Json& f = s.json.at("verify").at("first_failures");
+          if (!f.is_array()) throw std::runtime_error("JSON: first_failures is not an array");
           q.eq("exit", s.proc.exit_code, 1);
-          q.eq("failures", s.json["verify"]["failures"].u64(), region / lbs);
-          q.want(f.size() > 0 && f[0]["offset"].u64() == 0 && f[0]["kind"].str() == "stale" &&
-                     f[0]["expected_gen"].u64() == 2 && f[0]["found_gen"].u64() == 1,
+          q.eq("failures", exact_u64(s.json.at("verify").at("failures")), region / lbs);
+          q.want(f.size() > 0 && exact_u64(f.at(0).at("offset")) == 0 &&
+                     f.at(0).at("kind").get<std::string>() == "stale" &&
+                     exact_u64(f.at(0).at("expected_gen")) == 2 &&
+                     exact_u64(f.at(0).at("found_gen")) == 1,
                  "the first failure is not block 0, stale, generation 1 for 2");
-          q.eq("bytes read", s.json["bytes"]["read"].u64(), region);
+          q.eq("bytes read", exact_u64(s.json.at("bytes").at("read")), region);
           if (m.split_exact()) {
             q.eq("parents", s.d.c.at("parents"), uint64_t{kIos} * e.parents);
             q.eq("children", s.d.c.at("children"), uint64_t{kIos} * e.children);
@@ -370,7 +388,7 @@ int main() {
         }
         std::string stale = "?";
         try {
-          stale = std::to_string(s.json["verify"]["failures"].u64());
+          stale = std::to_string(exact_u64(s.json.at("verify").at("failures")));
         } catch (const std::exception&) {
         }
         ksft_test_result(q.list.empty(), "%s read as generation 2: %s blocks stale of %llu%s%s\n",

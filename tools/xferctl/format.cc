@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xferctl {
@@ -69,188 +71,85 @@ std::string Table(std::string_view label1, std::string_view label2,
   return row1 + "\n" + row2 + "\n";
 }
 
-// A small streaming JSON writer: objects one member per line, arrays of
-// numbers on one line.
-class JsonWriter {
- public:
-  void BeginObject() { Open('{', false); }
-  void EndObject() { Close('}'); }
-  void BeginArray(bool inline_items) { Open('[', inline_items); }
-  void EndArray() { Close(']'); }
+using Json = nlohmann::ordered_json;
 
-  void Key(std::string_view k) {
-    Prefix();
-    out_ += JsonQuote(k) + ": ";
-    after_key_ = true;
-  }
-  void Uint(uint64_t v) { Scalar(std::to_string(v)); }
-  void String(std::string_view s) { Scalar(JsonQuote(s)); }
-  void Bool(bool b) { Scalar(b ? "true" : "false"); }
-  void Null() { Scalar("null"); }
-  void OptUint(const std::optional<uint64_t>& v) { v ? Uint(*v) : Null(); }
-  void OptString(const std::optional<std::string>& s) { s ? String(*s) : Null(); }
-
-  std::string Finish() { return out_ + "\n"; }
-
- private:
-  struct Frame {
-    bool inline_items;
-    bool empty = true;
-  };
-
-  void Prefix() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (stack_.empty()) return;
-    Frame& f = stack_.back();
-    if (!f.empty) out_ += ",";
-    if (f.inline_items)
-      out_ += f.empty ? "" : " ";
-    else
-      out_ += "\n" + std::string(2 * stack_.size(), ' ');
-    f.empty = false;
-  }
-  void Scalar(const std::string& text) {
-    Prefix();
-    out_ += text;
-  }
-  void Open(char c, bool inline_items) {
-    Prefix();
-    out_ += c;
-    stack_.push_back({inline_items});
-  }
-  void Close(char c) {
-    Frame f = stack_.back();
-    stack_.pop_back();
-    if (!f.empty && !f.inline_items) out_ += "\n" + std::string(2 * stack_.size(), ' ');
-    out_ += c;
-  }
-
-  std::string out_;
-  std::vector<Frame> stack_;
-  bool after_key_ = false;
-};
-
-void WriteDevice(JsonWriter& w, const DeviceInfo& dev) {
-  w.BeginObject();
-  w.Key("version");
-  w.String(std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor));
-  w.Key("capacity_blocks");
-  w.Uint(dev.capacity_blocks);
-  w.Key("block_size");
-  w.Uint(dev.block_size);
-  w.Key("max_transfer");
-  w.Uint(dev.max_transfer);
-  w.Key("max_segments");
-  w.Uint(dev.max_segments);
-  w.Key("max_segment_size");
-  w.Uint(dev.max_segment_size);
-  w.Key("seg_boundary");
-  w.Uint(dev.seg_boundary);
-  w.Key("max_discard_blocks");
-  w.Uint(dev.max_discard_blocks);
-  w.Key("max_write_zeroes_blocks");
-  w.Uint(dev.max_write_zeroes_blocks);
-  w.Key("features");
-  w.BeginArray(true);
-  for (const std::string& f : FeatureNames(dev.features)) w.String(f);
-  w.EndArray();
-  w.Key("nr_queues");
-  w.Uint(dev.nr_queues);
-  w.Key("queue_depth");
-  w.Uint(dev.queue_depth);
-  w.EndObject();
+// A value, or null when there is none.
+template <typename T>
+Json OrNull(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
 }
 
-void WriteDisk(JsonWriter& w, const DiskInfo& d) {
-  w.BeginObject();
-  w.Key("name");
-  w.String(d.name);
-  w.Key("pci_address");
-  w.OptString(d.pci_address);
-  w.Key("capacity_bytes");
-  w.Uint(d.capacity_bytes());
-  w.Key("capacity_sectors");
-  w.Uint(d.size_sectors);
-  w.Key("logical_block_size");
-  w.Uint(d.logical_block_size);
-  w.Key("physical_block_size");
-  w.OptUint(d.physical_block_size);
-  w.Key("limits");
-  w.BeginObject();
-  for (const Limit& l : d.limits) {
-    w.Key(l.name);
-    w.OptUint(l.value);
-  }
-  w.EndObject();
-  w.Key("queue_count");
-  w.Uint(d.queue_count());
-  w.Key("queue_commands");
-  w.BeginArray(true);
-  for (uint64_t v : d.queue_commands) w.Uint(v);
-  w.EndArray();
-  w.Key("send_mode");
-  w.String(d.send_mode);
-  w.Key("counters");
-  w.BeginObject();
-  for (const Counter& c : d.driver_counters) {
-    w.Key(c.name);
-    w.Uint(c.value);
-  }
-  w.EndObject();
-  w.Key("device_counters");
-  w.BeginObject();
-  for (const Counter& c : d.device_counters) {
-    w.Key(c.name);
-    w.Uint(c.value);
-  }
-  w.EndObject();
-  w.Key("dev_status");
-  w.BeginObject();
-  for (size_t s = 0; s < d.dev_status.size(); s++) {
-    w.Key(StatusName(static_cast<unsigned>(s)));
-    w.Uint(d.dev_status[s]);
-  }
-  w.EndObject();
-  w.Key("children_hist");
-  w.BeginObject();
-  for (size_t i = 0; i < d.children_hist.size() && i < kHistLabels.size(); i++) {
-    w.Key(kHistLabels[i]);
-    w.Uint(d.children_hist[i]);
-  }
-  w.EndObject();
-  w.Key("queue_mode");
-  w.OptString(d.queue_mode);
-  w.Key("source");
-  w.String(d.source);
-  w.Key("device");
-  if (d.device)
-    WriteDevice(w, *d.device);
-  else
-    w.Null();
-  w.EndObject();
+// The object's members, each counter by name, in order.
+Json CounterObject(const std::vector<Counter>& counters) {
+  Json o = Json::object();
+  for (const Counter& c : counters) o[c.name] = c.value;
+  return o;
 }
 
-void WriteModule(JsonWriter& w, const ModuleInfo& m) {
-  w.BeginObject();
-  w.Key("loaded");
-  w.Bool(m.loaded);
-  w.Key("split");
-  if (m.split)
-    w.Bool(*m.split);
-  else
-    w.Null();
-  w.Key("send_mode");
-  w.OptString(m.send_mode);
-  w.Key("timeout_ms");
-  w.OptUint(m.timeout_ms);
-  w.Key("queue_depth");
-  w.OptUint(m.queue_depth);
-  w.Key("queue_mode");
-  w.OptString(m.queue_mode);
-  w.EndObject();
+Json DeviceJson(const DeviceInfo& dev) {
+  Json o = Json::object();
+  o["version"] = std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor);
+  o["capacity_blocks"] = dev.capacity_blocks;
+  o["block_size"] = dev.block_size;
+  o["max_transfer"] = dev.max_transfer;
+  o["max_segments"] = dev.max_segments;
+  o["max_segment_size"] = dev.max_segment_size;
+  o["seg_boundary"] = dev.seg_boundary;
+  o["max_discard_blocks"] = dev.max_discard_blocks;
+  o["max_write_zeroes_blocks"] = dev.max_write_zeroes_blocks;
+  o["features"] = Json::array();
+  for (const std::string& f : FeatureNames(dev.features)) o["features"].push_back(f);
+  o["nr_queues"] = dev.nr_queues;
+  o["queue_depth"] = dev.queue_depth;
+  return o;
+}
+
+Json DiskJson(const DiskInfo& d) {
+  Json o = Json::object();
+  o["name"] = d.name;
+  o["pci_address"] = OrNull(d.pci_address);
+  o["capacity_bytes"] = d.capacity_bytes();
+  o["capacity_sectors"] = d.size_sectors;
+  o["logical_block_size"] = d.logical_block_size;
+  o["physical_block_size"] = OrNull(d.physical_block_size);
+  Json limits = Json::object();
+  for (const Limit& l : d.limits) limits[l.name] = OrNull(l.value);
+  o["limits"] = std::move(limits);
+  o["queue_count"] = d.queue_count();
+  o["queue_commands"] = Json::array();
+  for (uint64_t v : d.queue_commands) o["queue_commands"].push_back(v);
+  o["send_mode"] = d.send_mode;
+  o["counters"] = CounterObject(d.driver_counters);
+  o["device_counters"] = CounterObject(d.device_counters);
+  Json status = Json::object();
+  for (size_t s = 0; s < d.dev_status.size(); s++)
+    status[std::string(StatusName(static_cast<unsigned>(s)))] = d.dev_status[s];
+  o["dev_status"] = std::move(status);
+  Json hist = Json::object();
+  for (size_t i = 0; i < d.children_hist.size() && i < kHistLabels.size(); i++)
+    hist[std::string(kHistLabels[i])] = d.children_hist[i];
+  o["children_hist"] = std::move(hist);
+  o["queue_mode"] = OrNull(d.queue_mode);
+  o["source"] = d.source;
+  o["device"] = d.device ? DeviceJson(*d.device) : Json(nullptr);
+  return o;
+}
+
+Json ModuleJson(const ModuleInfo& m) {
+  Json o = Json::object();
+  o["loaded"] = m.loaded;
+  o["split"] = OrNull(m.split);
+  o["send_mode"] = OrNull(m.send_mode);
+  o["timeout_ms"] = OrNull(m.timeout_ms);
+  o["queue_depth"] = OrNull(m.queue_depth);
+  o["queue_mode"] = OrNull(m.queue_mode);
+  return o;
+}
+
+// Two-space indented, ending in a newline. Bytes that are not UTF-8 (sysfs
+// text is not promised to be) become U+FFFD rather than an exception.
+std::string Dump(const Json& j) {
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 // XFERBLK_IOC_INFO in words: "version 1.2", "max_transfer 4096", ...
@@ -357,23 +256,14 @@ std::string FormatListHuman(const ModuleInfo& m, const std::vector<DiskInfo>& di
   return out;
 }
 
-std::string FormatDiskJson(const DiskInfo& d) {
-  JsonWriter w;
-  WriteDisk(w, d);
-  return w.Finish();
-}
+std::string FormatDiskJson(const DiskInfo& d) { return Dump(DiskJson(d)); }
 
 std::string FormatListJson(const ModuleInfo& m, const std::vector<DiskInfo>& disks) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("module");
-  WriteModule(w, m);
-  w.Key("disks");
-  w.BeginArray(false);
-  for (const DiskInfo& d : disks) WriteDisk(w, d);
-  w.EndArray();
-  w.EndObject();
-  return w.Finish();
+  Json o = Json::object();
+  o["module"] = ModuleJson(m);
+  o["disks"] = Json::array();
+  for (const DiskInfo& d : disks) o["disks"].push_back(DiskJson(d));
+  return Dump(o);
 }
 
 }  // namespace xferctl

@@ -11,15 +11,12 @@
 #include <string_view>
 #include <vector>
 
-#include "json_quote.hh"
 #include "sysfs.hh"
 
 namespace xferctl {
 
 // "512 B", "4 KiB", "1.5 GiB": binary units, one decimal unless exact.
 std::string HumanBytes(uint64_t bytes);
-
-using xferblk::JsonQuote;
 
 // Human output: one block per disk, the module's parameters first in a list.
 std::string FormatModuleHuman(const ModuleInfo& m);

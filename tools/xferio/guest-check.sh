@@ -34,7 +34,7 @@ result() {
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 # check FILE EXPR DESCRIPTION: EXPR must be true.
 check() { [ "$(py "$1" "$2")" = True ]; result $? "$3"; }
-disk() { local a=($XFERBLK_DISKS); ls "/sys/bus/pci/devices/${a[$1]}/block" | head -n1; }
+disk() { local a; read -ra a <<<"$XFERBLK_DISKS"; ls "/sys/bus/pci/devices/${a[$1]}/block" | head -n1; }
 # run NAME ARGS...: xferio with --json into $tmp/NAME.json, its exit status in $tmp/NAME.rc
 run() {
 	local name=$1

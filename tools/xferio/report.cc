@@ -4,8 +4,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "size.hh"
 
@@ -13,66 +16,16 @@ namespace xferio {
 
 namespace {
 
-// A small streaming JSON writer: objects and arrays nest, commas and
-// indentation are its business.
-class Json {
- public:
-  std::string str() const { return out_.str() + "\n"; }
+using Json = nlohmann::ordered_json;
 
-  Json& Open(char bracket) {
-    Comma();
-    out_ << bracket;
-    first_.push_back(true);
-    return *this;
-  }
-  Json& Close(char bracket) {
-    bool empty = first_.back();
-    first_.pop_back();
-    if (!empty) Newline();
-    out_ << bracket;
-    return *this;
-  }
-  Json& Key(const std::string& key) {
-    Comma();
-    out_ << JsonQuote(key) << ": ";
-    keyed_ = true;
-    return *this;
-  }
-  Json& Str(const std::string& v) { return Raw(JsonQuote(v)); }
-  Json& Uint(uint64_t v) { return Raw(std::to_string(v)); }
-  Json& Bool(bool v) { return Raw(v ? "true" : "false"); }
-  Json& Null() { return Raw("null"); }
-  Json& Double(double v, int decimals) {
-    if (!std::isfinite(v)) return Null();
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-    return Raw(buf);
-  }
-
- private:
-  Json& Raw(const std::string& text) {
-    Comma();
-    out_ << text;
-    return *this;
-  }
-  // Before a value or a key: a comma unless it is the first in its
-  // container, and a new line. A value right after its key needs neither.
-  void Comma() {
-    if (keyed_) {
-      keyed_ = false;
-      return;
-    }
-    if (first_.empty()) return;
-    if (!first_.back()) out_ << ',';
-    first_.back() = false;
-    Newline();
-  }
-  void Newline() { out_ << '\n' << std::string(2 * first_.size(), ' '); }
-
-  std::ostringstream out_;
-  std::vector<bool> first_;
-  bool keyed_ = false;
-};
+// @v as printed with @decimals decimals ("%.3f"), read back: the number the
+// JSON holds is the one the fixed notation showed. Not finite: null.
+Json Rounded(double v, int decimals) {
+  if (!std::isfinite(v)) return nullptr;
+  char buf[512];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return std::strtod(buf, nullptr);
+}
 
 double MBps(uint64_t bytes, double seconds) {
   return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0;
@@ -163,91 +116,71 @@ std::string Describe(const IoError& e) {
 std::string ToJson(const Summary& s) {
   const RunPlan& p = s.plan;
   const ExitCode code = ExitCodeFor(s);
-  Json j;
-  j.Open('{');
-  j.Key("device").Str(s.device);
-  j.Key("mode").Str(ModeName(p.mode));
-  j.Key("pattern").Str(PatternName(p.pattern));
-  j.Key("block_sizes").Open('[');
+  Json j = Json::object();
+  j["device"] = s.device;
+  j["mode"] = ModeName(p.mode);
+  j["pattern"] = PatternName(p.pattern);
+  Json sizes = Json::array();
   for (const BsRange& r : p.sizes) {
-    if (r.lo == r.hi) {
-      j.Uint(r.lo);
-    } else {
-      j.Open('{').Key("min").Uint(r.lo).Key("max").Uint(r.hi).Close('}');
-    }
+    if (r.lo == r.hi)
+      sizes.push_back(r.lo);
+    else
+      sizes.push_back(Json{{"min", r.lo}, {"max", r.hi}});
   }
-  j.Close(']');
-  j.Key("layouts").Open('[');
-  for (Layout l : p.layouts) j.Str(LayoutName(l));
-  j.Close(']');
-  j.Key("qd").Uint(p.qd);
-  j.Key("seed").Uint(p.seed);
-  j.Key("region").Open('{').Key("offset").Uint(p.region_offset).Key("size").Uint(p.region_size);
-  j.Close('}');
-  j.Key("limits").Open('{');
-  j.Key("capacity").Uint(s.capacity);
-  j.Key("logical_block_size").Uint(s.limits.logical_block_size);
-  j.Key("max_hw_bytes").Uint(s.limits.max_hw_bytes);
-  j.Key("max_segments").Uint(s.limits.max_segments);
-  j.Key("max_segment_size").Uint(s.limits.max_segment_size);
-  j.Close('}');
-  j.Key("passes").Uint(s.passes);
-  j.Key("generation").Open('{').Key("first").Uint(p.gen).Key("last").Uint(s.last_gen).Close('}');
-  j.Key("ops").Open('{');
-  j.Key("read").Uint(s.read_ops).Key("write").Uint(s.write_ops);
-  j.Key("total").Uint(s.read_ops + s.write_ops);
-  j.Close('}');
-  j.Key("bytes").Open('{');
-  j.Key("read").Uint(s.read_bytes).Key("written").Uint(s.write_bytes);
-  j.Key("total").Uint(s.read_bytes + s.write_bytes);
-  j.Close('}');
-  j.Key("elapsed_s").Double(s.elapsed_s, 3);
-  j.Key("mb_per_s").Double(MBps(s.read_bytes + s.write_bytes, s.elapsed_s), 2);
-  j.Key("io_errors").Uint(s.io_errors.count());
-  j.Key("first_io_errors").Open('[');
+  j["block_sizes"] = std::move(sizes);
+  Json layouts = Json::array();
+  for (Layout l : p.layouts) layouts.push_back(LayoutName(l));
+  j["layouts"] = std::move(layouts);
+  j["qd"] = p.qd;
+  j["seed"] = p.seed;
+  j["region"] = {{"offset", p.region_offset}, {"size", p.region_size}};
+  j["limits"] = {{"capacity", s.capacity},
+                 {"logical_block_size", s.limits.logical_block_size},
+                 {"max_hw_bytes", s.limits.max_hw_bytes},
+                 {"max_segments", s.limits.max_segments},
+                 {"max_segment_size", s.limits.max_segment_size}};
+  j["passes"] = s.passes;
+  j["generation"] = {{"first", p.gen}, {"last", s.last_gen}};
+  j["ops"] = {{"read", s.read_ops}, {"write", s.write_ops}, {"total", s.read_ops + s.write_ops}};
+  j["bytes"] = {
+      {"read", s.read_bytes}, {"written", s.write_bytes}, {"total", s.read_bytes + s.write_bytes}};
+  j["elapsed_s"] = Rounded(s.elapsed_s, 3);
+  j["mb_per_s"] = Rounded(MBps(s.read_bytes + s.write_bytes, s.elapsed_s), 2);
+  j["io_errors"] = s.io_errors.count();
+  Json io_errors = Json::array();
   for (const IoError& e : s.io_errors.Sorted()) {
-    j.Open('{');
-    j.Key("op").Str(e.write ? "write" : "read");
-    j.Key("offset").Uint(e.offset).Key("len").Uint(e.len);
+    Json o = {{"op", e.write ? "write" : "read"}, {"offset", e.offset}, {"len", e.len}};
     if (e.err != 0) {
-      j.Key("errno").Uint(static_cast<uint64_t>(e.err)).Key("error").Str(ErrnoText(e.err));
+      o["errno"] = static_cast<uint64_t>(e.err);
+      o["error"] = ErrnoText(e.err);
     } else {
-      j.Key("short").Uint(e.done);
+      o["short"] = e.done;
     }
-    j.Close('}');
+    io_errors.push_back(std::move(o));
   }
-  j.Close(']');
-  j.Key("verify").Open('{');
-  j.Key("enabled").Bool(p.mode != Mode::kWrite && p.verify);
-  j.Key("blocks_checked").Uint(s.blocks_checked);
-  j.Key("failures").Uint(s.failures.count());
-  j.Key("first_failures").Open('[');
+  j["first_io_errors"] = std::move(io_errors);
+  Json failures = Json::array();
   for (const VerifyFailure& f : s.failures.Sorted()) {
-    j.Open('{');
-    j.Key("offset").Uint(f.offset);
-    j.Key("kind").Str(FaultName(f.fault));
-    j.Key("expected_gen").Uint(f.expected_gen);
-    if (f.stamped) {
-      j.Key("found_gen").Uint(f.found_gen);
-      j.Key("found_offset").Uint(f.found_offset);
-    } else {
-      j.Key("found_gen").Null();
-      j.Key("found_offset").Null();
-    }
-    j.Close('}');
+    Json o = {{"offset", f.offset}, {"kind", FaultName(f.fault)}, {"expected_gen", f.expected_gen}};
+    o["found_gen"] = f.stamped ? Json(f.found_gen) : Json(nullptr);
+    o["found_offset"] = f.stamped ? Json(f.found_offset) : Json(nullptr);
+    failures.push_back(std::move(o));
   }
-  j.Close(']');
-  j.Close('}');
+  j["verify"] = {{"enabled", p.mode != Mode::kWrite && p.verify},
+                 {"blocks_checked", s.blocks_checked},
+                 {"failures", s.failures.count()},
+                 {"first_failures", std::move(failures)}};
   if (!s.driver.empty()) {
-    j.Key("driver").Open('{');
-    for (const auto& [name, value] : s.driver) j.Key(name).Uint(value);
-    j.Close('}');
+    Json driver = Json::object();
+    for (const auto& [name, value] : s.driver) driver[name] = value;
+    j["driver"] = std::move(driver);
   }
-  j.Key("interrupted").Bool(s.interrupted);
-  j.Key("result").Str(ResultName(code));
-  j.Key("exit_code").Uint(static_cast<uint64_t>(code));
-  j.Close('}');
-  return j.str();
+  j["interrupted"] = s.interrupted;
+  j["result"] = ResultName(code);
+  j["exit_code"] = static_cast<uint64_t>(code);
+  // Bytes that are not UTF-8 (a device path can hold any) become U+FFFD
+  // rather than an exception.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string ToText(const Summary& s) {

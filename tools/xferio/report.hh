@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "json_quote.hh"
 #include "stamp.hh"
 #include "workload.hh"
 
@@ -95,8 +94,6 @@ struct Summary {
 
 ExitCode ExitCodeFor(const Summary& s);
 const char* ResultName(ExitCode code);
-
-using xferblk::JsonQuote;
 
 std::string ToJson(const Summary& s);
 std::string ToText(const Summary& s);

@@ -27,8 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using testing::FakeDisk;
 using testing::FakeSysfs;
-using testing::JsonParser;
-using testing::JsonValue;
+using testing::Json;
+using testing::ParseJson;
+using testing::U64;
 
 struct Result {
   int rc;
@@ -93,20 +94,20 @@ TEST_F(Cli, ListJson) {
   AddDisks(3);
   Result r = X({"--json"});
   ASSERT_EQ(r.rc, kExitOk) << r.err;
-  JsonValue j = JsonParser::Parse(r.out);
-  EXPECT_EQ(j["module"]["timeout_ms"].U64(), 1234u);
-  ASSERT_EQ(j["disks"].items.size(), 3u);
-  const JsonValue& d = j["disks"].items[2];
-  EXPECT_EQ(d["name"].Str(), "xferblk2");
-  EXPECT_EQ(d["pci_address"].Str(), "0000:00:06.0");
-  EXPECT_EQ(d["capacity_bytes"].U64(), 268435456u);
-  EXPECT_EQ(d["limits"]["max_segments"].U64(), 2u);
-  EXPECT_TRUE(d["limits"]["seg_boundary_mask"].IsNull());
-  EXPECT_EQ(d["queue_count"].U64(), 2u);
-  EXPECT_EQ(d["counters"]["children"].U64(), 2048u);
-  EXPECT_EQ(d["device_counters"]["dev_rejected"].U64(), 2u);
-  EXPECT_EQ(d["dev_status"]["ABORTED"].U64(), 6u);
-  EXPECT_EQ(d["children_hist"]["257+"].U64(), 7u);
+  const Json j = ParseJson(r.out);
+  EXPECT_EQ(U64(j.at("module").at("timeout_ms")), 1234u);
+  ASSERT_EQ(j.at("disks").size(), 3u);
+  const Json& d = j.at("disks").at(2);
+  EXPECT_EQ(d.at("name").get<std::string>(), "xferblk2");
+  EXPECT_EQ(d.at("pci_address").get<std::string>(), "0000:00:06.0");
+  EXPECT_EQ(U64(d.at("capacity_bytes")), 268435456u);
+  EXPECT_EQ(U64(d.at("limits").at("max_segments")), 2u);
+  EXPECT_TRUE(d.at("limits").at("seg_boundary_mask").is_null());
+  EXPECT_EQ(U64(d.at("queue_count")), 2u);
+  EXPECT_EQ(U64(d.at("counters").at("children")), 2048u);
+  EXPECT_EQ(U64(d.at("device_counters").at("dev_rejected")), 2u);
+  EXPECT_EQ(U64(d.at("dev_status").at("ABORTED")), 6u);
+  EXPECT_EQ(U64(d.at("children_hist").at("257+")), 7u);
 }
 
 TEST_F(Cli, ListWithNothingLoaded) {
@@ -115,7 +116,7 @@ TEST_F(Cli, ListWithNothingLoaded) {
   EXPECT_EQ(r.out, "module xferblk: not loaded\nno xferblk disks\n");
   r = X({"--json"});
   EXPECT_EQ(r.rc, kExitOk);
-  EXPECT_TRUE(JsonParser::Parse(r.out)["disks"].items.empty());
+  EXPECT_TRUE(ParseJson(r.out).at("disks").empty());
 }
 
 TEST_F(Cli, ListReportsABrokenDiskAndShowsTheRest) {
@@ -126,9 +127,9 @@ TEST_F(Cli, ListReportsABrokenDiskAndShowsTheRest) {
   EXPECT_EQ(r.rc, kExitFailure);
   EXPECT_TRUE(Contains(r.err, "xferctl: xferblk0: cannot read ")) << r.err;
   EXPECT_TRUE(Contains(r.err, "dev_status: No such file or directory")) << r.err;
-  JsonValue j = JsonParser::Parse(r.out);
-  ASSERT_EQ(j["disks"].items.size(), 1u);
-  EXPECT_EQ(j["disks"].items[0]["name"].Str(), "xferblk1");
+  const Json j = ParseJson(r.out);
+  ASSERT_EQ(j.at("disks").size(), 1u);
+  EXPECT_EQ(j.at("disks").at(0).at("name").get<std::string>(), "xferblk1");
 }
 
 TEST_F(Cli, Show) {
@@ -142,7 +143,7 @@ TEST_F(Cli, Show) {
 
   r = X({"show", "xferblk0", "--json"});
   EXPECT_EQ(r.rc, kExitOk) << r.err;
-  EXPECT_EQ(JsonParser::Parse(r.out)["name"].Str(), "xferblk0");
+  EXPECT_EQ(ParseJson(r.out).at("name").get<std::string>(), "xferblk0");
 }
 
 TEST_F(Cli, ShowMissingDiskIsARuntimeFailure) {
@@ -354,28 +355,28 @@ class CliIoctl : public Cli {
 TEST_F(CliIoctl, ListTakesTheSnapshotFromTheIoctls) {
   Result r = X({"--json"});
   ASSERT_EQ(r.rc, kExitOk) << r.err;
-  JsonValue j = JsonParser::Parse(r.out);
-  const JsonValue& d0 = j["disks"].items[0];
-  const JsonValue& d1 = j["disks"].items[1];
+  const Json j = ParseJson(r.out);
+  const Json& d0 = j.at("disks").at(0);
+  const Json& d1 = j.at("disks").at(1);
   // xferblk0 cannot be opened: sysfs.
-  EXPECT_EQ(d0["source"].Str(), "sysfs");
-  EXPECT_TRUE(d0["device"].IsNull());
-  EXPECT_EQ(d0["counters"]["parents"].U64(), 8u);
+  EXPECT_EQ(d0.at("source").get<std::string>(), "sysfs");
+  EXPECT_TRUE(d0.at("device").is_null());
+  EXPECT_EQ(U64(d0.at("counters").at("parents")), 8u);
   // xferblk1: counters, histogram, queues and modes from the ioctls; the
   // device's own counters and the queue limits still from sysfs.
-  EXPECT_EQ(d1["source"].Str(), "ioctl");
-  EXPECT_EQ(d1["counters"]["parents"].U64(), 5000u);
-  EXPECT_EQ(d1["counters"]["children"].U64(), 6000u);
-  EXPECT_EQ(d1["counters"]["errors"].U64(), 0u);
-  EXPECT_EQ(d1["children_hist"]["5-8"].U64(), 42u);
-  EXPECT_EQ(d1["children_hist"]["257+"].U64(), 0u);
-  ASSERT_EQ(d1["queue_commands"].items.size(), 2u);
-  EXPECT_EQ(d1["queue_commands"].items[1].U64(), 3001u);
-  EXPECT_EQ(d1["queue_mode"].Str(), "bio");
-  EXPECT_EQ(d1["device"]["max_transfer"].U64(), 4096u);
-  EXPECT_EQ(d1["device"]["seg_boundary"].U64(), 0xffffffffu);
-  EXPECT_EQ(d1["device_counters"]["dev_commands"].U64(), 2050u);
-  EXPECT_EQ(d1["limits"]["max_segments"].U64(), 2u);
+  EXPECT_EQ(d1.at("source").get<std::string>(), "ioctl");
+  EXPECT_EQ(U64(d1.at("counters").at("parents")), 5000u);
+  EXPECT_EQ(U64(d1.at("counters").at("children")), 6000u);
+  EXPECT_EQ(U64(d1.at("counters").at("errors")), 0u);
+  EXPECT_EQ(U64(d1.at("children_hist").at("5-8")), 42u);
+  EXPECT_EQ(U64(d1.at("children_hist").at("257+")), 0u);
+  ASSERT_EQ(d1.at("queue_commands").size(), 2u);
+  EXPECT_EQ(U64(d1.at("queue_commands").at(1)), 3001u);
+  EXPECT_EQ(d1.at("queue_mode").get<std::string>(), "bio");
+  EXPECT_EQ(U64(d1.at("device").at("max_transfer")), 4096u);
+  EXPECT_EQ(U64(d1.at("device").at("seg_boundary")), 0xffffffffu);
+  EXPECT_EQ(U64(d1.at("device_counters").at("dev_commands")), 2050u);
+  EXPECT_EQ(U64(d1.at("limits").at("max_segments")), 2u);
   EXPECT_EQ(kernel_.opens, 2);
 }
 
@@ -390,9 +391,9 @@ TEST_F(CliIoctl, ShowHumanHasTheDeviceLine) {
 TEST_F(CliIoctl, NoIoctlMeansSysfsOnly) {
   Result r = X({"--json", "--no-ioctl", "show", "xferblk1"});
   ASSERT_EQ(r.rc, kExitOk) << r.err;
-  JsonValue j = JsonParser::Parse(r.out);
-  EXPECT_EQ(j["source"].Str(), "sysfs");
-  EXPECT_EQ(j["counters"]["parents"].U64(), 8u);
+  const Json j = ParseJson(r.out);
+  EXPECT_EQ(j.at("source").get<std::string>(), "sysfs");
+  EXPECT_EQ(U64(j.at("counters").at("parents")), 8u);
   EXPECT_EQ(kernel_.opens, 0);
 }
 
@@ -403,9 +404,9 @@ TEST_F(CliIoctl, FailingCallsFallBackToSysfs) {
     kernel_.*err = err == &FakeKernel::open_err ? EACCES : ENOTTY;
     Result r = X({"--json", "show", "xferblk1"});
     ASSERT_EQ(r.rc, kExitOk) << r.err;
-    JsonValue j = JsonParser::Parse(r.out);
-    EXPECT_EQ(j["source"].Str(), "sysfs");
-    EXPECT_EQ(j["counters"]["parents"].U64(), 8u);
+    const Json j = ParseJson(r.out);
+    EXPECT_EQ(j.at("source").get<std::string>(), "sysfs");
+    EXPECT_EQ(U64(j.at("counters").at("parents")), 8u);
   }
 }
 
@@ -419,7 +420,7 @@ TEST_F(CliIoctl, AnAnswerThatCannotBeRightIsAnError) {
   r = X({"--json"});
   EXPECT_EQ(r.rc, kExitFailure);
   EXPECT_EQ(r.err, "xferctl: xferblk1: XFERBLK_IOC_STATS: 0 queues (1 to 64)\n");
-  EXPECT_EQ(JsonParser::Parse(r.out)["disks"].items.size(), 1u);
+  EXPECT_EQ(ParseJson(r.out).at("disks").size(), 1u);
 }
 
 TEST_F(CliIoctl, ResetThroughTheIoctl) {

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// The summary: exit codes, the failures kept, and the JSON document (checked
-// for well-formedness by a small parser below, and for its contents).
+// The summary: exit codes, the failures kept, and the JSON document (read
+// back with nlohmann_json, and checked for its contents and layout).
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "report.hh"
 
@@ -17,105 +22,23 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A strict recursive-descent check of JSON syntax (RFC 8259), enough to tell
-// that the writer's commas, brackets and escapes are right.
-class JsonChecker {
- public:
-  explicit JsonChecker(const std::string& text) : s_(text) {}
-  bool Valid() {
-    Space();
-    if (!Value()) return false;
-    Space();
-    return i_ == s_.size();
-  }
+using Json = nlohmann::ordered_json;
 
- private:
-  void Space() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) i_++;
+// The document ToJson printed, read back (members in order); a syntax error
+// fails the test.
+Json Parsed(const std::string& text) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    ADD_FAILURE() << e.what() << "\n" << text;
+    return nullptr;
   }
-  bool Eat(char c) {
-    Space();
-    if (i_ < s_.size() && s_[i_] == c) {
-      i_++;
-      return true;
-    }
-    return false;
-  }
-  bool Literal(const char* word) {
-    std::string w(word);
-    if (s_.compare(i_, w.size(), w) != 0) return false;
-    i_ += w.size();
-    return true;
-  }
-  bool String() {
-    if (!Eat('"')) return false;
-    while (i_ < s_.size()) {
-      unsigned char c = static_cast<unsigned char>(s_[i_++]);
-      if (c == '"') return true;
-      if (c < 0x20) return false;
-      if (c == '\\') {
-        if (i_ >= s_.size()) return false;
-        char e = s_[i_++];
-        if (e == 'u') {
-          for (int k = 0; k < 4; k++) {
-            if (i_ >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[i_++])))
-              return false;
-          }
-        } else if (std::string("\"\\/bfnrt").find(e) == std::string::npos) {
-          return false;
-        }
-      }
-    }
-    return false;
-  }
-  bool Number() {
-    size_t start = i_;
-    if (i_ < s_.size() && s_[i_] == '-') i_++;
-    while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) i_++;
-    if (i_ < s_.size() && s_[i_] == '.') {
-      i_++;
-      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) i_++;
-    }
-    return i_ > start;
-  }
-  bool Value() {
-    Space();
-    if (i_ >= s_.size()) return false;
-    char c = s_[i_];
-    if (c == '{') {
-      i_++;
-      if (Eat('}')) return true;
-      do {
-        Space();
-        if (!String() || !Eat(':') || !Value()) return false;
-      } while (Eat(','));
-      return Eat('}');
-    }
-    if (c == '[') {
-      i_++;
-      if (Eat(']')) return true;
-      do {
-        if (!Value()) return false;
-      } while (Eat(','));
-      return Eat(']');
-    }
-    if (c == '"') return String();
-    if (c == 't') return Literal("true");
-    if (c == 'f') return Literal("false");
-    if (c == 'n') return Literal("null");
-    return Number();
-  }
+}
 
-  const std::string& s_;
-  size_t i_ = 0;
-};
-
-TEST(JsonChecker, CatchesMistakes) {
-  EXPECT_TRUE(JsonChecker(R"({"a": [1, 2.5, "x\n", null, true, {}], "b": {"c": []}})").Valid());
-  EXPECT_FALSE(JsonChecker(R"({"a": 1,})").Valid());
-  EXPECT_FALSE(JsonChecker(R"({"a": 1 "b": 2})").Valid());
-  EXPECT_FALSE(JsonChecker(R"(["a)").Valid());
-  EXPECT_FALSE(JsonChecker("[\"tab\there\"]").Valid());
+// A non-negative integer, exactly (the counters are 64-bit).
+uint64_t U64(const Json& j) {
+  if (!j.is_number_unsigned()) throw std::runtime_error("not an unsigned integer: " + j.dump());
+  return j.get<uint64_t>();
 }
 
 Summary Sample() {
@@ -149,29 +72,36 @@ TEST(Report, CleanRunIsOk) {
   Summary s = Sample();
   EXPECT_EQ(ExitCodeFor(s), kExitOk);
   std::string json = ToJson(s);
-  EXPECT_TRUE(JsonChecker(json).Valid()) << json;
-  for (const char* needle : {R"("device": "/dev/\"odd\"\\name")",
-                             R"("mode": "verify")",
-                             R"("pattern": "random")",
-                             R"("layouts": [)",
-                             R"("fragmented")",
-                             R"("min": 4096)",
-                             R"("max": 65536)",
-                             R"("passes": 2)",
-                             R"("first": 3)",
-                             R"("last": 4)",
-                             R"("total": 22)",
-                             R"("total": 2097152)",
-                             R"("elapsed_s": 2.000)",
-                             R"("mb_per_s": 1.05)",
-                             R"("io_errors": 0)",
-                             R"("failures": 0)",
-                             R"("first_failures": [])",
-                             R"("children": 80)",
-                             R"("result": "ok")",
-                             R"("exit_code": 0)"}) {
+  const Json j = Parsed(json);
+  for (const char* needle :
+       {R"("device": "/dev/\"odd\"\\name")", R"("mode": "verify")", R"("pattern": "random")",
+        R"("layouts": [
+    "fragmented"
+  ],)",
+        R"("min": 4096)", R"("max": 65536)", R"("passes": 2)", R"("first": 3)", R"("last": 4)",
+        R"("total": 22)", R"("total": 2097152)", R"("elapsed_s": 2.0,)", R"("mb_per_s": 1.05,)",
+        R"("io_errors": 0)", R"("failures": 0)", R"("first_failures": [])", R"("children": 80)",
+        R"("result": "ok")", R"("exit_code": 0)"}) {
     EXPECT_THAT(json, HasSubstr(needle)) << json;
   }
+  // Key order and value types, as read back.
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{
+                "device", "mode",        "pattern",  "block_sizes", "layouts",         "qd",
+                "seed",   "region",      "limits",   "passes",      "generation",      "ops",
+                "bytes",  "elapsed_s",   "mb_per_s", "io_errors",   "first_io_errors", "verify",
+                "driver", "interrupted", "result",   "exit_code"}));
+  EXPECT_EQ(j.at("device").get<std::string>(), s.device);
+  EXPECT_EQ(j.at("block_sizes"), Json::parse(R"([512, {"min": 4096, "max": 65536}])"));
+  EXPECT_EQ(U64(j.at("bytes").at("total")), 2097152u);
+  EXPECT_TRUE(j.at("elapsed_s").is_number_float());
+  EXPECT_EQ(j.at("elapsed_s").get<double>(), 2.0);
+  EXPECT_EQ(j.at("mb_per_s").get<double>(), 1.05);
+  EXPECT_TRUE(j.at("verify").at("enabled").get<bool>());
+  EXPECT_FALSE(j.at("interrupted").get<bool>());
+  EXPECT_EQ(U64(j.at("driver").at("parents")), 22u);
   std::string text = ToText(s);
   EXPECT_THAT(text, HasSubstr("2 passes, generation 3 to 4"));
   EXPECT_THAT(text, HasSubstr("driver: parents 22 children 80"));
@@ -203,7 +133,7 @@ TEST(Report, VerifyFailuresListedByOffsetWithGenerations) {
   s.io_errors.Add({.offset = 4096, .len = 8192, .write = true, .err = 5});
   EXPECT_EQ(ExitCodeFor(s), kExitVerifyFailure) << "a verify failure outranks an I/O error";
   std::string json = ToJson(s);
-  EXPECT_TRUE(JsonChecker(json).Valid()) << json;
+  const Json j = Parsed(json);
   EXPECT_THAT(json, HasSubstr(R"("failures": 4)"));
   EXPECT_THAT(json, HasSubstr(R"("offset": 512,
         "kind": "misplaced",
@@ -222,6 +152,14 @@ TEST(Report, VerifyFailuresListedByOffsetWithGenerations) {
   EXPECT_THAT(json, HasSubstr(R"("errno": 5)"));
   EXPECT_THAT(json, HasSubstr(R"("result": "verify_failure")"));
   EXPECT_THAT(json, HasSubstr(R"("exit_code": 1)"));
+  const Json& first = j.at("verify").at("first_failures");
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_TRUE(first.at(1).at("found_gen").is_null());
+  EXPECT_TRUE(first.at(1).at("found_offset").is_null());
+  EXPECT_EQ(U64(first.at(2).at("found_offset")), 9216u);
+  EXPECT_EQ(j.at("first_io_errors"),
+            Json::parse(R"([{"op": "write", "offset": 4096, "len": 8192, "errno": 5,
+                             "error": "Input/output error"}])"));
   std::string text = ToText(s);
   EXPECT_THAT(text, HasSubstr("offset 512: misplaced, holds the block written for offset 4096"));
   EXPECT_THAT(text, HasSubstr("offset 9216: stale, expected generation 4, found 3"));
@@ -235,7 +173,8 @@ TEST(Report, IoErrorAloneExitsTwo) {
   s.io_errors.Add({.offset = 0, .len = 4096, .write = false, .err = 0, .done = 512});
   EXPECT_EQ(ExitCodeFor(s), kExitIoError);
   std::string json = ToJson(s);
-  EXPECT_TRUE(JsonChecker(json).Valid()) << json;
+  EXPECT_EQ(Parsed(json).at("first_io_errors"),
+            Json::parse(R"([{"op": "read", "offset": 0, "len": 4096, "short": 512}])"));
   EXPECT_THAT(json, HasSubstr(R"("short": 512)"));
   EXPECT_THAT(json, HasSubstr(R"("exit_code": 2)"));
   EXPECT_THAT(ToText(s), HasSubstr("read of 4096 bytes at offset 0: short, 512 bytes moved"));
@@ -260,10 +199,33 @@ TEST(LowestOffsets, KeepsTheLowestWhateverTheOrder) {
   EXPECT_TRUE(none.Sorted().empty());
 }
 
-TEST(JsonQuote, Escapes) {
-  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
-  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonQuote("line\nnext\ttab\x01"), "\"line\\nnext\\ttab\\u0001\"");
+TEST(Report, JsonEscapesStrings) {
+  Summary s = Sample();
+  s.device = "line\nnext\ttab\x01";
+  std::string json = ToJson(s);
+  EXPECT_THAT(json, HasSubstr(R"("device": "line\nnext\ttab\u0001",)"));
+  EXPECT_EQ(Parsed(json).at("device").get<std::string>(), s.device);
+}
+
+// Seconds with 3 decimals and MB/s with 2, as "%.3f" and "%.2f" print them;
+// not finite: null.
+TEST(Report, DoublesAreRoundedAndNonFiniteIsNull) {
+  Summary s = Sample();
+  s.elapsed_s = 1.23456;
+  Json j = Parsed(ToJson(s));
+  EXPECT_EQ(j.at("elapsed_s").get<double>(), 1.235);
+  EXPECT_EQ(j.at("mb_per_s").get<double>(), 1.70);  // 2097152 / 1e6 / 1.23456 = 1.6987...
+  EXPECT_THAT(ToJson(s), HasSubstr(R"("elapsed_s": 1.235,)"));
+  s.elapsed_s = 0;
+  j = Parsed(ToJson(s));
+  EXPECT_EQ(j.at("elapsed_s").get<double>(), 0.0);
+  EXPECT_EQ(j.at("mb_per_s").get<double>(), 0.0);
+  s.elapsed_s = std::numeric_limits<double>::infinity();
+  j = Parsed(ToJson(s));
+  EXPECT_TRUE(j.at("elapsed_s").is_null());
+  s.elapsed_s = std::nan("");
+  j = Parsed(ToJson(s));
+  EXPECT_TRUE(j.at("elapsed_s").is_null());
 }
 
 }  // namespace
