@@ -131,7 +131,7 @@ soak: module selftests qemu
 demo:
 	@scripts/demo.sh
 
-# Issue 5: one guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
+# One guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
 # null_blk; the same fio jobs on each, several repetitions; the table of
 # ratios against the targets, results.json and chart.png in build/bench
 # (docs/performance.md). About 9 minutes warm; BENCH_REPS, BENCH_RUNTIME,

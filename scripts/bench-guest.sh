@@ -98,10 +98,6 @@ for i in "${!roles[@]}"; do
 	xferblk64-mq)
 		# The blk-mq comparison mode applies to disks probed after the
 		# parameter changes: rebind this one.
-		if [ ! -w "$qmode" ]; then
-			missing xferblk64-mq "the driver has no writable queue_mode parameter (blk-mq mode not in kmod/ yet)"
-			continue
-		fi
 		if ! { echo mq >"$qmode" && echo "$addr" >/sys/bus/pci/drivers/xferblk/unbind &&
 			echo "$addr" >/sys/bus/pci/drivers/xferblk/bind; } 2>"$raw/rebind.err"; then
 			missing xferblk64-mq "rebinding $addr in mq mode failed: $(tr '\n' ' ' <"$raw/rebind.err")"
@@ -125,7 +121,6 @@ for i in "${!roles[@]}"; do
 	esac
 done
 rm -f "$raw/rebind.err"
-[ -z "${BENCH_NULL_MISSING:-}" ] || missing xferblk-null "$BENCH_NULL_MISSING"
 for id in xferblk xferblk64; do
 	[ -n "${dev[$id]:-}" ] || continue
 	m=$(cat "/sys/block/${dev[$id]}/xferblk/queue_mode" 2>/dev/null || true)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench` (issue 5): boots ONE guest with xferblk disks next to a
+# `make bench`: boots ONE guest with xferblk disks next to a
 # virtio-blk and an NVMe disk on raw images of the same size, runs the same
 # fio jobs on each (scripts/bench-guest.sh; null_blk is loaded in the guest)
 # and turns the outputs into build/bench/{table.txt,results.json,chart.png}
@@ -46,19 +46,12 @@ trap 'rm -rf "$scratch"' EXIT
 #   xferblk64-mq   the same, rebound in the driver's blk-mq mode (P2)
 #   xferblk-lat    every completion held 200 us (P4, async and sync send)
 #   xferblk-null   the device's null backend, no data moved (P5)
-roles=(xferblk xferblk64 xferblk64-mq xferblk-lat)
+roles=(xferblk xferblk64 xferblk64-mq xferblk-lat xferblk-null)
 disks=(--disk "max-transfer=131072"
 	--disk "max-transfer=65536"
 	--disk "max-transfer=65536"
-	--disk "max-transfer=131072,fault-delay-us=200")
-null_missing=
-if "$qemu" -device xferblk,help 2>/dev/null | grep -qE '^ +null='; then
-	roles+=(xferblk-null)
-	disks+=(--disk "max-transfer=131072,null=on")
-else
-	null_missing="this QEMU's xferblk device has no null property yet (qemu/hw/xferblk.c)"
-	log "P5: $null_missing; xferblk-null will be reported missing"
-fi
+	--disk "max-transfer=131072,fault-delay-us=200"
+	--disk "max-transfer=131072,null=on")
 
 # The peers, on images of the same size, at fixed PCI slots the guest knows,
 # attached the way qemu/run-guest.sh attaches the xferblk disks (its
@@ -102,7 +95,7 @@ qemu/run-guest.sh --smp 2 --timeout "$timeout_s" --log "$out/console.log" \
 	--image-size "$size" "${disks[@]}" "${peers[@]}" -- \
 	env BENCH_RAW="$raw" BENCH_REPS="$reps" BENCH_RUNTIME="$runtime" BENCH_RAMP="$ramp" \
 	BENCH_ONLY="${BENCH_ONLY:-}" BENCH_MEMORY="${BENCH_MEMORY:-1}" BENCH_ROLES="${roles[*]}" \
-	BENCH_NULL_MISSING="$null_missing" BENCH_XFERBENCH="$xferbench" \
+	BENCH_XFERBENCH="$xferbench" \
 	BENCH_MODULE="$module" \
 	BENCH_PEERS="virtio-blk=0000:00:1a.0 nvme=0000:00:1b.0" \
 	scripts/bench-guest.sh || rc=$?

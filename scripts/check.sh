@@ -3,7 +3,7 @@
 # Ends with "N passed, N failed"; fails if anything failed or nothing ran.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
-cd "$XFERBLK_TOP"
+cd "$XFERBLK_TOP" || exit 1
 
 pass=0
 fail=0

@@ -57,7 +57,7 @@ pkgs=(
 	busybox-static cpio kmod xz-utils zstd
 	sparse bc flex bison libelf-dev libssl-dev
 	fio e2fsprogs socat
-	cmake g++ libgtest-dev liburing-dev clang-format
+	cmake g++ libgtest-dev liburing-dev clang-format shellcheck
 	nlohmann-json3-dev libpng-dev
 )
 

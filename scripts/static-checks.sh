@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Static checks, one KTAP line each: checkpatch --strict, W=1 and sparse on
 # the kernel module, the uapi header in C and C++, clang-format on all C++,
-# QEMU's checkpatch on the device model.
+# every shell script through shellcheck, QEMU's checkpatch on the device
+# model.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
-cd "$XFERBLK_TOP"
+cd "$XFERBLK_TOP" || exit 1
 
 eval "$(scripts/fetch-kernel.sh)"
 kmake=(make -C "/usr/src/linux-headers-$KVER" M="$XFERBLK_TOP")
@@ -46,11 +47,16 @@ out=$(clang-format --dry-run -Werror "${cxx[@]}" 2>&1)
 show "$out"
 result "$([ -z "$out" ]; echo $?)" "clang-format: ${#cxx[@]} C++ files"
 
+mapfile -t shells < <(git ls-files '*.sh' .ci/run 2>/dev/null)
+out=$(shellcheck -S warning "${shells[@]}" 2>&1)
+show "$out"
+result "$([ -z "$out" ]; echo $?)" "shellcheck: ${#shells[@]} shell scripts"
+
 qcp=$(ls -d "$XFERBLK_CACHE"/qemu/src/*/scripts/checkpatch.pl 2>/dev/null | head -n1)
 if [ -n "$qcp" ]; then
-	out=$(perl "$qcp" --no-tree --terse -f qemu/hw/xferblk.c 2>&1 | grep -E 'ERROR|WARNING')
+	out=$(perl "$qcp" --no-tree --terse -f qemu/hw/xferblk/*.[ch] 2>&1 | grep -E 'ERROR|WARNING')
 	show "$out"
-	result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: qemu/hw/xferblk.c"
+	result "$([ -z "$out" ]; echo $?)" "QEMU checkpatch: qemu/hw/xferblk/"
 else
 	result 1 "QEMU checkpatch: QEMU source not found in the cache"
 fi

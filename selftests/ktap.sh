@@ -19,7 +19,8 @@ ktap_finish() {
 }
 # The n-th xferblk disk the runner started (by PCI address), e.g. xferblk0.
 xferblk_disk() {
-	local addrs=($XFERBLK_DISKS)
+	local addrs
+	read -ra addrs <<<"$XFERBLK_DISKS"
 	ls "/sys/bus/pci/devices/${addrs[$1]}/block" 2>/dev/null | head -n1
 }
 xferblk_stat() { cat "/sys/block/$1/xferblk/$2"; }

@@ -4,7 +4,7 @@
 # "# Guest totals: pass:N fail:N" that `make check` adds to its summary.
 top=${XFERBLK_TOP:?run inside qemu/run-guest.sh}
 bin=$top/build/selftests
-tests=(${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults xferblk_integrity xferblk_busmaster xferblk_fio.sh xferblk_fs.sh xferblk_badinput.sh xferblk_ioctl xferblk_xferio xferblk_xferctl xferblk_queue_mode.sh})
+read -ra tests <<<"${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults xferblk_integrity xferblk_busmaster xferblk_fio.sh xferblk_fs.sh xferblk_badinput.sh xferblk_ioctl xferblk_xferio xferblk_xferctl xferblk_queue_mode.sh}"
 pass=0
 fail=0
 n=0
@@ -18,7 +18,7 @@ result() { # result <rc> <description>: a check of this script's own
 	line "$@"
 }
 
-modes=(${XFERBLK_SEND_MODES:-async sync})
+read -ra modes <<<"${XFERBLK_SEND_MODES:-async sync}"
 echo "TAP version 13"
 echo "1..$(((${#tests[@]} + 2) * ${#modes[@]}))"
 # Submits bios userspace cannot (xferblk_ops); stays loaded for all modes.

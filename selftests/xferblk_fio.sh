@@ -4,7 +4,7 @@
 # have split (more children than parents) and the device rejected nothing.
 . "$(dirname "$0")/ktap.sh"
 
-addrs=($XFERBLK_DISKS)
+read -ra addrs <<<"$XFERBLK_DISKS"
 ktap_header $((${#addrs[@]} * 2))
 for i in "${!addrs[@]}"; do
 	disk=$(xferblk_disk "$i")

@@ -4,7 +4,7 @@
 # sane device next to it still binds.
 . "$(dirname "$0")/ktap.sh"
 
-addrs=($XFERBLK_DISKS)
+read -ra addrs <<<"$XFERBLK_DISKS"
 ktap_header ${#addrs[@]}
 for i in "${!addrs[@]}"; do
 	var=XFERBLK_DISK_PROPS_$i

@@ -10,7 +10,7 @@ ktap_header 3
 [ "$queues" -eq "$cpus" ]
 ktap_result $? "$disk has $queues queues for $cpus CPUs"
 
-before=($(cat "/sys/block/$disk/xferblk/queue_commands"))
+read -ra before <"/sys/block/$disk/xferblk/queue_commands"
 out=$(fio --name=mq --filename="/dev/$disk" --direct=1 --ioengine=io_uring --iodepth=16 \
 	--numjobs="$cpus" --offset_increment=32m --size=32m --rw=randwrite \
 	--bssplit=4k/40:64k/30:256k/20:1m/10 --verify=crc32c --verify_fatal=1 \
@@ -19,7 +19,7 @@ rc=$?
 [ $rc -eq 0 ] || echo "$out" | grep -E "err|fio:" | sed 's/^/# /'
 ktap_result $rc "fio, $cpus jobs, io_uring, crc32c verify"
 
-after=($(cat "/sys/block/$disk/xferblk/queue_commands"))
+read -ra after <"/sys/block/$disk/xferblk/queue_commands"
 used=0
 for i in "${!after[@]}"; do
 	echo "# queue $i: $((after[i] - before[i])) commands"

@@ -9,7 +9,7 @@
 
 param=/sys/module/xferblk/parameters/queue_mode
 drv=/sys/bus/pci/drivers/xferblk
-addrs=($XFERBLK_DISKS)
+read -ra addrs <<<"$XFERBLK_DISKS"
 
 rebind_all() { # rebind_all <bio|mq>: every disk probed again in that mode
 	local a
@@ -25,8 +25,7 @@ rebind_all() { # rebind_all <bio|mq>: every disk probed again in that mode
 
 ktap_header $((2 + ${#addrs[@]} * 4 + 1 + 2))
 saved=$(cat "$param")
-echo sideways >"$param" 2>/dev/null
-[ $? -ne 0 ] && [ "$(cat "$param")" = "$saved" ]
+! echo sideways 2>/dev/null >"$param" && [ "$(cat "$param")" = "$saved" ]
 ktap_result $? "queue_mode refuses \"sideways\" and keeps \"$saved\""
 
 rebind_all mq
@@ -54,8 +53,8 @@ for i in "${!addrs[@]}"; do
 	ktap_result $? "$disk (mq) write zeroes reads back as zeroes"
 
 	mode=$(xferblk_stat "$disk" send_mode)
-	echo sync >"/sys/block/$disk/xferblk/send_mode" 2>/dev/null
-	[ $? -ne 0 ] && [ "$(xferblk_stat "$disk" send_mode)" = "$mode" ]
+	! echo sync 2>/dev/null >"/sys/block/$disk/xferblk/send_mode" &&
+		[ "$(xferblk_stat "$disk" send_mode)" = "$mode" ]
 	ktap_result $? "$disk (mq) send_mode is refused and stays $mode"
 done
 

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/ktap.sh"
 qmp=$(dirname "$0")/qmp.sh
 cycles=${XFERBLK_UNPLUG_CYCLES:-20}
-addrs=($XFERBLK_DISKS)
+read -ra addrs <<<"$XFERBLK_DISKS"
 pci=${addrs[0]}
 ktap_header $((cycles + 1))
 
