@@ -574,14 +574,15 @@ class Case {
   // the same call that queues the command's completion in the device.
   int64_t BlockStat(const std::string& name) {
     qtest::Json all = qt_->QmpCmd("query-blockstats");
-    for (const qtest::Json& blk : all.Elements()) {
-      const qtest::Json* qdev = blk.Find("qdev");
-      if (qdev && qdev->IsString() &&
-          (qdev->String() == "xb0" || qdev->String().ends_with("/xb0"))) {
-        return blk.At("stats").At(name).Int();
+    if (!all.is_array()) throw qtest::Error("query-blockstats: not an array: " + all.dump());
+    for (const qtest::Json& blk : all) {
+      auto qdev = blk.find("qdev");
+      if (qdev != blk.end() && qdev->is_string() &&
+          (qdev->get<std::string>() == "xb0" || qdev->get<std::string>().ends_with("/xb0"))) {
+        return blk.at("stats").at(name).get<int64_t>();
       }
     }
-    throw CheckFailed("query-blockstats: no entry for xb0 in " + all.Dump());
+    throw CheckFailed("query-blockstats: no entry for xb0 in " + all.dump());
   }
 
   // Waits until the backend has finished `count` commands of a kind in all.

@@ -240,290 +240,6 @@ int HexNibble(char c) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// JSON
-
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view text) : s_(text) {}
-
-  Json Document() {
-    Json v = Value();
-    SkipSpace();
-    if (i_ != s_.size()) Fail("trailing characters");
-    return v;
-  }
-
- private:
-  [[noreturn]] void Fail(const std::string& what) {
-    throw Error("JSON: " + what + " at offset " + std::to_string(i_) + " of '" +
-                Shorten(std::string(s_)) + "'");
-  }
-
-  void SkipSpace() {
-    while (i_ < s_.size() &&
-           (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) {
-      i_++;
-    }
-  }
-
-  bool Eat(char c) {
-    SkipSpace();
-    if (i_ < s_.size() && s_[i_] == c) {
-      i_++;
-      return true;
-    }
-    return false;
-  }
-
-  void Expect(char c) {
-    if (!Eat(c)) Fail(std::string("expected '") + c + "'");
-  }
-
-  Json Value() {
-    SkipSpace();
-    if (i_ >= s_.size()) Fail("unexpected end");
-    Json v;
-    char c = s_[i_];
-    if (c == '{') {
-      i_++;
-      Json::Object obj;
-      if (!Eat('}')) {
-        do {
-          SkipSpace();
-          std::string key = StringLiteral();
-          Expect(':');
-          obj.push_back(Json::Member{std::move(key), Value()});
-        } while (Eat(','));
-        Expect('}');
-      }
-      v.v_ = std::move(obj);
-    } else if (c == '[') {
-      i_++;
-      Json::Array arr;
-      if (!Eat(']')) {
-        do {
-          arr.push_back(Value());
-        } while (Eat(','));
-        Expect(']');
-      }
-      v.v_ = std::move(arr);
-    } else if (c == '"') {
-      v.v_ = StringLiteral();
-    } else if (Word("true")) {
-      v.v_ = true;
-    } else if (Word("false")) {
-      v.v_ = false;
-    } else if (Word("null")) {
-      v.v_ = nullptr;
-    } else {
-      Number(v);
-    }
-    return v;
-  }
-
-  bool Word(std::string_view w) {
-    if (s_.substr(i_, w.size()) != w) return false;
-    i_ += w.size();
-    return true;
-  }
-
-  void Number(Json& v) {
-    size_t start = i_;
-    bool integral = true;
-    if (i_ < s_.size() && s_[i_] == '-') i_++;
-    auto digits = [&] {
-      size_t d = i_;
-      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') i_++;
-      if (i_ == d) Fail("bad number");
-    };
-    digits();
-    if (i_ < s_.size() && s_[i_] == '.') {
-      integral = false;
-      i_++;
-      digits();
-    }
-    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
-      integral = false;
-      i_++;
-      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) i_++;
-      digits();
-    }
-    const char* first = s_.data() + start;
-    const char* last = s_.data() + i_;
-    if (integral) {
-      int64_t n;
-      if (std::from_chars(first, last, n).ec == std::errc()) {
-        v.v_ = n;
-        return;
-      }
-    }
-    double d;
-    if (std::from_chars(first, last, d).ec != std::errc()) Fail("bad number");
-    v.v_ = d;
-  }
-
-  unsigned Hex4() {
-    if (i_ + 4 > s_.size()) Fail("short \\u escape");
-    unsigned u = 0;
-    for (int k = 0; k < 4; k++) {
-      int n = HexNibble(s_[i_++]);
-      if (n < 0) Fail("bad \\u escape");
-      u = u << 4 | static_cast<unsigned>(n);
-    }
-    return u;
-  }
-
-  static void AppendUtf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | cp >> 6));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | cp >> 12));
-      out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | cp >> 18));
-      out.push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  std::string StringLiteral() {
-    if (i_ >= s_.size() || s_[i_] != '"') Fail("expected a string");
-    i_++;
-    std::string out;
-    for (;;) {
-      if (i_ >= s_.size()) Fail("unterminated string");
-      char c = s_[i_++];
-      if (c == '"') return out;
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
-      if (i_ >= s_.size()) Fail("unterminated escape");
-      char e = s_[i_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out.push_back(e);
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'u': {
-          unsigned cp = Hex4();
-          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u") {
-            i_ += 2;
-            unsigned low = Hex4();
-            if (low < 0xDC00 || low >= 0xE000) Fail("bad surrogate pair");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          AppendUtf8(out, cp);
-          break;
-        }
-        default:
-          Fail("bad escape");
-      }
-    }
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
-Json Json::Parse(std::string_view text) { return JsonParser(text).Document(); }
-
-const Json* Json::Find(std::string_view key) const {
-  const Object* obj = std::get_if<Object>(&v_);
-  if (!obj) return nullptr;
-  for (const Member& m : *obj) {
-    if (m.key == key) return &m.value;
-  }
-  return nullptr;
-}
-
-const Json& Json::At(std::string_view key) const {
-  const Json* v = Find(key);
-  if (!v) throw Error("JSON: no member '" + std::string(key) + "' in " + Shorten(Dump()));
-  return *v;
-}
-
-const std::string& Json::String() const {
-  if (const auto* s = std::get_if<std::string>(&v_)) return *s;
-  throw Error("JSON: not a string: " + Shorten(Dump()));
-}
-
-int64_t Json::Int() const {
-  if (const auto* n = std::get_if<int64_t>(&v_)) return *n;
-  throw Error("JSON: not an integer: " + Shorten(Dump()));
-}
-
-const Json::Array& Json::Elements() const {
-  if (const auto* a = std::get_if<Array>(&v_)) return *a;
-  throw Error("JSON: not an array: " + Shorten(Dump()));
-}
-
-std::string Json::Dump() const {
-  struct Visitor {
-    std::string operator()(std::nullptr_t) const { return "null"; }
-    std::string operator()(bool b) const { return b ? "true" : "false"; }
-    std::string operator()(int64_t n) const { return std::to_string(n); }
-    std::string operator()(double d) const {
-      char buf[32];
-      std::snprintf(buf, sizeof(buf), "%.17g", d);
-      return buf;
-    }
-    std::string operator()(const std::string& s) const { return JsonQuote(s); }
-    std::string operator()(const Array& a) const {
-      std::string out = "[";
-      for (size_t k = 0; k < a.size(); k++) out += (k ? ", " : "") + a[k].Dump();
-      return out + "]";
-    }
-    std::string operator()(const Object& o) const {
-      std::string out = "{";
-      for (size_t k = 0; k < o.size(); k++) {
-        out += (k ? ", " : "") + JsonQuote(o[k].key) + ": " + o[k].value.Dump();
-      }
-      return out + "}";
-    }
-  };
-  return std::visit(Visitor{}, v_);
-}
-
-std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "\"";
-}
-
-// ---------------------------------------------------------------------------
 // ScratchDir
 
 ScratchDir::ScratchDir(std::string_view prefix) {
@@ -575,7 +291,7 @@ Qemu::Qemu(const QemuOptions& options) {
     if (!options.qmp_socket.empty()) {
       QmpConnect(options.qmp_socket);
       std::optional<Json> greeting = QmpLine(kQmpGreetingTimeout);
-      if (!greeting || !greeting->Find("QMP")) throw Error("QMP: no greeting");
+      if (!greeting || !greeting->contains("QMP")) throw Error("QMP: no greeting");
       QmpCmd("qmp_capabilities");
     }
   } catch (...) {
@@ -786,7 +502,12 @@ std::optional<Json> Qemu::QmpLine(Millis timeout) {
     while ((nl = qmp_buf_.find('\n')) != std::string::npos) {
       std::string line = qmp_buf_.substr(0, nl);
       qmp_buf_.erase(0, nl + 1);
-      if (line.find_first_not_of(" \t\r") != std::string::npos) return Json::Parse(line);
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      try {
+        return Json::parse(line);
+      } catch (const Json::parse_error& e) {
+        throw Error("QMP: bad JSON '" + Shorten(line) + "': " + e.what());
+      }
     }
     if (!PollFd(qmp_fd_, POLLIN, deadline)) return std::nullopt;
     char buf[65536];
@@ -803,24 +524,26 @@ std::optional<Json> Qemu::QmpLine(Millis timeout) {
 
 Json Qemu::QmpCmd(const std::string& name,
                   const std::vector<std::pair<std::string, std::string>>& args) {
-  std::string msg = "{\"execute\": " + JsonQuote(name);
+  Json msg = Json::object({{"execute", name}});
   if (!args.empty()) {
-    msg += ", \"arguments\": {";
-    for (size_t k = 0; k < args.size(); k++) {
-      msg += (k ? ", " : "") + JsonQuote(args[k].first) + ": " + JsonQuote(args[k].second);
-    }
-    msg += "}";
+    Json arguments = Json::object();
+    for (const auto& [key, value] : args) arguments[key] = value;
+    msg["arguments"] = std::move(arguments);
   }
-  QmpSend(msg + "}\n");
+  QmpSend(msg.dump() + "\n");
   for (;;) {
     std::optional<Json> resp = QmpLine(kQmpReplyTimeout);
     if (!resp) throw Error("QMP " + name + ": no answer");
-    if (resp->Find("event")) {
+    if (resp->contains("event")) {
       events_.push_back(std::move(*resp));
       continue;
     }
-    if (const Json* err = resp->Find("error")) throw Error("QMP " + name + ": " + err->Dump());
-    return resp->At("return");
+    if (auto err = resp->find("error"); err != resp->end()) {
+      throw Error("QMP " + name + ": " + err->dump());
+    }
+    auto ret = resp->find("return");
+    if (ret == resp->end()) throw Error("QMP " + name + ": no return in " + Shorten(resp->dump()));
+    return *ret;
   }
 }
 
@@ -828,8 +551,8 @@ Json Qemu::QmpEvent(const std::string& name, Millis timeout) {
   Clock::time_point deadline = Clock::now() + timeout;
   for (;;) {
     for (auto it = events_.begin(); it != events_.end(); ++it) {
-      const Json* ev = it->Find("event");
-      if (ev && ev->IsString() && ev->String() == name) {
+      auto ev = it->find("event");
+      if (ev != it->end() && ev->is_string() && ev->get<std::string>() == name) {
         Json found = std::move(*it);
         events_.erase(it);
         return found;

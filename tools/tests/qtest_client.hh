@@ -22,8 +22,9 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace qtest {
 
@@ -37,43 +38,8 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A parsed JSON value, enough for QMP replies and events.
-class Json {
- public:
-  struct Member;
-  using Array = std::vector<Json>;
-  using Object = std::vector<Member>;
-
-  Json() = default;
-  static Json Parse(std::string_view text);  // throws Error
-
-  bool IsObject() const { return std::holds_alternative<Object>(v_); }
-  bool IsString() const { return std::holds_alternative<std::string>(v_); }
-  bool IsInt() const { return std::holds_alternative<int64_t>(v_); }
-
-  // The member called key of an object; nullptr if absent or not an object.
-  const Json* Find(std::string_view key) const;
-  // As above, but throws Error when there is no such member.
-  const Json& At(std::string_view key) const;
-
-  const std::string& String() const;  // each throws Error on a type mismatch
-  int64_t Int() const;
-  const Array& Elements() const;
-
-  std::string Dump() const;  // compact JSON text, for messages
-
- private:
-  friend class JsonParser;
-  std::variant<std::nullptr_t, bool, int64_t, double, std::string, Array, Object> v_;
-};
-
-struct Json::Member {
-  std::string key;
-  Json value;
-};
-
-// `s` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view s);
+// A parsed JSON value: QMP replies and events.
+using Json = nlohmann::json;
 
 // A fresh directory under the system's temporary directory, removed with
 // everything in it on destruction.
