@@ -2,9 +2,10 @@
 # The guest half of `make bench` (scripts/bench.sh): loads xferblk, puts one
 # disk in blk-mq mode when the driver has it, loads virtio_blk, nvme and
 # null_blk, runs every job on its devices (repetitions interleaved, the
-# device order rotated every repetition) and measures memory. Writes fio's
-# JSON outputs and the manifest xferbench reads to $BENCH_RAW, and a
-# progress line per run to the console.
+# device order rotated every repetition) and measures memory. The jobs are
+# the fio job files of bench/ (see bench/common.fio): NN-*.fio in their
+# order, then memory-*.fio. Writes fio's JSON outputs and the manifest
+# xferbench reads to $BENCH_RAW, and a progress line per run to the console.
 set -euo pipefail
 cd "$XFERBLK_TOP"
 
@@ -158,16 +159,6 @@ else
 	missing null_blk "null_blk did not load"
 fi
 
-# id|metric|title|fio arguments|devices
-jobs=(
-	"P1-read|bw|1 MiB sequential read, iodepth 16|--rw=read --bs=1m --iodepth=16|xferblk nvme virtio-blk"
-	"P1-write|bw|1 MiB sequential write, iodepth 16|--rw=write --bs=1m --iodepth=16|xferblk nvme virtio-blk"
-	"P2|bw|4 MiB random read, iodepth 4, device limit 64 KiB|--rw=randread --bs=4m --iodepth=4|xferblk64 xferblk64-mq"
-	"P3|iops|4 KiB random read, iodepth 32|--rw=randread --bs=4k --iodepth=32|xferblk nvme virtio-blk"
-	"P4|bw|4 MiB random read, iodepth 1, device latency 200 us|--rw=randread --bs=4m --iodepth=1|xferblk-async xferblk-sync"
-	"P5-4k|iops|4 KiB random read, iodepth 32, no data path|--rw=randread --bs=4k --iodepth=32|xferblk-null null_blk"
-	"P5-1m|bw|1 MiB sequential read, iodepth 16, no data path|--rw=read --bs=1m --iodepth=16|xferblk-null null_blk"
-)
 # id|job|subject|target|peers (the best one counts)|title
 compares=(
 	"P1-read/nvme|P1-read|xferblk|1.2|nvme|xferblk / nvme mdts=5, read"
@@ -182,8 +173,13 @@ compares=(
 )
 selected() { [ -z "$only" ] || [[ $1 =~ ^($only)$ ]]; }
 
-fio_common=(--ioengine=io_uring --direct=1 --time_based --size="$size" --randrepeat=1
-	--norandommap --group_reporting --output-format=json)
+# A job file's "; KEY: value" comment, and its job's name (its section).
+jobmeta() { sed -n "s/^; $2: //p" "$1"; }
+jobname() { sed -n -e '/^\[global\]$/d' -e 's/^\[\(.*\)\]$/\1/p' "$1"; }
+runfio() { # job-file device runtime ramp output
+	BENCH_DEV=/dev/$2 BENCH_SIZE=$size BENCH_RUNTIME=$3 BENCH_RAMP=$4 \
+		fio --output-format=json --output="$5" "$1"
+}
 
 prepare() {
 	local id=$1
@@ -191,11 +187,15 @@ prepare() {
 }
 
 total=0
-for spec in "${jobs[@]}"; do
-	IFS='|' read -r id metric title args devs <<<"$spec"
+ids=()
+declare -A job_file
+for f in bench/[0-9]*.fio; do
+	id=$(jobname "$f")
 	selected "$id" || continue
-	rec job "$id" "$metric" "$title"
-	for d in $devs; do [ -n "${dev[$d]:-}" ] && total=$((total + reps)); done
+	ids+=("$id")
+	job_file[$id]=$f
+	rec job "$id" "$(jobmeta "$f" metric)" "$(jobmeta "$f" title)"
+	for d in $(jobmeta "$f" devices); do [ -n "${dev[$d]:-}" ] && total=$((total + reps)); done
 done
 for spec in "${compares[@]}"; do
 	IFS='|' read -r cid job subject target peers title <<<"$spec"
@@ -204,13 +204,12 @@ done
 say "$total runs of ${runtime} s (+${ramp} s ramp): about $((total * (runtime + ramp + 1) / 60 + 1)) min"
 
 n=0
-for spec in "${jobs[@]}"; do
-	IFS='|' read -r id metric title args devs <<<"$spec"
-	selected "$id" || continue
+for id in "${ids[@]}"; do
+	f=${job_file[$id]}
 	present=()
-	for d in $devs; do [ -n "${dev[$d]:-}" ] && present+=("$d"); done
+	for d in $(jobmeta "$f" devices); do [ -n "${dev[$d]:-}" ] && present+=("$d"); done
 	[ ${#present[@]} -gt 0 ] || continue
-	say "$id: $title on ${present[*]}"
+	say "$id: $(jobmeta "$f" title) on ${present[*]}"
 	for rep in $(seq "$reps"); do
 		# Rotate the order each repetition so no device always runs first.
 		k=$(((rep - 1) % ${#present[@]}))
@@ -218,10 +217,8 @@ for spec in "${jobs[@]}"; do
 			prepare "$d"
 			file=fio/$id.$d.$rep.json
 			status=0
-			# shellcheck disable=SC2086 # args are several fio options
-			fio --name="$id" --filename="/dev/${dev[$d]}" "${fio_common[@]}" \
-				--runtime="$runtime" --ramp_time="$ramp" $args \
-				--output="$raw/$file" >/dev/null 2>"$raw/$file.err" || status=$?
+			runfio "$f" "${dev[$d]}" "$runtime" "$ramp" "$raw/$file" >/dev/null 2>"$raw/$file.err" ||
+				status=$?
 			[ -s "$raw/$file.err" ] || rm -f "$raw/$file.err"
 			rec run "$id" "$d" "$rep" "$file" "$status"
 			n=$((n + 1))
@@ -257,9 +254,8 @@ shrink_slabs() {
 	local c
 	for c in "${shrink[@]}"; do echo 1 >"$c/shrink" 2>/dev/null || true; done
 }
-memory_run() { # id module tag iodepth title fio-arguments...
-	local id=$1 module=$2 tag=$3 depth=$4 title=$5
-	shift 5
+memory_run() { # id module tag iodepth title job-file
+	local id=$1 module=$2 tag=$3 depth=$4 title=$5 job=$6
 	local name=${dev[$id]} d=$raw/memory/$id-$tag tmp=/tmp/xferbench-memory
 	local pid k p0 c0 traced=1
 	rm -rf "$tmp"
@@ -274,8 +270,7 @@ memory_run() { # id module tag iodepth title fio-arguments...
 		say "memory: hist triggers unavailable; slab snapshots only"
 	fi
 	cat /proc/interrupts >"$tmp/interrupts-before.txt"
-	fio --name=memory --filename="/dev/$name" "${fio_common[@]}" --runtime="$mem_runtime" \
-		--iodepth="$depth" "$@" --output="$tmp/fio.json" >/dev/null 2>&1 &
+	runfio "$job" "$name" "$mem_runtime" 0 "$tmp/fio.json" >/dev/null 2>&1 &
 	pid=$!
 	# Snapshots only once I/O flows: fio starts slowly while every allocation
 	# is traced.
@@ -329,20 +324,16 @@ if [ "${BENCH_MEMORY:-1}" = 1 ]; then
 	shrink=(/sys/kernel/slab/bio-* /sys/kernel/slab/biovec-*)
 	while read -r c; do shrink+=("/sys/kernel/slab/$c"); done <"$raw/slab-driver.txt"
 	say "memory and interrupts: ${mem_runtime} s per device and job, every allocation traced"
-	# tag|iodepth|title|fio arguments|id:driver module ...
-	memjobs=(
-		"1m|16|1 MiB random read, iodepth 16|--rw=randread --bs=1m|xferblk:xferblk nvme:nvme virtio-blk:virtio_blk xferblk64:xferblk xferblk64-mq:xferblk"
-		"4k|32|4 KiB random read, iodepth 32|--rw=randread --bs=4k|xferblk:xferblk nvme:nvme virtio-blk:virtio_blk xferblk-null:xferblk null_blk:null_blk"
-	)
-	for spec in "${memjobs[@]}"; do
-		IFS='|' read -r tag depth title args ids <<<"$spec"
-		for pair in $ids; do
+	for f in bench/memory-*.fio; do
+		tag=${f#bench/memory-}
+		tag=${tag%.fio}
+		depth=$(sed -n 's/^iodepth=//p' "$f")
+		for pair in $(jobmeta "$f" devices); do
 			id=${pair%%:*}
 			[ -n "${dev[$id]:-}" ] || continue
 			# The 64 KiB bio disk only as the pair of the blk-mq one.
 			[ "$id" != xferblk64 ] || [ -n "${dev[xferblk64-mq]:-}" ] || continue
-			# shellcheck disable=SC2086 # args are several fio options
-			memory_run "$id" "${pair#*:}" "$tag" "$depth" "$title" $args
+			memory_run "$id" "${pair#*:}" "$tag" "$depth" "$(jobmeta "$f" title)" "$f"
 		done
 	done
 fi

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `make bench`: boots ONE guest with xferblk disks next to a
 # virtio-blk and an NVMe disk on raw images of the same size, runs the same
-# fio jobs on each (scripts/bench-guest.sh; null_blk is loaded in the guest)
-# and turns the outputs into build/bench/{table.txt,results.json,chart.png}
-# with build/tools/xferbench/xferbench. Raw outputs: build/bench/raw; the
-# console: build/bench/console.log.
+# fio jobs on each (the job files of bench/, run by scripts/bench-guest.sh;
+# null_blk is loaded in the guest) and turns the outputs into build/bench/
+# table.txt, results.json and the charts (chart.svg/png, latency.svg/png,
+# drawn by gnuplot from charts.gp) with build/tools/xferbench/xferbench.
+# Raw outputs: build/bench/raw; the console: build/bench/console.log.
 #
 # Environment (defaults are what `make bench` runs):
 #   BENCH_REPS=5        repetitions of every job on every device
@@ -32,6 +33,9 @@ xferbench=$XFERBLK_TOP/build/tools/xferbench/xferbench
 [ -x "$xferbench" ] || die "$xferbench is missing: run make tools (or make bench)"
 module=$(realpath "${BENCH_MODULE:-xferblk.ko}")
 [ -f "$module" ] || die "$module is missing: run make module (or make bench)"
+# The guest runs the host's fio: what parses here parses there.
+BENCH_DEV=/dev/null BENCH_SIZE=1M BENCH_RUNTIME=1 BENCH_RAMP=0 \
+	fio --parse-only bench/[0-9]*.fio bench/memory-*.fio || die "a job file of bench/ does not parse"
 qemu=${QEMU:-$(qemu/build-qemu.sh)}
 start=$(date +%s)
 
@@ -117,7 +121,7 @@ fi
 
 if [ -f "$raw/manifest.tsv" ]; then
 	"$xferbench" report --raw "$raw" --out "$out" || rc=1
-	log "wrote $out/table.txt, $out/results.json and $out/chart.png"
+	log "wrote in $out: $(cd "$out" && ls table.txt results.json chart.* latency.* 2>/dev/null | tr '\n' ' ')"
 else
 	log "no results: the guest wrote no manifest"
 	rc=1

@@ -3,176 +3,312 @@
 #include "chart.hh"
 
 #include <algorithm>
-#include <cmath>
+#include <filesystem>
 
-#include "font.hh"
+#include "files.hh"
+#include "process.hh"
 #include "report.hh"
 
 namespace xferbench {
 namespace {
 
-constexpr Rgb kWhite{255, 255, 255};
-constexpr Rgb kInk{30, 30, 30};
-constexpr Rgb kGrid{225, 225, 225};
-constexpr Rgb kAxis{120, 120, 120};
-constexpr Rgb kMuted{150, 150, 150};
-constexpr Rgb kMet{30, 130, 50};
-constexpr Rgb kMissed{200, 40, 40};
+enum class Kind { kThroughput, kLatency };
 
-constexpr int kPanelW = 620;
-constexpr int kPanelH = 320;
+constexpr int kWidth = 1240;  // pixels: two panels side by side
 constexpr int kColumns = 2;
-constexpr int kHeaderH = 70;
-constexpr int kMarginLeft = 70;
-constexpr int kMarginRight = 16;
-constexpr int kTitleH = 64;
-constexpr int kLabelsH = 40;
+constexpr int kPanelHeight = 340;
+constexpr int kHeaderHeight = 70;
+constexpr std::size_t kLabelWidth = 22;  // characters per line of a device's label
+constexpr std::size_t kMaxComparisons = 2;
+constexpr double kLatencyBarWidth = 0.26;
+constexpr uint32_t kMet = 0x1e8232;
+constexpr uint32_t kMissed = 0xc82828;
+constexpr uint32_t kMuted = 0x969696;
+// Light to dark, one per entry of kPercentiles.
+constexpr std::array<uint32_t, kPercentiles.size()> kPercentileColors = {0x9ecae1, 0x4292c6,
+                                                                         0x08519c};
 
-// Shortens text from the end until it fits a width.
-std::string Fit(std::string text, int width, int scale) {
-  while (!text.empty() && TextWidth(text, scale) > width) text.pop_back();
-  return text;
+std::string Color(uint32_t rgb) { return Format("rgb \"#%06x\"", rgb); }
+
+std::string Number(double v) { return Format("%.6g", v); }
+
+// A latency in the panel's unit, or NaN (no bar) if the runs reported none.
+std::string LatencyNumber(const Summary& s, double unit_ns) {
+  return s.n ? Number(s.median / unit_ns) : "NaN";
 }
 
-std::string TickLabel(Metric m, double v) {
-  if (m == Metric::kIops && v >= 1000) return Format("%gk", v / 1000);
-  return Format("%g", v);
+struct LatencyUnit {
+  const char* name;
+  double ns;
+};
+
+// Microseconds unless some bar of the panel reaches a millisecond.
+LatencyUnit LatencyUnitOf(const std::vector<const Cell*>& cells) {
+  double top = 0;
+  for (const Cell* c : cells)
+    for (const Summary& p : c->clat) top = std::max(top, p.median);
+  return top >= 1e6 ? LatencyUnit{"ms", 1e6} : LatencyUnit{"us", 1e3};
 }
 
-void DrawPanel(Image& img, int x0, int y0, const JobDef& job, const Results& r) {
-  std::vector<const Cell*> cells = r.CellsOf(job.id);
-  std::string title = job.id + ": " + job.title;
-  int title_scale = TextWidth(title, 2) <= kPanelW - 20 ? 2 : 1;
-  img.Text(x0 + 10, y0 + 8, Fit(title, kPanelW - 20, title_scale), kInk, title_scale);
-  int line = 0;
+bool HasLatency(const Cell& c) {
+  return std::any_of(c.clat.begin(), c.clat.end(), [](const Summary& s) { return s.n > 0; });
+}
+
+bool HasData(Kind kind, const Cell& c) {
+  return kind == Kind::kThroughput ? c.summary.n > 0 : HasLatency(c);
+}
+
+std::string BlockName(Kind kind, std::size_t job) {
+  return (kind == Kind::kThroughput ? "$bw" : "$lat") + std::to_string(job);
+}
+
+// Per job, $bwN (x median min max colour value) and $latN (x and a column
+// per percentile); a device without data has no row.
+std::string DataBlocks(const Results& r) {
+  std::string out;
+  const auto& jobs = r.manifest.jobs;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const JobDef& job = jobs[j];
+    std::vector<const Cell*> cells = r.CellsOf(job.id);
+    LatencyUnit unit = LatencyUnitOf(cells);
+    std::string bw = BlockName(Kind::kThroughput, j) + " << EOD\n# " + job.id + ", " +
+                     UnitOf(job.metric) + ": x median min max colour value\n";
+    std::string lat =
+        BlockName(Kind::kLatency, j) + " << EOD\n# " + job.id + ", " + unit.name + ": x";
+    for (const auto& p : kPercentiles) lat += std::string(" ") + p.name;
+    lat += "\n";
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const Cell& c = *cells[i];
+      if (c.summary.n) {
+        const Summary& s = c.summary;
+        bw += Format("%zu %s %s %s %u %s\n", i, Number(InUnit(job.metric, s.median)).c_str(),
+                     Number(InUnit(job.metric, s.min)).c_str(),
+                     Number(InUnit(job.metric, s.max)).c_str(), DeviceColor(c.device, i),
+                     GnuplotQuote(FormatValue(job.metric, s.median)).c_str());
+      }
+      if (HasLatency(c)) {
+        lat += std::to_string(i);
+        for (const Summary& p : c.clat) lat += " " + LatencyNumber(p, unit.ns);
+        lat += "\n";
+      }
+    }
+    out += bw + "EOD\n" + lat + "EOD\n";
+  }
+  return out;
+}
+
+// "label" at the top left of the panel, `line` lines above the plot.
+std::string TopLabel(const std::string& text, double line, const std::string& style) {
+  return Format("set label %s at graph 0, graph 1 offset 0, char %.1f left %s\n",
+                GnuplotQuote(text).c_str(), line, style.c_str());
+}
+
+// The target verdicts of a job, for its throughput panel.
+std::string ComparisonLabels(const Results& r, const JobDef& job) {
+  std::string out;
+  std::size_t n = 0;
   for (const auto& c : r.comparisons) {
-    if (c.def.job != job.id || line == 2) continue;
+    if (c.def.job != job.id || n == kMaxComparisons) continue;
     std::string text = c.def.title + ": ";
-    Rgb color = kMuted;
+    uint32_t color = kMuted;
     if (c.verdict == Verdict::kMissing) {
       text += "missing";
     } else {
       text += Format("%.2fx, target %.2fx, %s", c.ratio, c.def.target, VerdictName(c.verdict));
       color = c.verdict == Verdict::kMet ? kMet : kMissed;
     }
-    img.Text(x0 + 10, y0 + 28 + 10 * line++, Fit(text, kPanelW - 20, 1), color, 1);
+    out += TopLabel(text, 2.3 - 1.1 * static_cast<double>(n++), "textcolor " + Color(color));
   }
+  return out;
+}
 
-  int px = x0 + kMarginLeft;
-  int pw = kPanelW - kMarginLeft - kMarginRight;
-  int py = y0 + kTitleH;
-  int ph = kPanelH - kTitleH - kLabelsH;
-  int base = py + ph;
-  img.Text(x0 + 10, py - 13, UnitOf(job.metric), kMuted, 1);
-
-  double top = 0;
-  for (const Cell* c : cells) top = std::max(top, InUnit(job.metric, c->summary.max));
-  if (top <= 0) top = 1;
-  double step = NiceStep(top * 1.15, 5);
-  double axis_max = std::ceil(top * 1.15 / step) * step;
-  for (double v = 0; v <= axis_max + step / 2; v += step) {
-    int y = base - static_cast<int>(std::lround(v / axis_max * ph));
-    img.HLine(px, px + pw, y, kGrid);
-    std::string label = TickLabel(job.metric, v);
-    img.Text(px - 6 - TextWidth(label, 1), y - 3, label, kAxis, 1);
+std::string PlotCommand(Kind kind, std::size_t j, bool any_data) {
+  if (!any_data) return "set yrange [0:1]\nplot NaN notitle\n";
+  std::string block = BlockName(kind, j);
+  // Bars, whiskers (a candlestick without a box) and values.
+  if (kind == Kind::kThroughput)
+    return Format(
+        "plot %1$s using 1:2:5 with boxes lc rgb variable notitle, \\\n"
+        "  %1$s using 1:2:3:4:2 with candlesticks whiskerbars 0.15 lc rgb \"#1e1e1e\" notitle, \\\n"
+        "  %1$s using 1:4:6 with labels offset 0, char 0.8 notitle\n",
+        block.c_str());
+  std::string plot = "plot ";
+  for (std::size_t i = 0; i < kPercentiles.size(); ++i) {
+    double shift = (static_cast<double>(i) - 1) * (kLatencyBarWidth + 0.01);
+    plot += Format("%s%s using ($1%+.2f):%zu with boxes lc %s title %s", i ? ", \\\n  " : "",
+                   block.c_str(), shift, i + 2, Color(kPercentileColors[i]).c_str(),
+                   GnuplotQuote(kPercentiles[i].name).c_str());
   }
-  img.VLine(px, py, base, kAxis);
-  img.HLine(px, px + pw, base, kAxis);
+  return plot + "\n";
+}
 
-  if (cells.empty()) return;
-  int slot = pw / static_cast<int>(cells.size());
-  int bar = std::min(slot * 6 / 10, 90);
+std::string Panel(Kind kind, const Results& r, std::size_t j, int height) {
+  const JobDef& job = r.manifest.jobs[j];
+  std::vector<const Cell*> cells = r.CellsOf(job.id);
+  double panel = static_cast<double>(kPanelHeight) / height;
+  double top = 1 - static_cast<double>(kHeaderHeight) / height;
+  std::size_t row = j / kColumns;
+  std::size_t col = j % kColumns;
+  std::string out = "\n# " + job.id + "\nunset label\n";
+  out += Format("set origin %.4f, %.4f\nset size %.4f, %.4f\n", 1.0 / kColumns * col,
+                top - panel * static_cast<double>(row + 1), 1.0 / kColumns, panel);
+  out += TopLabel(job.id + ": " + job.title, 3.5, "font \",11\"");
+  out += Format("set xrange [-0.5:%zu.5]\nset yrange [0:*]\n",
+                std::max<std::size_t>(cells.size(), 1) - 1);
+  std::string tics;
+  bool any_data = false;
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    const Cell* c = cells[i];
-    int cx = px + slot * static_cast<int>(i) + slot / 2;
-    auto ypos = [&](double v) {
-      return base - static_cast<int>(std::lround(InUnit(job.metric, v) / axis_max * ph));
-    };
-    std::vector<std::string> lines = WrapText(r.manifest.Label(c->device), slot - 6, 1, 3);
-    for (std::size_t l = 0; l < lines.size(); ++l)
-      img.Text(cx - TextWidth(lines[l], 1) / 2, base + 6 + static_cast<int>(l) * 10, lines[l], kInk,
-               1);
-    if (c->summary.n == 0) {
-      img.Text(cx - TextWidth("missing", 1) / 2, base - 14, "missing", kMuted, 1);
-      continue;
+    tics +=
+        Format("%s%s %zu", i ? ", " : "",
+               GnuplotQuote(WrapLabel(r.manifest.Label(cells[i]->device), kLabelWidth)).c_str(), i);
+    if (HasData(kind, *cells[i])) {
+      any_data = true;
+    } else {
+      out += Format("set label \"missing\" at first %zu, graph 0.06 center textcolor %s\n", i,
+                    Color(kMuted).c_str());
     }
-    int ym = ypos(c->summary.median);
-    img.FillRect(cx - bar / 2, ym, bar, base - ym, DeviceColor(c->device, i));
-    int ylo = ypos(c->summary.min);
-    int yhi = ypos(c->summary.max);
-    img.VLine(cx, yhi, ylo, kInk);
-    img.HLine(cx - 6, cx + 6, yhi, kInk);
-    img.HLine(cx - 6, cx + 6, ylo, kInk);
-    std::string value = FormatValue(job.metric, c->summary.median);
-    img.Text(cx - TextWidth(value, 1) / 2, std::min(yhi, ym) - 12, value, kInk, 1);
   }
+  if (cells.empty())
+    out += Format("set label \"no runs\" at graph 0.5, graph 0.5 center textcolor %s\n",
+                  Color(kMuted).c_str());
+  out += "set xtics (" + (tics.empty() ? "\"\" 0" : tics) + ")\n";
+  if (kind == Kind::kThroughput) out += ComparisonLabels(r, job);
+  out += Format("set ylabel \"%s\"\n",
+                kind == Kind::kThroughput ? UnitOf(job.metric) : LatencyUnitOf(cells).name);
+  return out + PlotCommand(kind, j, any_data);
+}
+
+std::string Multiplot(Kind kind, const Results& r, int height) {
+  const Manifest& m = r.manifest;
+  std::string median = "median of " + m.Meta("reps", "?") + " runs";
+  std::string title =
+      "xferblk bench: " +
+      (kind == Kind::kThroughput
+           ? "throughput\nbars: " + median + "; whiskers: slowest to fastest run"
+           : "completion latency\nbars: p50, p99 and p99.9 of each run, " + median) +
+      "; " + m.Meta("runtime", "?") + " s per run, io_uring, direct";
+  std::string guest = m.Meta("guest");
+  if (!guest.empty()) title += "\n" + guest;
+  std::string out = "set multiplot title " + GnuplotQuote(title) + " font \",12\"\n";
+  out += kind == Kind::kThroughput
+             ? "unset key\nset boxwidth 0.6\n"
+             : Format(
+                   "set key at graph 0, graph 1.03 left bottom horizontal samplen 2\n"
+                   "set boxwidth %.2f\n",
+                   kLatencyBarWidth);
+  for (std::size_t j = 0; j < m.jobs.size(); ++j) out += Panel(kind, r, j, height);
+  return out + "unset multiplot\n";
 }
 
 }  // namespace
 
-double NiceStep(double max, int ticks) {
-  if (!(max > 0) || ticks < 1) return 1;
-  double raw = max / ticks;
-  double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * mag >= raw) return m * mag;
-  return 10 * mag;
-}
-
-std::vector<std::string> WrapText(const std::string& text, int width, int scale, int max_lines) {
-  std::vector<std::string> lines;
-  std::string cur;
-  std::size_t i = 0;
-  while (i <= text.size() && static_cast<int>(lines.size()) < max_lines) {
-    std::size_t sp = text.find(' ', i);
-    if (sp == std::string::npos) sp = text.size();
-    std::string word = text.substr(i, sp - i);
-    i = sp + 1;
-    std::string joined = cur.empty() ? word : cur + " " + word;
-    if (TextWidth(joined, scale) <= width) {
-      cur = joined;
-    } else {
-      if (!cur.empty()) lines.push_back(cur);
-      cur = Fit(word, width, scale);
-    }
-    if (sp == text.size()) break;
-  }
-  if (!cur.empty() && static_cast<int>(lines.size()) < max_lines) lines.push_back(cur);
-  return lines;
-}
-
-Rgb DeviceColor(const std::string& device, std::size_t index) {
+uint32_t DeviceColor(const std::string& device, std::size_t index) {
   if (device.starts_with("xferblk")) {
-    if (device.ends_with("-mq") || device.ends_with("-sync")) return {120, 170, 225};
-    return {40, 100, 190};
+    if (device.ends_with("-mq") || device.ends_with("-sync")) return 0x78aae1;
+    return 0x2864be;
   }
-  if (device.starts_with("nvme")) return {230, 130, 40};
-  if (device.starts_with("virtio")) return {60, 160, 80};
-  if (device.starts_with("null")) return {130, 130, 130};
-  static constexpr Rgb kOthers[] = {{150, 90, 170}, {190, 80, 80}, {90, 170, 170}};
-  return kOthers[index % 3];
+  if (device.starts_with("nvme")) return 0xe68228;
+  if (device.starts_with("virtio")) return 0x3ca050;
+  if (device.starts_with("null")) return 0x828282;
+  static constexpr uint32_t kOthers[] = {0x965aaa, 0xbe5050, 0x5aaaaa};
+  return kOthers[index % std::size(kOthers)];
 }
 
-Image DrawChart(const Results& r) {
-  const auto& jobs = r.manifest.jobs;
-  int rows = std::max(1, (static_cast<int>(jobs.size()) + kColumns - 1) / kColumns);
-  Image img(kColumns * kPanelW, kHeaderH + rows * kPanelH, kWhite);
-  img.Text(10, 10, "xferblk bench", kInk, 3);
-  std::string sub = "bars: median of " + r.manifest.Meta("reps", "?") +
-                    " runs; whiskers: slowest to fastest run; " + r.manifest.Meta("runtime", "?") +
-                    " s per run, io_uring, direct";
-  img.Text(10, 42, Fit(sub, img.width() - 20, 1), kMuted, 1);
-  std::string guest = r.manifest.Meta("guest");
-  if (!guest.empty()) img.Text(10, 54, Fit(guest, img.width() - 20, 1), kMuted, 1);
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    int col = static_cast<int>(i) % kColumns;
-    int row = static_cast<int>(i) / kColumns;
-    int x0 = col * kPanelW;
-    int y0 = kHeaderH + row * kPanelH;
-    img.HLine(x0 + 4, x0 + kPanelW - 4, y0, kGrid);
-    DrawPanel(img, x0, y0, jobs[i], r);
+std::string GnuplotQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
   }
-  return img;
+  return out + "\"";
+}
+
+std::string WrapLabel(std::string_view text, std::size_t width) {
+  std::vector<std::string> lines;
+  auto add = [&](const std::string& piece) {
+    if (!lines.empty() && lines.back().size() + 1 + piece.size() <= width)
+      lines.back() += " " + piece;
+    else
+      lines.push_back(piece);
+  };
+  // Whole comma-separated parts where they fit a line, else word by word.
+  std::string part;
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i <= text.size()) {
+    std::size_t sp = std::min(text.find(' ', i), text.size());
+    std::string word(text.substr(i, sp - i));
+    i = sp + 1;
+    if (!word.empty()) {
+      part += (part.empty() ? "" : " ") + word;
+      words.push_back(word);
+    }
+    if (part.empty() || (!word.ends_with(',') && i <= text.size())) continue;
+    if (part.size() <= width)
+      add(part);
+    else
+      for (const auto& w : words) add(w);
+    part.clear();
+    words.clear();
+  }
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : "\n") + l;
+  return out;
+}
+
+std::string GnuplotScript(const Results& r) {
+  int rows = std::max<int>(1, (static_cast<int>(r.manifest.jobs.size()) + kColumns - 1) / kColumns);
+  int height = kHeaderHeight + rows * kPanelHeight;
+  std::string out =
+      "# Written by `xferbench report` from the data of results.json; redraw with\n"
+      "#   gnuplot charts.gp\n"
+      "# in this directory. Draws chart.svg and chart.png (throughput), latency.svg and\n"
+      "# latency.png (completion latency percentiles).\n"
+      "png_terminal = strstrt(GPVAL_TERMINALS, \" pngcairo \") ? \"pngcairo\" : \"png\"\n";
+  out += DataBlocks(r);
+  out +=
+      "set style fill solid 1.0 noborder\n"
+      "set grid ytics lc rgb \"#e1e1e1\"\n"
+      "set border 3 lc rgb \"#787878\"\n"
+      "set xtics nomirror scale 0\n"
+      "set ytics nomirror\n"
+      "set tmargin 5\n"
+      "set bmargin 4\n"
+      "set offsets 0, 0, graph 0.12, 0\n";
+  for (std::string_view file : kChartFiles) {
+    bool svg = file.ends_with(".svg");
+    out +=
+        Format("\nset terminal %s size %d,%d font \"sans,10\" noenhanced background \"#ffffff\"\n",
+               svg ? "svg" : "@png_terminal", kWidth, height);
+    out += "set output " + GnuplotQuote(file) + "\n";
+    out += Multiplot(file.starts_with("chart") ? Kind::kThroughput : Kind::kLatency, r, height);
+  }
+  return out + "set output\n";
+}
+
+std::string DrawCharts(const Results& r, const std::string& dir, const std::string& gnuplot) {
+  std::filesystem::path script = std::filesystem::path(dir) / kChartScript;
+  WriteText(script, GnuplotScript(r));
+  // No chart of an earlier report may stand for this one.
+  for (const char* file : kChartFiles) {
+    std::error_code ec;
+    std::filesystem::remove(std::filesystem::path(dir) / file, ec);
+  }
+  std::string program = FindProgram(gnuplot);
+  if (program.empty())
+    return "no charts: " + gnuplot +
+           " not found (install gnuplot-nox, or run scripts/setup-host.sh); " + script.string() +
+           " draws them";
+  ProgramResult run = RunProgram({program, kChartScript}, dir);
+  if (run.status != 0)
+    return "no charts: " + program + " " + script.string() + " failed" +
+           (run.status > 0 ? " with status " + std::to_string(run.status) : "") + ":\n" +
+           run.output;
+  return {};
 }
 
 }  // namespace xferbench

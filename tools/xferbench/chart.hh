@@ -1,29 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// The bar chart of `xferbench report`: one panel per job, one bar per
-// device at its median, whiskers from the fastest to the slowest run.
+// The charts of `xferbench report`, drawn by gnuplot from a script that
+// carries its data inline (charts.gp, kept next to them):
+//   chart.svg, chart.png      throughput: one panel per job, a bar per
+//                             device at the median of its runs, whiskers
+//                             from the slowest to the fastest run, the
+//                             target verdicts above
+//   latency.svg, latency.png  completion latency: the same panels, a bar per
+//                             device and percentile (p50, p99, p99.9) at the
+//                             median of its runs
 
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include "image.hh"
 #include "results.hh"
 
 namespace xferbench {
 
-// A tick step of 1, 2 or 5 times a power of ten that splits [0, max] into
-// at most `ticks` intervals.
-double NiceStep(double max, int ticks);
+inline constexpr const char* kChartScript = "charts.gp";
+inline constexpr std::array<const char*, 4> kChartFiles = {"chart.svg", "chart.png", "latency.svg",
+                                                           "latency.png"};
 
-// Breaks text into at most max_lines lines no wider than width pixels at a
-// scale, at spaces where it can; a word too long is cut.
-std::vector<std::string> WrapText(const std::string& text, int width, int scale, int max_lines);
+// The colour of a device's bars, 0xRRGGBB (fixed per kind of device).
+uint32_t DeviceColor(const std::string& device, std::size_t index);
 
-// The colour of a device's bars (fixed per kind of device).
-Rgb DeviceColor(const std::string& device, std::size_t index);
+// s as a gnuplot double-quoted string, quotes included.
+std::string GnuplotQuote(std::string_view s);
 
-Image DrawChart(const Results& r);
+// Breaks text into lines of at most width characters, joined by '\n': at
+// the commas where it can, else at spaces; a longer word stays whole.
+std::string WrapLabel(std::string_view text, std::size_t width);
+
+// The script that draws the charts; their names are relative to the
+// directory gnuplot runs in.
+std::string GnuplotScript(const Results& r);
+
+// Writes dir/charts.gp, removes the charts an earlier report left there and
+// runs gnuplot (a program name looked up on PATH, or a path) on the script
+// in dir. Returns "" once the charts are drawn, else a message saying why
+// they were not. Throws std::runtime_error if the script cannot be written.
+std::string DrawCharts(const Results& r, const std::string& dir,
+                       const std::string& gnuplot = "gnuplot");
 
 }  // namespace xferbench

@@ -2,10 +2,15 @@
 
 #include "cli.hh"
 
+#include <getopt.h>
+
+#include <cctype>
 #include <filesystem>
-#include <fstream>
+#include <functional>
+#include <string_view>
 
 #include "chart.hh"
+#include "files.hh"
 #include "fio.hh"
 #include "manifest.hh"
 #include "memory.hh"
@@ -19,27 +24,80 @@ namespace fs = std::filesystem;
 
 constexpr const char* kUsage =
     "usage: xferbench line FIO_JSON\n"
-    "       xferbench report [--raw DIR] [--out DIR] [--quiet]\n"
+    "       xferbench report [--raw DIR] [--out DIR] [--quiet] [--gnuplot PROGRAM]\n"
     "       xferbench --help\n"
     "\n"
     "line    prints one line about a fio run (--output-format=json): bandwidth,\n"
-    "        IOPS, mean latency; used for the progress lines of `make bench`.\n"
+    "        IOPS, mean and p99 latency; used for the progress lines of `make bench`.\n"
     "report  reads DIR/manifest.tsv (default DIR: build/bench/raw) and the fio\n"
     "        outputs and memory measurements it names, and writes to the --out\n"
     "        directory (default: the parent of DIR) table.txt (also printed\n"
-    "        unless --quiet), results.json (raw results and summary) and\n"
-    "        chart.png (median and spread per device per job).\n"
+    "        unless --quiet), results.json (raw results and summary), charts.gp\n"
+    "        and, drawn from it by gnuplot (--gnuplot: a name on PATH or a path;\n"
+    "        default gnuplot), chart.svg and chart.png (median and spread per\n"
+    "        device per job) and latency.svg and latency.png (p50, p99, p99.9).\n"
+    "        Without gnuplot the charts are skipped with a message.\n"
     "\n"
-    "Exit status: 0 done (whether targets were met or not), 1 unreadable input\n"
-    "or output that could not be written, 2 bad usage.\n";
+    "Exit status: 0 done (whether targets were met or not, charts or not), 1\n"
+    "unreadable input or output that could not be written, 2 bad usage.\n";
 
-int Line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (args.size() != 2) {
-    err << kUsage;
-    return kExitUsage;
+// Codes of the options that have no short form: none is a character.
+enum LongOption { kRaw = 256, kOut, kQuiet, kGnuplot };
+
+// Takes one option and its argument ("" if it takes none).
+using OptionHandler = std::function<void(int option, const std::string& arg)>;
+
+// Parses argv (argv[0]: the program or the command) with getopt_long,
+// calling handle for each option; what is not an option goes to operands.
+// Returns what is wrong, or "".
+std::string ParseOptions(const std::vector<std::string>& argv, const char* shortopts,
+                         const option* longopts, const OptionHandler& handle,
+                         std::vector<std::string>& operands) {
+  std::vector<std::string> copy = argv;  // getopt_long reorders its argv
+  std::vector<char*> ptrs;
+  for (auto& a : copy) ptrs.push_back(a.data());
+  ptrs.push_back(nullptr);
+  int argc = static_cast<int>(copy.size());
+  optind = 0;  // glibc: start over, whatever an earlier parse left
+  opterr = 0;  // the messages are ours
+  int c;
+  int index = -1;
+  while ((c = getopt_long(argc, ptrs.data(), shortopts, longopts, &index)) != -1) {
+    const char* where = ptrs[optind - 1];
+    bool is_long = std::string_view(where).starts_with("--");
+    if (optarg && !*optarg && index >= 0)
+      return Format("option '--%s' needs a non-empty argument", longopts[index].name);
+    if (c == '?' && is_long)
+      return Format(optopt ? "option '%s' takes no argument" : "unknown option '%s'", where);
+    if (c == '?') return Format("unknown option '-%c'", std::isprint(optopt) ? optopt : '?');
+    if (c == ':') return Format("option '%s' needs an argument", where);
+    handle(c, optarg ? optarg : "");
+    index = -1;
   }
+  operands.assign(ptrs.begin() + optind, ptrs.end() - 1);
+  return {};
+}
+
+int Usage(std::ostream& err, const std::string& problem) {
+  err << "xferbench: " << problem << "\n" << kUsage;
+  return kExitUsage;
+}
+
+constexpr option kHelpOnly[] = {{"help", no_argument, nullptr, 'h'}, {}};
+
+int Line(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  bool help = false;
+  std::vector<std::string> files;
+  auto handle = [&](int, const std::string&) { help = true; };
+  if (auto problem = ParseOptions(argv, ":h", kHelpOnly, handle, files); !problem.empty())
+    return Usage(err, problem);
+  if (help) {
+    out << kUsage;
+    return kExitOk;
+  }
+  if (files.size() != 1) return Usage(err, "line takes one fio output");
   try {
-    out << RunLine(ReadFioJson(args[1])) << "\n";
+    out << RunLine(ReadFioJson(files[0])) << "\n";
   } catch (const std::exception& e) {
     err << "xferbench: " << e.what() << "\n";
     return kExitFailure;
@@ -47,28 +105,37 @@ int Line(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   return kExitOk;
 }
 
-int Report(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int Report(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  static constexpr option kOptions[] = {
+      {"raw", required_argument, nullptr, kRaw}, {"out", required_argument, nullptr, kOut},
+      {"quiet", no_argument, nullptr, kQuiet},   {"gnuplot", required_argument, nullptr, kGnuplot},
+      {"help", no_argument, nullptr, 'h'},       {}};
   fs::path raw = "build/bench/raw";
   fs::path dest;
+  std::string gnuplot = "gnuplot";
   bool quiet = false;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if ((a == "--raw" || a == "--out") && i + 1 < args.size()) {
-      (a == "--raw" ? raw : dest) = args[++i];
-    } else if (a == "--quiet") {
-      quiet = true;
-    } else {
-      err << "xferbench: unknown argument '" << a << "'\n" << kUsage;
-      return kExitUsage;
-    }
+  bool help = false;
+  auto handle = [&](int option, const std::string& arg) {
+    if (option == kRaw) raw = arg;
+    if (option == kOut) dest = arg;
+    if (option == kGnuplot) gnuplot = arg;
+    quiet |= option == kQuiet;
+    help |= option == 'h';
+  };
+  std::vector<std::string> rest;
+  if (auto problem = ParseOptions(argv, ":h", kOptions, handle, rest); !problem.empty())
+    return Usage(err, problem);
+  if (help) {
+    out << kUsage;
+    return kExitOk;
   }
+  if (!rest.empty()) return Usage(err, "unexpected argument '" + rest[0] + "'");
   if (dest.empty()) dest = raw.parent_path().empty() ? fs::path(".") : raw.parent_path();
 
   Results results;
   try {
-    Manifest manifest = ReadManifest((raw / "manifest.tsv").string());
-    results = Analyze(manifest,
-                      [&](const std::string& file) { return ReadFioJson((raw / file).string()); });
+    Manifest manifest = ReadManifest(raw / "manifest.tsv");
+    results = Analyze(manifest, [&](const std::string& file) { return ReadFioJson(raw / file); });
     for (const auto& m : manifest.memory)
       results.memory.push_back(AnalyzeMemory(m, (raw / m.dir).string()));
   } catch (const std::exception& e) {
@@ -77,39 +144,40 @@ int Report(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
 
   std::string table = FormatTable(results);
+  std::string charts;
   try {
     fs::create_directories(dest);
-    std::ofstream t(dest / "table.txt", std::ios::trunc);
-    t << table;
-    std::ofstream j(dest / "results.json", std::ios::trunc);
-    j << ToJson(results).dump(2) << "\n";
-    t.close();
-    j.close();
-    if (!t || !j) throw std::runtime_error("cannot write to " + dest.string());
-    DrawChart(results).WritePng((dest / "chart.png").string());
+    WriteText(dest / "table.txt", table);
+    WriteText(dest / "results.json", ToJson(results).dump(2) + "\n");
+    charts = DrawCharts(results, dest.string(), gnuplot);
   } catch (const std::exception& e) {
     err << "xferbench: " << e.what() << "\n";
     return kExitFailure;
   }
   if (!quiet) out << table;
+  if (!charts.empty()) err << "xferbench: " << charts << "\n";
   return kExitOk;
 }
 
 }  // namespace
 
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (args.empty()) {
-    err << kUsage;
-    return kExitUsage;
-  }
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  std::vector<std::string> argv = {"xferbench"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  bool help = false;
+  std::vector<std::string> command;
+  auto handle = [&](int, const std::string&) { help = true; };
+  // '+': the options after the command are the command's.
+  if (auto problem = ParseOptions(argv, "+:h", kHelpOnly, handle, command); !problem.empty())
+    return Usage(err, problem);
+  if (help || (!command.empty() && command[0] == "help")) {
     out << kUsage;
     return kExitOk;
   }
-  if (args[0] == "line") return Line(args, out, err);
-  if (args[0] == "report") return Report(args, out, err);
-  err << "xferbench: unknown command '" << args[0] << "'\n" << kUsage;
-  return kExitUsage;
+  if (command.empty()) return Usage(err, "no command");
+  if (command[0] == "line") return Line(command, out, err);
+  if (command[0] == "report") return Report(command, out, err);
+  return Usage(err, "unknown command '" + command[0] + "'");
 }
 
 }  // namespace xferbench

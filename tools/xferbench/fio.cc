@@ -3,10 +3,10 @@
 #include "fio.hh"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
+
+#include "files.hh"
 
 namespace xferbench {
 namespace {
@@ -24,59 +24,61 @@ uint64_t Count(const json& obj, const char* key) {
   return v > 0 ? static_cast<uint64_t>(v) : 0;
 }
 
-// fio names percentiles "50.000000", "99.000000", ...: match by value so a
+// The member `key` of obj if it is an object, else nullptr.
+const json* Object(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_object() ? &*it : nullptr;
+}
+
+// fio names percentiles "50.000000", "99.900000", ...: match by value so a
 // different number of decimals does not matter.
-double Percentile(const json& dir, double which) {
-  auto clat = dir.find("clat_ns");
-  if (clat == dir.end() || !clat->is_object()) return 0;
-  auto pct = clat->find("percentile");
-  if (pct == clat->end() || !pct->is_object()) return 0;
+Percentiles ClatPercentiles(const json& dir) {
+  Percentiles out{};
+  const json* clat = Object(dir, "clat_ns");
+  const json* pct = clat ? Object(*clat, "percentile") : nullptr;
+  if (!pct) return out;
   for (const auto& [key, value] : pct->items()) {
+    double which = 0;
     try {
-      if (std::stod(key) == which && value.is_number()) return value.get<double>();
+      which = std::stod(key);
     } catch (const std::exception&) {
-      // not a percentile key
+      continue;  // not a percentile key
     }
+    for (std::size_t i = 0; i < kPercentiles.size(); ++i)
+      if (kPercentiles[i].percent == which && value.is_number()) out[i] = value.get<double>();
   }
-  return 0;
+  return out;
 }
 
 FioDirection ParseDirection(const json& job, const char* name) {
   FioDirection d;
-  auto it = job.find(name);
-  if (it == job.end() || !it->is_object()) return d;
-  const json& dir = *it;
-  d.io_bytes = Count(dir, "io_bytes");
-  d.total_ios = Count(dir, "total_ios");
-  d.bw_bytes = Number(dir, "bw_bytes");
-  d.iops = Number(dir, "iops");
-  d.runtime_ms = Count(dir, "runtime");
-  auto lat = dir.find("lat_ns");
-  if (lat != dir.end() && lat->is_object()) d.lat_mean_ns = Number(*lat, "mean");
-  d.clat_p50_ns = Percentile(dir, 50.0);
-  d.clat_p99_ns = Percentile(dir, 99.0);
+  const json* dir = Object(job, name);
+  if (!dir) return d;
+  d.io_bytes = Count(*dir, "io_bytes");
+  d.total_ios = Count(*dir, "total_ios");
+  d.bw_bytes = Number(*dir, "bw_bytes");
+  d.iops = Number(*dir, "iops");
+  d.runtime_ms = Count(*dir, "runtime");
+  if (const json* lat = Object(*dir, "lat_ns")) d.lat_mean_ns = Number(*lat, "mean");
+  d.clat_ns = ClatPercentiles(*dir);
   return d;
+}
+
+// The sum of a field over every job and both directions.
+template <class T>
+T Sum(const std::vector<FioJob>& jobs, T FioDirection::*field) {
+  T sum{};
+  for (const auto& j : jobs) sum += j.read.*field + j.write.*field;
+  return sum;
 }
 
 }  // namespace
 
-double FioRun::BandwidthBytes() const {
-  double sum = 0;
-  for (const auto& j : jobs) sum += j.read.bw_bytes + j.write.bw_bytes;
-  return sum;
-}
+double FioRun::BandwidthBytes() const { return Sum(jobs, &FioDirection::bw_bytes); }
 
-double FioRun::Iops() const {
-  double sum = 0;
-  for (const auto& j : jobs) sum += j.read.iops + j.write.iops;
-  return sum;
-}
+double FioRun::Iops() const { return Sum(jobs, &FioDirection::iops); }
 
-uint64_t FioRun::TotalIos() const {
-  uint64_t sum = 0;
-  for (const auto& j : jobs) sum += j.read.total_ios + j.write.total_ios;
-  return sum;
-}
+uint64_t FioRun::TotalIos() const { return Sum(jobs, &FioDirection::total_ios); }
 
 double FioRun::LatencyMeanNs() const {
   double weighted = 0;
@@ -91,9 +93,11 @@ double FioRun::LatencyMeanNs() const {
   return ios > 0 ? weighted / ios : 0;
 }
 
-double FioRun::ClatP99Ns() const {
-  double worst = 0;
-  for (const auto& j : jobs) worst = std::max({worst, j.read.clat_p99_ns, j.write.clat_p99_ns});
+Percentiles FioRun::ClatNs() const {
+  Percentiles worst{};
+  for (const auto& j : jobs)
+    for (std::size_t i = 0; i < worst.size(); ++i)
+      worst[i] = std::max({worst[i], j.read.clat_ns[i], j.write.clat_ns[i]});
   return worst;
 }
 
@@ -129,16 +133,6 @@ FioRun ParseFioJson(std::string_view text) {
   return run;
 }
 
-FioRun ReadFioJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return ParseFioJson(text.str());
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": " + e.what());
-  }
-}
+FioRun ReadFioJson(const std::string& path) { return ParseFile(path, ParseFioJson); }
 
 }  // namespace xferbench

@@ -4,12 +4,36 @@
 
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace xferbench {
+
+// The completion latency percentiles xferbench reads from fio's clat_ns
+// percentiles (the jobs in bench/ ask for exactly these with
+// percentile_list=50:99:99.9), with their names in the table and charts
+// and their keys in results.json.
+struct PercentileDef {
+  double percent;
+  const char* name;
+  const char* json_key;
+};
+inline constexpr std::array<PercentileDef, 3> kPercentiles = {{
+    {50.0, "p50", "clat_p50_ns"},
+    {99.0, "p99", "clat_p99_ns"},
+    {99.9, "p99.9", "clat_p99_9_ns"},
+}};
+// The index of a percentile in kPercentiles.
+consteval std::size_t PercentileIndex(double percent) {
+  for (std::size_t i = 0; i < kPercentiles.size(); ++i)
+    if (kPercentiles[i].percent == percent) return i;
+  throw "not one of kPercentiles";
+}
+// Nanoseconds per entry of kPercentiles; 0 where fio reported none.
+using Percentiles = std::array<double, kPercentiles.size()>;
 
 // One direction (read or write) of one fio job.
 struct FioDirection {
@@ -18,8 +42,7 @@ struct FioDirection {
   double bw_bytes = 0;  // bytes per second
   double iops = 0;
   double lat_mean_ns = 0;  // submission to completion
-  double clat_p50_ns = 0;  // 0 when fio reported no percentiles
-  double clat_p99_ns = 0;
+  Percentiles clat_ns{};
   uint64_t runtime_ms = 0;
 };
 
@@ -41,8 +64,8 @@ struct FioRun {
   // Mean latency over every direction that moved data, weighted by its
   // I/O count; 0 if none did.
   double LatencyMeanNs() const;
-  // The largest 99th percentile completion latency of any direction.
-  double ClatP99Ns() const;
+  // Per percentile, the largest of any direction.
+  Percentiles ClatNs() const;
   // The first nonzero job error, or 0.
   int Error() const;
 };
@@ -52,7 +75,7 @@ struct FioRun {
 // message on anything that is not a fio JSON report.
 FioRun ParseFioJson(std::string_view text);
 
-// Reads and parses a file; the message of the exception names it.
+// Reads and parses a file; the message of an exception names it.
 FioRun ReadFioJson(const std::string& path);
 
 }  // namespace xferbench

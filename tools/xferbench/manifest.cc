@@ -3,9 +3,9 @@
 #include "manifest.hh"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include "files.hh"
 
 namespace xferbench {
 namespace {
@@ -150,16 +150,6 @@ Manifest ParseManifest(std::string_view text) {
   return m;
 }
 
-Manifest ReadManifest(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  try {
-    return ParseManifest(text.str());
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": " + e.what());
-  }
-}
+Manifest ReadManifest(const std::string& path) { return ParseFile(path, ParseManifest); }
 
 }  // namespace xferbench

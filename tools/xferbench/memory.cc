@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
+#include <iterator>
+#include <optional>
 #include <set>
-#include <sstream>
 
+#include "files.hh"
 #include "fio.hh"
 #include "stats.hh"
 
@@ -82,13 +83,16 @@ bool IsBlockLayer(std::string_view fn) {
   return kNames.count(fn) || fn.starts_with("blk_mq_") || fn.starts_with("bio_split");
 }
 
-std::string ReadFile(const std::filesystem::path& p, bool& ok) {
-  std::ifstream in(p);
-  ok = static_cast<bool>(in);
-  if (!ok) return {};
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// Sums what(tally) over every event's tally of one origin.
+template <class What>
+uint64_t SumTallies(const std::map<std::string, std::map<Origin, AllocTally>>& allocs, Origin o,
+                    What what) {
+  uint64_t n = 0;
+  for (const auto& [event, tallies] : allocs) {
+    auto it = tallies.find(o);
+    if (it != tallies.end()) n += what(it->second);
+  }
+  return n;
 }
 
 }  // namespace
@@ -298,30 +302,15 @@ double MemoryResult::SlabBytesPerInflight() const {
 }
 
 uint64_t MemoryResult::Events(Origin o) const {
-  uint64_t n = 0;
-  for (const auto& [event, tallies] : allocs) {
-    auto it = tallies.find(o);
-    if (it != tallies.end()) n += it->second.events;
-  }
-  return n;
+  return SumTallies(allocs, o, [](const AllocTally& t) { return t.events; });
 }
 
 uint64_t MemoryResult::EventsOutsidePools(Origin o) const {
-  uint64_t n = 0;
-  for (const auto& [event, tallies] : allocs) {
-    auto it = tallies.find(o);
-    if (it != tallies.end()) n += it->second.events - it->second.via_mempool;
-  }
-  return n;
+  return SumTallies(allocs, o, [](const AllocTally& t) { return t.events - t.via_mempool; });
 }
 
 uint64_t MemoryResult::BytesTraced(Origin o) const {
-  uint64_t n = 0;
-  for (const auto& [event, tallies] : allocs) {
-    auto it = tallies.find(o);
-    if (it != tallies.end()) n += it->second.bytes;
-  }
-  return n;
+  return SumTallies(allocs, o, [](const AllocTally& t) { return t.bytes; });
 }
 
 std::map<std::string, std::string> ParseKeyValues(std::string_view text) {
@@ -337,15 +326,9 @@ std::map<std::string, std::string> ParseKeyValues(std::string_view text) {
 }
 
 const char* OriginName(Origin o) {
-  switch (o) {
-    case Origin::kDriver:
-      return "driver";
-    case Origin::kBlockLayer:
-      return "block layer";
-    case Origin::kOther:
-      return "other";
-  }
-  return "?";
+  static constexpr const char* kNames[] = {"driver", "block layer", "other"};
+  auto i = static_cast<std::size_t>(o);
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 std::map<std::string, uint64_t> ParseInterrupts(std::string_view text) {
@@ -372,10 +355,8 @@ MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir) {
   r.module = module;
   r.job = rec.job;
   fs::path base(dir);
-  bool ok = false;
 
-  std::string text = ReadFile(base / "info.txt", ok);
-  if (ok) r.info = ParseKeyValues(text);
+  if (auto text = ReadText(base / "info.txt")) r.info = ParseKeyValues(*text);
   try {
     r.ios = ReadFioJson((base / "fio.json").string()).TotalIos();
   } catch (const std::exception& e) {
@@ -383,9 +364,9 @@ MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir) {
   }
 
   for (const char* event : {"kmem_cache_alloc", "kmalloc", "mm_page_alloc"}) {
-    text = ReadFile(base / (std::string("hist-") + event + ".txt"), ok);
-    if (!ok) continue;
-    Hist h = ParseHist(text);
+    auto text = ReadText(base / (std::string("hist-") + event + ".txt"));
+    if (!text) continue;
+    Hist h = ParseHist(*text);
     r.traced = true;
     r.allocs[event] = TallyHist(h, module);
     if (std::string_view(event) == "kmem_cache_alloc") r.issue = CountIssuePaths(h);
@@ -394,11 +375,11 @@ MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir) {
 
   auto irqs = r.info.find("irqs");
   if (irqs != r.info.end() && !Words(irqs->second).empty()) {
-    bool ok_before = false;
-    bool ok_after = false;
-    auto before = ParseInterrupts(ReadFile(base / "interrupts-before.txt", ok_before));
-    auto after = ParseInterrupts(ReadFile(base / "interrupts-after.txt", ok_after));
-    if (ok_before && ok_after) {
+    auto before_text = ReadText(base / "interrupts-before.txt");
+    auto after_text = ReadText(base / "interrupts-after.txt");
+    if (before_text && after_text) {
+      auto before = ParseInterrupts(*before_text);
+      auto after = ParseInterrupts(*after_text);
       r.has_interrupts = true;
       for (std::string_view irq : Words(irqs->second)) {
         std::string key(irq);
@@ -408,12 +389,12 @@ MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir) {
     }
   }
 
-  text = ReadFile(base / "slab-idle.txt", ok);
-  if (!ok) {
+  auto idle_text = ReadText(base / "slab-idle.txt");
+  if (!idle_text) {
     r.errors.push_back(dir + ": no slab-idle.txt");
     return r;
   }
-  auto idle = ParseSlabinfo(text);
+  auto idle = ParseSlabinfo(*idle_text);
   std::vector<fs::path> busy_files;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(base, ec)) {
@@ -423,15 +404,13 @@ MemoryResult AnalyzeMemory(const MemoryRecord& rec, const std::string& dir) {
   }
   std::sort(busy_files.begin(), busy_files.end());
   std::vector<std::map<std::string, SlabLine>> busy;
-  for (const auto& p : busy_files) {
-    text = ReadFile(p, ok);
-    if (ok) busy.push_back(ParseSlabinfo(text));
-  }
+  for (const auto& p : busy_files)
+    if (auto text = ReadText(p)) busy.push_back(ParseSlabinfo(*text));
   r.busy_snapshots = busy.size();
-  auto aliases = ParseAliases(ReadFile(base / "slab-aliases.txt", ok));
+  auto aliases = ParseAliases(ReadText(base / "slab-aliases.txt").value_or(""));
   std::vector<std::string> driver;
-  text = ReadFile(base / "slab-driver.txt", ok);
-  for (std::string_view line : Lines(text)) {
+  std::string driver_text = ReadText(base / "slab-driver.txt").value_or("");
+  for (std::string_view line : Lines(driver_text)) {
     line = Trim(line);
     if (!line.empty()) driver.emplace_back(line);
   }

@@ -41,6 +41,48 @@ double PerIo(uint64_t n, uint64_t ios) {
   return ios ? static_cast<double>(n) / static_cast<double>(ios) : 0;
 }
 
+// A cell's latency columns: the mean, then each percentile of
+// kPercentiles; medians over the runs.
+std::string LatencyColumns(const Cell& c) {
+  std::string s = Format(" %10s", Latency(c.latency.median).c_str());
+  for (const Summary& p : c.clat) s += Format(" %10s", Latency(p.median).c_str());
+  return s;
+}
+
+ordered_json RunJson(const RunResult& run) {
+  ordered_json x = {{"rep", run.record.rep}, {"file", run.record.file},       {"ok", run.ok},
+                    {"value", run.value},    {"bw_bytes", run.bw_bytes},      {"iops", run.iops},
+                    {"ios", run.ios},        {"lat_mean_ns", run.lat_mean_ns}};
+  for (std::size_t i = 0; i < kPercentiles.size(); ++i)
+    x[kPercentiles[i].json_key] = run.clat_ns[i];
+  if (!run.ok) x["error"] = run.error;
+  return x;
+}
+
+ordered_json CellJson(const Manifest& m, const Cell& c) {
+  ordered_json d = {{"id", c.device}, {"label", m.Label(c.device)}};
+  if (!c.missing.empty()) d["missing"] = c.missing;
+  d["summary"] = SummaryJson(c.summary);
+  d["latency_mean_ns"] = SummaryJson(c.latency);
+  for (std::size_t i = 0; i < kPercentiles.size(); ++i)
+    d[kPercentiles[i].json_key] = SummaryJson(c.clat[i]);
+  ordered_json runs = ordered_json::array();
+  for (const auto& run : c.runs) runs.push_back(RunJson(run));
+  d["runs"] = runs;
+  return d;
+}
+
+ordered_json ComparisonJson(const Comparison& c) {
+  ordered_json x = {{"id", c.def.id},         {"title", c.def.title},
+                    {"job", c.def.job},       {"subject", c.def.subject},
+                    {"peers", c.def.peers},   {"best_peer", c.best_peer},
+                    {"target", c.def.target}, {"verdict", VerdictName(c.verdict)}};
+  if (c.verdict != Verdict::kMissing)
+    x.update({{"ratio", c.ratio}, {"ratio_min", c.ratio_min}, {"ratio_max", c.ratio_max}});
+  if (!c.note.empty()) x["note"] = c.note;
+  return x;
+}
+
 // The guest's CPU count (meta cpus), at least 1.
 int GuestCpus(const Manifest& m) {
   try {
@@ -48,6 +90,50 @@ int GuestCpus(const Manifest& m) {
   } catch (const std::exception&) {
     return 1;
   }
+}
+
+ordered_json MemoryJson(const Manifest& m, const MemoryResult& mr, int cpus) {
+  ordered_json x = {{"device", mr.device},   {"label", m.Label(mr.device)},
+                    {"iodepth", mr.iodepth}, {"module", mr.module},
+                    {"job", mr.job},         {"ios", mr.ios},
+                    {"info", mr.info},       {"traced", mr.traced}};
+  ordered_json allocs = ordered_json::object();
+  for (const auto& [event, tallies] : mr.allocs) {
+    ordered_json e = ordered_json::object();
+    for (const auto& [origin, t] : tallies)
+      e[OriginName(origin)] = {{"events", t.events},
+                               {"via_mempool", t.via_mempool},
+                               {"bytes_alloc", t.bytes},
+                               {"outside_pool_by_site", t.outside_pool}};
+    allocs[event] = e;
+  }
+  x["allocations"] = allocs;
+  x.update({{"driver_events_per_io", PerIo(mr.Events(Origin::kDriver), mr.ios)},
+            {"driver_bytes_per_io", PerIo(mr.BytesTraced(Origin::kDriver), mr.ios)},
+            {"driver_events_outside_pools", mr.EventsOutsidePools(Origin::kDriver)},
+            {"block_layer_events_per_io", PerIo(mr.Events(Origin::kBlockLayer), mr.ios)},
+            {"dio_bio_allocs_inline", mr.issue.inline_allocs},
+            {"dio_bio_allocs_io_wq", mr.issue.iowq_allocs}});
+  ordered_json slab = ordered_json::array();
+  for (const auto& u : mr.slab) {
+    slab.push_back({{"cache", u.name},
+                    {"alias", u.alias},
+                    {"driver", u.driver},
+                    {"shared", u.shared},
+                    {"objsize", u.objsize},
+                    {"idle_objs", u.idle_objs},
+                    {"busy_objs", u.busy_objs},
+                    {"delta_bytes", u.DeltaBytes()}});
+  }
+  x["slab"] = slab;
+  if (mr.has_interrupts)
+    x.update({{"interrupts", mr.interrupts}, {"interrupts_per_io", PerIo(mr.interrupts, mr.ios)}});
+  x.update({{"slab_busy_snapshots", mr.busy_snapshots},
+            {"slab_delta_bytes", mr.SlabDeltaBytes()},
+            {"slab_bytes_per_inflight_io", mr.SlabBytesPerInflight()},
+            {"slab_uncertainty_per_inflight_io", mr.SlabUncertaintyPerInflight(cpus)},
+            {"errors", mr.errors}});
+  return x;
 }
 
 void FormatMemory(const Results& r, std::string& out) {
@@ -171,6 +257,8 @@ std::string FormatValue(Metric m, double value) {
 std::string RunLine(const FioRun& run) {
   std::string s = Format("%.1f MiB/s, %.0f IOPS, mean latency %s", run.BandwidthBytes() / kMiB,
                          run.Iops(), Latency(run.LatencyMeanNs()).c_str());
+  double p99 = run.ClatNs()[PercentileIndex(99.0)];
+  if (p99 > 0) s += ", p99 " + Latency(p99);
   if (run.Error()) s += Format(", error %d", run.Error());
   return s;
 }
@@ -187,11 +275,16 @@ std::string FormatTable(const Results& r) {
   if (!disks.empty()) out += "disks: " + disks + "\n";
   std::string started = m.Meta("started");
   if (!started.empty()) out += "run: " + started + "\n";
+  out +=
+      "latency: mean (submission to completion) and completion latency percentiles, medians of "
+      "the runs\n";
 
   for (const auto& job : m.jobs) {
     out += Format("\n%s  %s (%s)\n", job.id.c_str(), job.title.c_str(), UnitOf(job.metric));
-    out += Format("  %-32s %10s %10s %10s %21s %10s %3s\n", "device", "median", "min", "max", "IQR",
-                  "mean lat", "n");
+    out += Format("  %-32s %10s %10s %10s %21s %10s", "device", "median", "min", "max", "IQR",
+                  "mean lat");
+    for (const auto& p : kPercentiles) out += Format(" %10s", p.name);
+    out += Format(" %3s\n", "n");
     for (const Cell* c : r.CellsOf(job.id)) {
       std::string label = m.Label(c->device);
       if (c->summary.n == 0) {
@@ -200,10 +293,11 @@ std::string FormatTable(const Results& r) {
       }
       const Summary& s = c->summary;
       std::string iqr = FormatValue(job.metric, s.q1) + " - " + FormatValue(job.metric, s.q3);
-      out += Format("  %-32s %10s %10s %10s %21s %10s %3zu", label.c_str(),
-                    FormatValue(job.metric, s.median).c_str(),
-                    FormatValue(job.metric, s.min).c_str(), FormatValue(job.metric, s.max).c_str(),
-                    iqr.c_str(), Latency(c->latency.median).c_str(), s.n);
+      out +=
+          Format("  %-32s %10s %10s %10s %21s", label.c_str(),
+                 FormatValue(job.metric, s.median).c_str(), FormatValue(job.metric, s.min).c_str(),
+                 FormatValue(job.metric, s.max).c_str(), iqr.c_str());
+      out += LatencyColumns(*c) + Format(" %3zu", s.n);
       if (c->Failed()) out += Format("  (%zu failed)", c->Failed());
       out += "\n";
     }
@@ -250,116 +344,22 @@ ordered_json ToJson(const Results& r) {
 
   ordered_json jobs = ordered_json::array();
   for (const auto& job : m.jobs) {
-    ordered_json j;
-    j["id"] = job.id;
-    j["title"] = job.title;
-    j["metric"] = job.metric == Metric::kIops ? "iops" : "bw_bytes";
+    ordered_json j = {{"id", job.id},
+                      {"title", job.title},
+                      {"metric", job.metric == Metric::kIops ? "iops" : "bw_bytes"}};
     ordered_json devices = ordered_json::array();
-    for (const Cell* c : r.CellsOf(job.id)) {
-      ordered_json d;
-      d["id"] = c->device;
-      d["label"] = m.Label(c->device);
-      if (!c->missing.empty()) d["missing"] = c->missing;
-      d["summary"] = SummaryJson(c->summary);
-      d["latency_mean_ns"] = SummaryJson(c->latency);
-      ordered_json runs = ordered_json::array();
-      for (const auto& run : c->runs) {
-        ordered_json x;
-        x["rep"] = run.record.rep;
-        x["file"] = run.record.file;
-        x["ok"] = run.ok;
-        if (!run.ok) x["error"] = run.error;
-        x["value"] = run.value;
-        x["bw_bytes"] = run.bw_bytes;
-        x["iops"] = run.iops;
-        x["ios"] = run.ios;
-        x["lat_mean_ns"] = run.lat_mean_ns;
-        x["clat_p99_ns"] = run.clat_p99_ns;
-        runs.push_back(x);
-      }
-      d["runs"] = runs;
-      devices.push_back(d);
-    }
+    for (const Cell* c : r.CellsOf(job.id)) devices.push_back(CellJson(m, *c));
     j["devices"] = devices;
     jobs.push_back(j);
   }
   doc["jobs"] = jobs;
 
   ordered_json cmps = ordered_json::array();
-  for (const auto& c : r.comparisons) {
-    ordered_json x;
-    x["id"] = c.def.id;
-    x["title"] = c.def.title;
-    x["job"] = c.def.job;
-    x["subject"] = c.def.subject;
-    x["peers"] = c.def.peers;
-    x["best_peer"] = c.best_peer;
-    x["target"] = c.def.target;
-    x["verdict"] = VerdictName(c.verdict);
-    if (c.verdict != Verdict::kMissing) {
-      x["ratio"] = c.ratio;
-      x["ratio_min"] = c.ratio_min;
-      x["ratio_max"] = c.ratio_max;
-    }
-    if (!c.note.empty()) x["note"] = c.note;
-    cmps.push_back(x);
-  }
+  for (const auto& c : r.comparisons) cmps.push_back(ComparisonJson(c));
   doc["comparisons"] = cmps;
 
   ordered_json mem = ordered_json::array();
-  for (const auto& mr : r.memory) {
-    ordered_json x;
-    x["device"] = mr.device;
-    x["label"] = m.Label(mr.device);
-    x["iodepth"] = mr.iodepth;
-    x["module"] = mr.module;
-    x["job"] = mr.job;
-    x["ios"] = mr.ios;
-    x["info"] = mr.info;
-    x["traced"] = mr.traced;
-    ordered_json allocs = ordered_json::object();
-    for (const auto& [event, tallies] : mr.allocs) {
-      ordered_json e = ordered_json::object();
-      for (const auto& [origin, t] : tallies) {
-        ordered_json o;
-        o["events"] = t.events;
-        o["via_mempool"] = t.via_mempool;
-        o["bytes_alloc"] = t.bytes;
-        o["outside_pool_by_site"] = t.outside_pool;
-        e[OriginName(origin)] = o;
-      }
-      allocs[event] = e;
-    }
-    x["allocations"] = allocs;
-    x["driver_events_per_io"] = PerIo(mr.Events(Origin::kDriver), mr.ios);
-    x["driver_bytes_per_io"] = PerIo(mr.BytesTraced(Origin::kDriver), mr.ios);
-    x["driver_events_outside_pools"] = mr.EventsOutsidePools(Origin::kDriver);
-    x["block_layer_events_per_io"] = PerIo(mr.Events(Origin::kBlockLayer), mr.ios);
-    x["dio_bio_allocs_inline"] = mr.issue.inline_allocs;
-    x["dio_bio_allocs_io_wq"] = mr.issue.iowq_allocs;
-    ordered_json slab = ordered_json::array();
-    for (const auto& u : mr.slab) {
-      slab.push_back({{"cache", u.name},
-                      {"alias", u.alias},
-                      {"driver", u.driver},
-                      {"shared", u.shared},
-                      {"objsize", u.objsize},
-                      {"idle_objs", u.idle_objs},
-                      {"busy_objs", u.busy_objs},
-                      {"delta_bytes", u.DeltaBytes()}});
-    }
-    x["slab"] = slab;
-    if (mr.has_interrupts) {
-      x["interrupts"] = mr.interrupts;
-      x["interrupts_per_io"] = PerIo(mr.interrupts, mr.ios);
-    }
-    x["slab_busy_snapshots"] = mr.busy_snapshots;
-    x["slab_delta_bytes"] = mr.SlabDeltaBytes();
-    x["slab_bytes_per_inflight_io"] = mr.SlabBytesPerInflight();
-    x["slab_uncertainty_per_inflight_io"] = mr.SlabUncertaintyPerInflight(cpus);
-    x["errors"] = mr.errors;
-    mem.push_back(x);
-  }
+  for (const auto& mr : r.memory) mem.push_back(MemoryJson(m, mr, cpus));
   doc["memory"] = mem;
   return doc;
 }

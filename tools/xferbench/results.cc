@@ -3,6 +3,7 @@
 #include "results.hh"
 
 #include <algorithm>
+#include <iterator>
 
 namespace xferbench {
 
@@ -12,15 +13,9 @@ std::size_t Cell::Failed() const {
 }
 
 const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kMet:
-      return "met";
-    case Verdict::kMissed:
-      return "missed";
-    case Verdict::kMissing:
-      return "missing";
-  }
-  return "?";
+  static constexpr const char* kNames[] = {"met", "missed", "missing"};
+  auto i = static_cast<std::size_t>(v);
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 const Cell* Results::Find(const std::string& job, const std::string& device) const {
@@ -105,6 +100,7 @@ Results Analyze(const Manifest& manifest, const FioLoader& load) {
       cell.device = dev;
       std::vector<double> values;
       std::vector<double> latencies;
+      std::array<std::vector<double>, kPercentiles.size()> clat;
       for (const auto& rec : manifest.runs) {
         if (rec.job != job.id || rec.device != dev) continue;
         RunResult rr;
@@ -114,7 +110,7 @@ Results Analyze(const Manifest& manifest, const FioLoader& load) {
           rr.bw_bytes = fio.BandwidthBytes();
           rr.iops = fio.Iops();
           rr.lat_mean_ns = fio.LatencyMeanNs();
-          rr.clat_p99_ns = fio.ClatP99Ns();
+          rr.clat_ns = fio.ClatNs();
           rr.ios = fio.TotalIos();
           rr.value = MetricValue(job.metric, fio);
           if (rec.status != 0)
@@ -131,11 +127,14 @@ Results Analyze(const Manifest& manifest, const FioLoader& load) {
         if (rr.ok) {
           values.push_back(rr.value);
           latencies.push_back(rr.lat_mean_ns);
+          for (std::size_t i = 0; i < clat.size(); ++i)
+            if (rr.clat_ns[i] > 0) clat[i].push_back(rr.clat_ns[i]);
         }
         cell.runs.push_back(std::move(rr));
       }
       cell.summary = Summarize(values);
       cell.latency = Summarize(latencies);
+      for (std::size_t i = 0; i < clat.size(); ++i) cell.clat[i] = Summarize(clat[i]);
       if (cell.summary.n == 0) {
         auto m = manifest.missing.find(dev);
         if (m != manifest.missing.end())

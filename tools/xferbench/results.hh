@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ struct RunResult {
   double bw_bytes = 0;
   double iops = 0;
   double lat_mean_ns = 0;
-  double clat_p99_ns = 0;
+  Percentiles clat_ns{};  // fio's clat percentiles, kPercentiles
   uint64_t ios = 0;
 };
 
@@ -35,7 +36,10 @@ struct Cell {
   std::string device;
   std::vector<RunResult> runs;
   Summary summary;
-  Summary latency;      // mean latency per run, ns
+  Summary latency;  // mean latency per run, ns
+  // Per percentile of kPercentiles, its value per run (ns) over the runs
+  // that reported it.
+  std::array<Summary, kPercentiles.size()> clat;
   std::string missing;  // set when there is no successful run: why
   std::size_t Failed() const;
 };

@@ -18,6 +18,7 @@ struct Summary {
   double q3 = 0;
   double max = 0;
   double mean = 0;
+  bool operator==(const Summary&) const = default;
 };
 
 // Quantile p in [0, 1] of sorted values, by linear interpolation between

@@ -12,17 +12,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "fio_sample.hh"
+#include "process.hh"
+
 namespace xferbench {
 namespace {
 
 namespace fs = std::filesystem;
 
-const char* kFio =
-    R"({"fio version":"fio-3.33","jobs":[{"jobname":"j","error":0,)"
-    R"("read":{"bw_bytes":104857600,"iops":100,"total_ios":300,"lat_ns":{"mean":160000000}}}]})";
-const char* kFioSlow =
-    R"({"fio version":"fio-3.33","jobs":[{"jobname":"j","error":0,)"
-    R"("read":{"bw_bytes":52428800,"iops":50,"total_ios":150,"lat_ns":{"mean":320000000}}}]})";
+const std::string kFio = samples::FioOutput({104857600, 100, 300, 0, 160e6, {150e6, 170e6, 190e6}});
+const std::string kFioSlow = samples::FioOutput({52428800, 50, 150, 0, 320e6});
 
 class CliTest : public ::testing::Test {
  protected:
@@ -87,21 +86,39 @@ TEST_F(CliTest, ReportWritesTableJsonAndChart) {
   EXPECT_EQ(doc["comparisons"][0]["verdict"], "met");
   EXPECT_EQ(doc["comparisons"][1]["verdict"], "missing");
   EXPECT_EQ(doc["memory"][0]["slab_bytes_per_inflight_io"], 320.0);
+  EXPECT_DOUBLE_EQ(doc["jobs"][0]["devices"][0]["clat_p99_ns"]["median"].get<double>(), 170e6);
+  EXPECT_NE(table.find("p99.9"), std::string::npos);
+  EXPECT_NE(table.find("190.00 ms"), std::string::npos) << table;
+
+  EXPECT_TRUE(fs::exists(dir_ / "charts.gp"));
+  if (FindProgram("gnuplot").empty()) {
+    EXPECT_NE(err_.str().find("no charts: gnuplot not found"), std::string::npos) << err_.str();
+    GTEST_SKIP() << "gnuplot is not installed: the charts were not drawn";
+  }
+  EXPECT_EQ(err_.str(), "");
   std::ifstream png(dir_ / "chart.png", std::ios::binary);
   char sig[4] = {};
   png.read(sig, 4);
   EXPECT_EQ(std::string(sig + 1, 3), "PNG");
+  EXPECT_TRUE(fs::exists(dir_ / "chart.svg"));
+  EXPECT_TRUE(fs::exists(dir_ / "latency.svg"));
+  EXPECT_TRUE(fs::exists(dir_ / "latency.png"));
 }
 
 TEST_F(CliTest, ReportQuietAndOutDirectory) {
   Write("raw/manifest.tsv", "meta\treps\t1\njob\tP3\tiops\t4 KiB\n");
   fs::path out = dir_ / "elsewhere";
-  ASSERT_EQ(Run({"report", "--raw", (dir_ / "raw").string(), "--out", out.string(), "--quiet"}),
+  ASSERT_EQ(Run({"report", "--quiet", "--raw=" + (dir_ / "raw").string(), "--out", out.string(),
+                 "--gnuplot", "/nonexistent/gnuplot"}),
             kExitOk)
       << err_.str();
   EXPECT_TRUE(out_.str().empty());
-  EXPECT_TRUE(fs::exists(out / "chart.png"));
   EXPECT_TRUE(fs::exists(out / "results.json"));
+  // No gnuplot: the script is left, the charts are skipped, and it says so.
+  EXPECT_TRUE(fs::exists(out / "charts.gp"));
+  EXPECT_FALSE(fs::exists(out / "chart.png"));
+  EXPECT_NE(err_.str().find("no charts: /nonexistent/gnuplot not found"), std::string::npos)
+      << err_.str();
 }
 
 TEST_F(CliTest, ReportFailsOnAMissingOrBadManifest) {
@@ -115,17 +132,44 @@ TEST_F(CliTest, ReportFailsOnAMissingOrBadManifest) {
 TEST_F(CliTest, LineSummarisesOneRun) {
   Write("raw/fio/a1.json", kFio);
   ASSERT_EQ(Run({"line", (dir_ / "raw/fio/a1.json").string()}), kExitOk);
-  EXPECT_EQ(out_.str(), "100.0 MiB/s, 100 IOPS, mean latency 160.00 ms\n");
+  EXPECT_EQ(out_.str(), "100.0 MiB/s, 100 IOPS, mean latency 160.00 ms, p99 170.00 ms\n");
   EXPECT_EQ(Run({"line", (dir_ / "raw/none.json").string()}), kExitFailure);
 }
 
-TEST_F(CliTest, Usage) {
-  EXPECT_EQ(Run({}), kExitUsage);
-  EXPECT_EQ(Run({"frobnicate"}), kExitUsage);
-  EXPECT_EQ(Run({"line"}), kExitUsage);
-  EXPECT_EQ(Run({"report", "--bogus"}), kExitUsage);
-  EXPECT_EQ(Run({"--help"}), kExitOk);
-  EXPECT_NE(out_.str().find("usage: xferbench"), std::string::npos);
+TEST_F(CliTest, BadUsageSaysWhatIsWrong) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  } cases[] = {
+      {{}, "no command"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{"-x"}, "unknown option '-x'"},
+      {{"--bogus", "report"}, "unknown option '--bogus'"},
+      {{"line"}, "line takes one fio output"},
+      {{"line", "a.json", "b.json"}, "line takes one fio output"},
+      {{"line", "--raw", "x"}, "unknown option '--raw'"},
+      {{"report", "--bogus"}, "unknown option '--bogus'"},
+      {{"report", "--raw"}, "option '--raw' needs an argument"},
+      {{"report", "--out="}, "option '--out' needs a non-empty argument"},
+      {{"report", "--gnuplot", ""}, "option '--gnuplot' needs a non-empty argument"},
+      {{"report", "--quiet=yes"}, "option '--quiet=yes' takes no argument"},
+      {{"report", "stray"}, "unexpected argument 'stray'"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(Run(c.args), kExitUsage) << c.message;
+    EXPECT_EQ(err_.str().find(std::string("xferbench: ") + c.message + "\n"), 0u) << err_.str();
+    EXPECT_NE(err_.str().find("usage: xferbench"), std::string::npos);
+    EXPECT_TRUE(out_.str().empty());
+  }
+}
+
+TEST_F(CliTest, Help) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"-h"}, {"help"}, {"report", "--help"}, {"line", "-h"}}) {
+    EXPECT_EQ(Run(args), kExitOk) << args[0];
+    EXPECT_EQ(out_.str().find("usage: xferbench"), 0u);
+    EXPECT_TRUE(err_.str().empty());
+  }
 }
 
 }  // namespace

@@ -59,14 +59,13 @@ TEST(Fio, ParsesOneReadJob) {
   EXPECT_DOUBLE_EQ(j.read.bw_bytes, 715827882);
   EXPECT_NEAR(j.read.iops, 682.666667, 1e-6);
   EXPECT_DOUBLE_EQ(j.read.lat_mean_ns, 23400000.0);
-  EXPECT_DOUBLE_EQ(j.read.clat_p50_ns, 22675456);
-  EXPECT_DOUBLE_EQ(j.read.clat_p99_ns, 47972352);
+  EXPECT_EQ(j.read.clat_ns, (Percentiles{22675456, 47972352, 60000000}));
   EXPECT_EQ(j.read.runtime_ms, 3000u);
   EXPECT_EQ(j.write.total_ios, 0u);
   EXPECT_DOUBLE_EQ(run.BandwidthBytes(), 715827882);
   EXPECT_EQ(run.TotalIos(), 2048u);
   EXPECT_DOUBLE_EQ(run.LatencyMeanNs(), 23400000.0);
-  EXPECT_DOUBLE_EQ(run.ClatP99Ns(), 47972352);
+  EXPECT_EQ(run.ClatNs(), (Percentiles{22675456, 47972352, 60000000}));
   EXPECT_EQ(run.Error(), 0);
 }
 
@@ -88,7 +87,49 @@ TEST(Fio, SumsJobsAndDirectionsAndWeighsLatencyByIos) {
   // (30 * 1000 + 10 * 5000) / 40; the direction without I/O does not count.
   EXPECT_DOUBLE_EQ(run.LatencyMeanNs(), 2000);
   EXPECT_EQ(run.Error(), 5);
-  EXPECT_DOUBLE_EQ(run.ClatP99Ns(), 0);  // no percentiles given
+  EXPECT_EQ(run.ClatNs(), Percentiles{});  // no percentiles given
+}
+
+// What fio 3.33 wrote for a job of bench/ (percentile_list=50:99:99.9),
+// trimmed to the read direction's latencies.
+const char* kBenchJob = R"({
+  "fio version" : "fio-3.33",
+  "jobs" : [
+    {
+      "jobname" : "P1-read",
+      "error" : 0,
+      "read" : {
+        "io_bytes" : 2748317696, "bw_bytes" : 2745572123, "iops" : 2618.381618,
+        "runtime" : 1001, "total_ios" : 2621,
+        "clat_ns" : {
+          "min" : 484738, "max" : 11065545, "mean" : 6024811.567722,
+          "stddev" : 1061942.783132, "N" : 2621,
+          "percentile" : {
+            "50.000000" : 5734400,
+            "99.000000" : 9502720,
+            "99.900000" : 11075584
+          }
+        },
+        "lat_ns" : { "min" : 1167621, "max" : 11093296, "mean" : 6076768.857306 }
+      }
+    }
+  ]
+})";
+
+TEST(Fio, ReadsThePercentilesTheBenchJobsAskFor) {
+  FioRun run = ParseFioJson(kBenchJob);
+  EXPECT_EQ(run.jobs[0].read.clat_ns, (Percentiles{5734400, 9502720, 11075584}));
+  EXPECT_EQ(run.jobs[0].write.clat_ns, Percentiles{});
+  EXPECT_EQ(run.ClatNs()[PercentileIndex(99.9)], 11075584);
+}
+
+TEST(Fio, PercentilesMatchByValueAndTheWorstDirectionCounts) {
+  FioRun run = ParseFioJson(R"({"jobs":[{"jobname":"rw",
+    "read":{"total_ios":1,"clat_ns":{"percentile":{"50":10,"99.0":20,"99.9000":30,"x":1,"1.0":5}}},
+    "write":{"total_ios":1,"clat_ns":{"percentile":{"50.000000":15,"99.000000":"bad"}}}}]})");
+  EXPECT_EQ(run.jobs[0].read.clat_ns, (Percentiles{10, 20, 30}));
+  EXPECT_EQ(run.jobs[0].write.clat_ns, (Percentiles{15, 0, 0}));
+  EXPECT_EQ(run.ClatNs(), (Percentiles{15, 20, 30}));
 }
 
 TEST(Fio, MissingFieldsAreZero) {
@@ -98,12 +139,9 @@ TEST(Fio, MissingFieldsAreZero) {
 }
 
 TEST(Fio, RejectsWhatIsNotAFioReport) {
-  EXPECT_THROW(ParseFioJson(""), std::runtime_error);
-  EXPECT_THROW(ParseFioJson("fio: failed to open /dev/nope\n"), std::runtime_error);
-  EXPECT_THROW(ParseFioJson("{\"jobs\": [ {\"jobname\": "), std::runtime_error);
-  EXPECT_THROW(ParseFioJson("{\"nojobs\": 1}"), std::runtime_error);
-  EXPECT_THROW(ParseFioJson("{\"jobs\": []}"), std::runtime_error);
-  EXPECT_THROW(ParseFioJson("{\"jobs\": [3]}"), std::runtime_error);
+  for (const char* text : {"", "fio: failed to open /dev/nope\n", R"({"jobs": [ {"jobname": )",
+                           R"({"nojobs": 1})", R"({"jobs": []})", R"({"jobs": [3]})", "[{}]"})
+    EXPECT_THROW(ParseFioJson(text), std::runtime_error) << text;
 }
 
 TEST(Fio, ReadNamesTheFileInItsErrors) {

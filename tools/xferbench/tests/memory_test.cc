@@ -234,45 +234,34 @@ TEST(Memory, AMissingDirectoryIsAnErrorNotAThrow) {
   EXPECT_FALSE(m.traced);
 }
 
-}  // namespace
-}  // namespace xferbench
+// One entry of a hist file: the stack, innermost first (a frame ending in
+// "[module]" is the module's), then its values.
+std::string Entry(const std::vector<std::string>& frames, const std::string& values) {
+  std::string out = "{ common_stacktrace:\n";
+  for (const auto& f : frames) {
+    std::size_t module = f.find(" [");
+    std::string fn = f.substr(0, module);
+    out += "         " + fn + "+0x10/0x80" + (module == std::string::npos ? "" : f.substr(module));
+    out += "\n";
+  }
+  return out + "} " + values + "\n";
+}
 
-namespace xferbench {
-namespace {
-
-// The direct I/O's own bio, allocated inline and again from io-wq.
-const char* kIssueHist = R"(
-{ common_stacktrace:
-         mempool_alloc_noprof+0x89/0x1b0
-         bio_alloc_bioset+0x1f6/0x4e0
-         blkdev_direct_IO+0x13d/0x5c0
-         blkdev_read_iter+0xc5/0x140
-         io_read+0x42/0xd0
-         io_issue_sqe+0x67/0x650
-         io_submit_sqes+0x206/0x7e0
-} hitcount:        100  bytes_alloc:      32000
-{ common_stacktrace:
-         mempool_alloc_noprof+0x89/0x1b0
-         bio_alloc_bioset+0x1f6/0x4e0
-         blkdev_direct_IO+0x13d/0x5c0
-         blkdev_read_iter+0xc5/0x140
-         io_read+0x42/0xd0
-         io_issue_sqe+0x67/0x650
-         io_wq_submit_work+0xc0/0x320
-         io_worker_handle_work+0x205/0x4f0
-} hitcount:         40  bytes_alloc:      12800
-{ common_stacktrace:
-         mempool_alloc_noprof+0x89/0x1b0
-         bio_alloc_bioset+0x1f6/0x4e0
-         bio_split+0x4a/0xe0
-         xferblk_cut_data+0x80/0x130 [xferblk]
-         xferblk_send+0x166/0x2f0 [xferblk]
-         __submit_bio+0x15e/0x250
-         submit_bio_noacct_nocheck+0x19a/0x3c0
-         blkdev_direct_IO+0x25a/0x5c0
-         io_wq_submit_work+0xc0/0x320
-} hitcount:        320  bytes_alloc:      61440
-)";
+// The direct I/O's own bio, allocated inline and again from io-wq, and a
+// split child of it allocated by the driver from io-wq.
+const std::vector<std::string> kDioBio = {"mempool_alloc_noprof", "bio_alloc_bioset",
+                                          "blkdev_direct_IO"};
+const std::string kIssueHist =
+    Entry({kDioBio[0], kDioBio[1], kDioBio[2], "blkdev_read_iter", "io_read", "io_issue_sqe",
+           "io_submit_sqes"},
+          "hitcount: 100  bytes_alloc: 32000") +
+    Entry({kDioBio[0], kDioBio[1], kDioBio[2], "blkdev_read_iter", "io_read", "io_issue_sqe",
+           "io_wq_submit_work", "io_worker_handle_work"},
+          "hitcount: 40  bytes_alloc: 12800") +
+    Entry({kDioBio[0], kDioBio[1], "bio_split", "xferblk_cut_data [xferblk]",
+           "xferblk_send [xferblk]", "__submit_bio", "submit_bio_noacct_nocheck", kDioBio[2],
+           "io_wq_submit_work"},
+          "hitcount: 320  bytes_alloc: 61440");
 
 TEST(Issue, CountsTheDirectIoBioInlineAndFromIoWq) {
   IssuePaths p = CountIssuePaths(ParseHist(kIssueHist));
@@ -298,12 +287,6 @@ TEST(Slab, AliasLineWithOnlyANameIsItsOwnTarget) {
   EXPECT_EQ(a.at("xferblk_parent"), ":0000096");
 }
 
-}  // namespace
-}  // namespace xferbench
-
-namespace xferbench {
-namespace {
-
 TEST(Slab, SharedCachesAreLeftOutOfTheSum) {
   MemoryResult m;
   m.iodepth = 4;
@@ -318,12 +301,6 @@ TEST(Slab, SharedCachesAreLeftOutOfTheSum) {
   EXPECT_DOUBLE_EQ(m.SlabUncertaintyPerInflight(0), 21.0 * 192 / 4);
 }
 
-}  // namespace
-}  // namespace xferbench
-
-namespace xferbench {
-namespace {
-
 TEST(Interrupts, SumsEveryCpuPerNumberedLine) {
   auto irq = ParseInterrupts(
       "           CPU0       CPU1\n"
@@ -337,28 +314,12 @@ TEST(Interrupts, SumsEveryCpuPerNumberedLine) {
   EXPECT_EQ(irq.count("CPU0"), 0u);
 }
 
-}  // namespace
-}  // namespace xferbench
-
-namespace xferbench {
-namespace {
-
 TEST(Hist, SlabRefillPagesAreNotCountedTwice) {
-  Hist h = ParseHist(R"(
-{ common_stacktrace:
-         alloc_pages_mpol_noprof+0x8f/0x1e0
-         allocate_slab+0x379/0x4e0
-         ___slab_alloc+0x7a6/0xbd0
-         kmem_cache_alloc_noprof+0x29e/0x2f0
-         mempool_alloc_noprof+0x89/0x1b0
-         bio_alloc_bioset+0x1f6/0x4e0
-         xferblk_cut_data+0x80/0x130 [xferblk]
-} hitcount:          9
-{ common_stacktrace:
-         alloc_pages_mpol_noprof+0x8f/0x1e0
-         xferblk_grab_page+0x10/0x20 [xferblk]
-} hitcount:          2
-)");
+  Hist h = ParseHist(
+      Entry({"alloc_pages_mpol_noprof", "allocate_slab", "___slab_alloc", "kmem_cache_alloc_noprof",
+             kDioBio[0], kDioBio[1], "xferblk_cut_data [xferblk]"},
+            "hitcount: 9") +
+      Entry({"alloc_pages_mpol_noprof", "xferblk_grab_page [xferblk]"}, "hitcount: 2"));
   auto t = TallyHist(h);
   EXPECT_EQ(t[Origin::kDriver].events, 2u);
   EXPECT_EQ(t[Origin::kDriver].outside_pool.at("xferblk_grab_page"), 2u);

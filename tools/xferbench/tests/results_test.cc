@@ -11,17 +11,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "fio_sample.hh"
 #include "report.hh"
 
 namespace xferbench {
 namespace {
-
-std::string FioWith(double bw, double iops, uint64_t ios, int error = 0) {
-  return Format(
-      R"({"fio version":"fio-3.33","jobs":[{"jobname":"j","error":%d,)"
-      R"("read":{"bw_bytes":%.0f,"iops":%f,"total_ios":%llu,"lat_ns":{"mean":1000000}}}]})",
-      error, bw, iops, static_cast<unsigned long long>(ios));
-}
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
@@ -30,9 +24,9 @@ class ResultsTest : public ::testing::Test {
   // Adds a run of `job` on `dev` whose output has the given bandwidth (MiB/s)
   // and IOPS.
   void AddRun(const std::string& job, const std::string& dev, int rep, double mib, double iops,
-              int status = 0, int error = 0) {
+              int status = 0, int error = 0, Percentiles clat_ns = {}) {
     std::string file = job + "." + dev + "." + std::to_string(rep) + ".json";
-    files_[file] = FioWith(mib * kMiB, iops, 100, error);
+    files_[file] = samples::FioOutput({mib * kMiB, iops, 100, error, 1e6, clat_ns});
     manifest_ += "run\t" + job + "\t" + dev + "\t" + std::to_string(rep) + "\t" + file + "\t" +
                  std::to_string(status) + "\n";
   }
@@ -180,12 +174,43 @@ TEST_F(ResultsTest, TableAndJsonCarryEverything) {
   EXPECT_DOUBLE_EQ(j["comparisons"][0]["ratio"].get<double>(), 2.0);
 }
 
+TEST_F(ResultsTest, LatencyPercentilesAreMediansOfTheRunsThatReportedThem) {
+  AddRun("P3", "xferblk", 1, 0, 100, 0, 0, {400e3, 2e6, 9e6});
+  AddRun("P3", "xferblk", 2, 0, 100, 0, 0, {600e3, 3e6, 5e6});
+  AddRun("P3", "xferblk", 3, 0, 100, 0, 0, {500e3, 4e6, 7e6});
+  AddRun("P3", "nvme", 1, 0, 100);  // no percentiles
+  Results r = Build();
+  const Cell* x = r.Find("P3", "xferblk");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->runs[0].clat_ns, (Percentiles{400e3, 2e6, 9e6}));
+  EXPECT_DOUBLE_EQ(x->clat[0].median, 500e3);
+  EXPECT_DOUBLE_EQ(x->clat[1].median, 3e6);
+  EXPECT_DOUBLE_EQ(x->clat[2].median, 7e6);
+  EXPECT_EQ(x->clat[2].n, 3u);
+  EXPECT_EQ(r.Find("P3", "nvme")->clat[1].n, 0u);
+
+  std::string table = FormatTable(r);
+  EXPECT_NE(table.find("mean lat        p50        p99      p99.9   n"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("1.00 ms     500 us    3.00 ms    7.00 ms   3"), std::string::npos) << table;
+  EXPECT_NE(table.find("1.00 ms          -          -          -   1"), std::string::npos) << table;
+
+  auto j = ToJson(r)["jobs"][1]["devices"][0];
+  EXPECT_EQ(j["label"], "xferblk 128 KiB");
+  EXPECT_DOUBLE_EQ(j["clat_p50_ns"]["median"].get<double>(), 500e3);
+  EXPECT_DOUBLE_EQ(j["clat_p99_ns"]["max"].get<double>(), 4e6);
+  EXPECT_DOUBLE_EQ(j["clat_p99_9_ns"]["min"].get<double>(), 5e6);
+  EXPECT_DOUBLE_EQ(j["runs"][0]["clat_p99_9_ns"].get<double>(), 9e6);
+}
+
 TEST(Report, FormatValueAndRunLine) {
   EXPECT_EQ(FormatValue(Metric::kBandwidth, 3 * kMiB / 2), "1.5");
   EXPECT_EQ(FormatValue(Metric::kIops, 30117.4), "30117");
   EXPECT_STREQ(UnitOf(Metric::kIops), "IOPS");
-  FioRun run = ParseFioJson(FioWith(812 * kMiB, 812, 10));
+  FioRun run = ParseFioJson(samples::FioOutput({812 * kMiB, 812, 10}));
   EXPECT_EQ(RunLine(run), "812.0 MiB/s, 812 IOPS, mean latency 1.00 ms");
+  run = ParseFioJson(samples::FioOutput({812 * kMiB, 812, 10, 0, 1e6, {1e6, 2.5e6, 3e6}}));
+  EXPECT_EQ(RunLine(run), "812.0 MiB/s, 812 IOPS, mean latency 1.00 ms, p99 2.50 ms");
 }
 
 }  // namespace
