@@ -4,7 +4,11 @@
 
 #include "args.hh"
 
+#include <getopt.h>
+
+#include <algorithm>
 #include <charconv>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,20 +68,23 @@ Each disk:
                     seg_boundary_mask (only if the kernel exposes it, else "-"),
                     virt_boundary_mask, dma_alignment, discard_max_hw_bytes,
                     discard_granularity, write_zeroes_max_bytes
-  queues            the number of fields of xferblk/queue_commands, and their values
+  queues            the number of fields of debugfs xferblk/DISK/queue_commands, and
+                    their values
   device            XFERBLK_IOC_INFO: version, capacity, what one command may carry,
                     features, queues and their depth (only when read through the ioctls)
   send mode         xferblk/send_mode
   queue mode        xferblk/queue_mode: bio (the driver splits) or mq (the block layer does)
   driver counters   xferblk/parents, children, errors, rejected, ... (docs/design.md)
   device counters   xferblk/dev_commands, dev_completed, ... (docs/device-spec.md)
-  device statuses   xferblk/dev_status, each status named as in docs/device-spec.md
-  children/parent   xferblk/children_hist: parents per bucket of children
+  device statuses   debugfs xferblk/DISK/dev_status, each status named as in
+                    docs/device-spec.md
+  children/parent   debugfs xferblk/DISK/children_hist: parents per bucket of children
                     1, 2, 3-4, 5-8, 9-16, 17-32, 33-64, 65-128, 129-256, 257+
 
 JSON output (--json). Keys are stable: new ones may be added, none renamed or
 removed. Every number is an unsigned 64-bit integer; null means the kernel
-does not expose the value.
+does not expose the value, or, for queue_count, queue_commands, dev_status and
+children_hist, that debugfs could not be read (it needs root).
   list: {"module": MODULE, "disks": [DISK, ...]}
   show: DISK
 MODULE:
@@ -92,7 +99,7 @@ DISK:
               "virt_boundary_mask": n|null, "dma_alignment": n|null,
               "discard_max_hw_bytes": n|null, "discard_granularity": n|null,
               "write_zeroes_max_bytes": n|null},
-   "queue_count": n, "queue_commands": [n, ...], "send_mode": "async"|"sync",
+   "queue_count": n|null, "queue_commands": [n, ...]|null, "send_mode": "async"|"sync",
    "counters": {"parents": n, "children": n, "errors": n, "rejected": n,
                 "bogus_completions": n, "unsendable": n, "parent_errors": n,
                 "cancelled": n, "timeouts": n, "resets": n},
@@ -103,9 +110,9 @@ DISK:
                 "dev_write_zeroes": n, "dev_aborts": n, "dev_faults": n},
    "dev_status": {"OK": n, "INVALID_OPCODE": n, "INVALID_FIELD": n, "LBA_RANGE": n,
                   "XFER_TOO_LARGE": n, "TOO_MANY_SEGS": n, "SEG_TOO_LARGE": n,
-                  "SEG_BOUNDARY": n, "DMA_ERROR": n, "MEDIA_ERROR": n, "ABORTED": n},
+                  "SEG_BOUNDARY": n, "DMA_ERROR": n, "MEDIA_ERROR": n, "ABORTED": n}|null,
    "children_hist": {"1": n, "2": n, "3-4": n, "5-8": n, "9-16": n, "17-32": n,
-                     "33-64": n, "65-128": n, "129-256": n, "257+": n},
+                     "33-64": n, "65-128": n, "129-256": n, "257+": n}|null,
    "queue_mode": "bio"|"mq"|null, "source": "ioctl"|"sysfs", "device": DEVICE|null}
 DEVICE (XFERBLK_IOC_INFO):
   {"version": "MAJOR.MINOR", "capacity_blocks": n, "block_size": n, "max_transfer": n,
@@ -178,6 +185,118 @@ ParseResult Fail(std::string error, std::string topic) {
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
+// One or more decimal digits and nothing else.
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+ValueCheck Valid(std::string value) { return {.ok = true, .value = std::move(value), .error = {}}; }
+
+ValueCheck Invalid(std::string error) {
+  return {.ok = false, .value = {}, .error = std::move(error)};
+}
+
+// What getopt_long returns for each long option (-h is 'h').
+enum OptionCode : int { kOptJson = 256, kOptNoIoctl, kOptSysfsRoot, kOptHelp };
+
+constexpr option kLongOptions[] = {
+    {"json", no_argument, nullptr, kOptJson},
+    {"no-ioctl", no_argument, nullptr, kOptNoIoctl},
+    {"sysfs-root", required_argument, nullptr, kOptSysfsRoot},
+    {"help", no_argument, nullptr, kOptHelp},
+    {nullptr, 0, nullptr, 0},
+};
+
+// The arguments as getopt_long takes them: a program name, then each one as
+// a mutable C string. A negative number would be read as an option cluster,
+// so it goes in behind a space, which makes it an operand to getopt_long, and
+// Text() gives it back as it was.
+class Argv {
+ public:
+  explicit Argv(const std::vector<std::string>& args) : strings_{"xferctl"} {
+    strings_.insert(strings_.end(), args.begin(), args.end());
+    for (std::string& s : strings_) {
+      if (LooksLikeNegativeNumber(s)) {
+        s.insert(0, " ");
+        hidden_.insert(s.data());
+      }
+      pointers_.push_back(s.data());
+    }
+    pointers_.push_back(nullptr);
+  }
+  Argv(const Argv&) = delete;
+  Argv& operator=(const Argv&) = delete;
+
+  int argc() const { return static_cast<int>(strings_.size()); }
+  char** argv() { return pointers_.data(); }
+  // The argument (or option value) at `p`, one of argv()'s strings.
+  std::string Text(const char* p) const { return hidden_.contains(p) ? p + 1 : p; }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+  std::set<const char*> hidden_;
+};
+
+// What one getopt_long scan of some arguments found.
+struct Scan {
+  std::vector<std::string> operands;
+  size_t scanned = 0;  // how many of the arguments
+  std::string error;   // an option getopt_long refused
+};
+
+// Runs getopt_long over `args` from scratch, setting `opt` and `help` from
+// the options. With `first_operand_only`, stops after the first operand (the
+// command) so its arguments can be scanned on their own; otherwise options
+// and operands may come in any order. "--" ends the options.
+Scan ScanOptions(const std::vector<std::string>& args, bool first_operand_only, Options* opt,
+                 bool* help) {
+  Scan scan;
+  Argv argv(args);
+  optind = 0;  // a fresh scan: this runs twice per ParseArgs, and ParseArgs more than once
+  opterr = 0;  // refusals are returned, not printed
+  // "-": operands come back in place as 1, whatever POSIXLY_CORRECT says;
+  // ":": a missing value is ':', not '?'.
+  int c;
+  while ((c = getopt_long(argv.argc(), argv.argv(), "-:h", kLongOptions, nullptr)) != -1) {
+    switch (c) {
+      case 1:
+        scan.operands.push_back(argv.Text(optarg));
+        if (first_operand_only) {
+          scan.scanned = optind - 1;
+          return scan;
+        }
+        break;
+      case kOptJson:
+        opt->json = true;
+        break;
+      case kOptNoIoctl:
+        opt->use_ioctl = false;
+        break;
+      case kOptSysfsRoot:
+        opt->sysfs_root = argv.Text(optarg);  // "" is refused once every option is read
+        break;
+      case 'h':
+      case kOptHelp:
+        *help = true;
+        break;
+      case ':':  // only --sysfs-root takes a value
+        scan.error = "--sysfs-root needs a directory";
+        break;
+      default:  // '?'; a long option is named as typed: the argument just passed
+        scan.error = "unknown option " + Quote(optopt == 0 || optopt >= kOptJson
+                                                   ? argv.Text(argv.argv()[optind - 1])
+                                                   : std::string{'-', static_cast<char>(optopt)});
+        break;
+    }
+    if (!scan.error.empty()) return scan;
+  }
+  // Everything after "--" is an operand.
+  for (int i = optind; i < argv.argc(); i++) scan.operands.push_back(argv.Text(argv.argv()[i]));
+  scan.scanned = args.size();
+  return scan;
+}
+
 }  // namespace
 
 std::string HelpText(std::string_view topic) {
@@ -190,89 +309,51 @@ std::string HelpText(std::string_view topic) {
 }
 
 ValueCheck CheckDiskName(std::string_view arg) {
-  ValueCheck c;
   std::string_view name = arg;
   if (name.starts_with("/dev/")) name.remove_prefix(5);
   constexpr std::string_view kPrefix = "xferblk";
-  bool valid = name.starts_with(kPrefix) && name.size() > kPrefix.size() &&
-               name.size() <= kPrefix.size() + 9;
-  if (valid) {
-    std::string_view digits = name.substr(kPrefix.size());
-    for (char ch : digits) valid = valid && ch >= '0' && ch <= '9';
-    valid = valid && (digits.size() == 1 || digits[0] != '0');
-  }
-  if (!valid) {
-    c.error = "invalid disk name " + Quote(arg) + ": expected xferblkN or /dev/xferblkN";
-    return c;
-  }
-  c.ok = true;
-  c.value = std::string(name);
-  return c;
+  const std::string_view number = name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : "";
+  // Up to 9 digits, without a leading zero: the name the driver gives disk N.
+  if (!AllDigits(number) || number.size() > 9 || (number.size() > 1 && number[0] == '0'))
+    return Invalid("invalid disk name " + Quote(arg) + ": expected xferblkN or /dev/xferblkN");
+  return Valid(std::string(name));
 }
 
 ValueCheck CheckSendMode(std::string_view arg) {
-  ValueCheck c;
-  if (arg != "async" && arg != "sync") {
-    c.error = "invalid send-mode " + Quote(arg) + ": expected async or sync";
-    return c;
-  }
-  c.ok = true;
-  c.value = std::string(arg);
-  return c;
+  if (arg != "async" && arg != "sync")
+    return Invalid("invalid send-mode " + Quote(arg) + ": expected async or sync");
+  return Valid(std::string(arg));
 }
 
 ValueCheck CheckTimeoutMs(std::string_view arg) {
-  ValueCheck c;
   const std::string range = std::to_string(kTimeoutMinMs) + " to " + std::to_string(kTimeoutMaxMs);
+  if (!AllDigits(arg))
+    return Invalid("invalid timeout-ms " + Quote(arg) + ": expected a decimal number of ms, " +
+                   range);
   uint64_t v = 0;
-  bool digits = !arg.empty();
-  for (char ch : arg) digits = digits && ch >= '0' && ch <= '9';
-  if (!digits) {
-    c.error = "invalid timeout-ms " + Quote(arg) + ": expected a decimal number of ms, " + range;
-    return c;
-  }
-  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), v);
-  if (ec != std::errc() || end != arg.data() + arg.size() || v < kTimeoutMinMs ||
-      v > kTimeoutMaxMs) {
-    c.error = "timeout-ms " + Quote(arg) + " out of range: " + range + " ms";
-    return c;
-  }
-  c.ok = true;
-  c.value = std::to_string(v);
-  return c;
+  if (std::from_chars(arg.data(), arg.data() + arg.size(), v).ec != std::errc() ||
+      v < kTimeoutMinMs || v > kTimeoutMaxMs)
+    return Invalid("timeout-ms " + Quote(arg) + " out of range: " + range + " ms");
+  return Valid(std::to_string(v));
 }
 
 ParseResult ParseArgs(const std::vector<std::string>& args) {
   Options opt;
   bool help = false;
-  std::vector<std::string> pos;
-  bool options_done = false;
 
-  for (size_t i = 0; i < args.size(); i++) {
-    const std::string& a = args[i];
-    if (options_done || a.empty() || a[0] != '-' || a == "-" || LooksLikeNegativeNumber(a)) {
-      pos.push_back(a);
-    } else if (a == "--") {
-      options_done = true;
-    } else if (a == "--json") {
-      opt.json = true;
-    } else if (a == "--no-ioctl") {
-      opt.use_ioctl = false;
-    } else if (a == "-h" || a == "--help") {
-      help = true;
-    } else if (a == "--sysfs-root") {
-      if (i + 1 >= args.size()) return Fail("--sysfs-root needs a directory", "");
-      opt.sysfs_root = args[++i];
-    } else if (a.starts_with("--sysfs-root=")) {
-      opt.sysfs_root = a.substr(std::string_view("--sysfs-root=").size());
-    } else {
-      return Fail("unknown option " + Quote(a), pos.empty() ? "" : pos[0]);
-    }
-  }
-  if (opt.sysfs_root.empty()) return Fail("--sysfs-root needs a directory", "");
-
+  // The options before the command, then the command.
+  Scan global = ScanOptions(args, /*first_operand_only=*/true, &opt, &help);
+  if (!global.error.empty()) return Fail(global.error, "");
+  std::vector<std::string> pos = std::move(global.operands);
   const std::string cmd = pos.empty() ? "list" : pos[0];
   if (!IsCommand(cmd)) return Fail("unknown command " + Quote(cmd), "");
+
+  // Then the command's arguments, with options anywhere among them.
+  const std::vector<std::string> after(args.begin() + global.scanned, args.end());
+  Scan local = ScanOptions(after, /*first_operand_only=*/false, &opt, &help);
+  if (!local.error.empty()) return Fail(local.error, cmd);
+  pos.insert(pos.end(), local.operands.begin(), local.operands.end());
+  if (opt.sysfs_root.empty()) return Fail("--sysfs-root needs a directory", "");
   const std::vector<std::string> rest(pos.begin() + (pos.empty() ? 0 : 1), pos.end());
 
   ParseResult r;

@@ -15,6 +15,9 @@
 namespace xferctl {
 namespace {
 
+// Shown for the counters that live in debugfs when it cannot be read.
+const std::string kNoTables = "- (in debugfs: needs root)";
+
 constexpr size_t kWidth = 100;      // wrap human lines here
 constexpr size_t kLabelWidth = 17;  // "  " + label column
 
@@ -86,21 +89,22 @@ Json CounterObject(const std::vector<Counter>& counters) {
   return o;
 }
 
+// XFERBLK_IOC_INFO; also the fields of the human "device" line, in order.
 Json DeviceJson(const DeviceInfo& dev) {
-  Json o = Json::object();
-  o["version"] = std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor);
-  o["capacity_blocks"] = dev.capacity_blocks;
-  o["block_size"] = dev.block_size;
-  o["max_transfer"] = dev.max_transfer;
-  o["max_segments"] = dev.max_segments;
-  o["max_segment_size"] = dev.max_segment_size;
-  o["seg_boundary"] = dev.seg_boundary;
-  o["max_discard_blocks"] = dev.max_discard_blocks;
-  o["max_write_zeroes_blocks"] = dev.max_write_zeroes_blocks;
-  o["features"] = Json::array();
-  for (const std::string& f : FeatureNames(dev.features)) o["features"].push_back(f);
-  o["nr_queues"] = dev.nr_queues;
-  o["queue_depth"] = dev.queue_depth;
+  Json o = {
+      {"version", std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor)},
+      {"capacity_blocks", dev.capacity_blocks},
+      {"block_size", dev.block_size},
+      {"max_transfer", dev.max_transfer},
+      {"max_segments", dev.max_segments},
+      {"max_segment_size", dev.max_segment_size},
+      {"seg_boundary", dev.seg_boundary},
+      {"max_discard_blocks", dev.max_discard_blocks},
+      {"max_write_zeroes_blocks", dev.max_write_zeroes_blocks},
+      {"features", FeatureNames(dev.features)},
+      {"nr_queues", dev.nr_queues},
+      {"queue_depth", dev.queue_depth},
+  };
   return o;
 }
 
@@ -115,20 +119,19 @@ Json DiskJson(const DiskInfo& d) {
   Json limits = Json::object();
   for (const Limit& l : d.limits) limits[l.name] = OrNull(l.value);
   o["limits"] = std::move(limits);
-  o["queue_count"] = d.queue_count();
-  o["queue_commands"] = Json::array();
-  for (uint64_t v : d.queue_commands) o["queue_commands"].push_back(v);
+  o["queue_count"] = d.tables ? Json(d.queue_count()) : Json(nullptr);
+  o["queue_commands"] = d.tables ? Json(d.queue_commands) : Json(nullptr);
   o["send_mode"] = d.send_mode;
   o["counters"] = CounterObject(d.driver_counters);
   o["device_counters"] = CounterObject(d.device_counters);
   Json status = Json::object();
   for (size_t s = 0; s < d.dev_status.size(); s++)
     status[std::string(StatusName(static_cast<unsigned>(s)))] = d.dev_status[s];
-  o["dev_status"] = std::move(status);
+  o["dev_status"] = d.tables ? std::move(status) : Json(nullptr);
   Json hist = Json::object();
   for (size_t i = 0; i < d.children_hist.size() && i < kHistLabels.size(); i++)
     hist[std::string(kHistLabels[i])] = d.children_hist[i];
-  o["children_hist"] = std::move(hist);
+  o["children_hist"] = d.tables ? std::move(hist) : Json(nullptr);
   o["queue_mode"] = OrNull(d.queue_mode);
   o["source"] = d.source;
   o["device"] = d.device ? DeviceJson(*d.device) : Json(nullptr);
@@ -152,23 +155,25 @@ std::string Dump(const Json& j) {
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-// XFERBLK_IOC_INFO in words: "version 1.2", "max_transfer 4096", ...
+// XFERBLK_IOC_INFO in words, each field of DeviceJson(): "version 1.2",
+// "max_transfer 4096", "seg_boundary 0xffff", "features fua discard", ...
 std::vector<std::string> DeviceItems(const DeviceInfo& dev) {
-  std::string features;
-  for (const std::string& f : FeatureNames(dev.features))
-    features += (features.empty() ? "" : " ") + f;
-  return {"version " + std::to_string(dev.version_major) + "." + std::to_string(dev.version_minor),
-          "capacity_blocks " + std::to_string(dev.capacity_blocks),
-          "block_size " + std::to_string(dev.block_size),
-          "max_transfer " + std::to_string(dev.max_transfer),
-          "max_segments " + std::to_string(dev.max_segments),
-          "max_segment_size " + std::to_string(dev.max_segment_size),
-          "seg_boundary " + Hex(dev.seg_boundary),
-          "max_discard_blocks " + std::to_string(dev.max_discard_blocks),
-          "max_write_zeroes_blocks " + std::to_string(dev.max_write_zeroes_blocks),
-          "features " + (features.empty() ? std::string("none") : features),
-          "nr_queues " + std::to_string(dev.nr_queues),
-          "queue_depth " + std::to_string(dev.queue_depth)};
+  const Json fields = DeviceJson(dev);
+  std::vector<std::string> items;
+  for (const auto& [key, value] : fields.items()) {
+    std::string text;
+    if (value.is_string()) {
+      text = value.get<std::string>();
+    } else if (value.is_array()) {  // the features
+      for (const Json& name : value) text += (text.empty() ? "" : " ") + name.get<std::string>();
+      if (text.empty()) text = "none";
+    } else {
+      const uint64_t v = value.get<uint64_t>();
+      text = key == "seg_boundary" ? Hex(v) : std::to_string(v);
+    }
+    items.push_back(key + " " + text);
+  }
+  return items;
 }
 
 std::vector<std::string> CounterItems(const std::vector<Counter>& counters) {
@@ -228,7 +233,7 @@ std::string FormatDiskHuman(const DiskInfo& d) {
 
   std::string queues = std::to_string(d.queue_count()) + " (commands per queue:";
   for (uint64_t v : d.queue_commands) queues += " " + std::to_string(v);
-  out += Field("queues", queues + ")");
+  out += Field("queues", d.tables ? queues + ")" : kNoTables);
   out += Field("send mode", d.send_mode);
   if (d.queue_mode) out += Field("queue mode", *d.queue_mode);
   out += Field("driver counters", CounterItems(d.driver_counters));
@@ -238,14 +243,17 @@ std::string FormatDiskHuman(const DiskInfo& d) {
   for (size_t s = 0; s < d.dev_status.size(); s++)
     statuses.push_back(std::string(StatusName(static_cast<unsigned>(s))) + " " +
                        std::to_string(d.dev_status[s]));
-  out += Field("device statuses", statuses);
+  out += Field("device statuses", d.tables ? statuses : std::vector<std::string>{kNoTables});
 
   std::vector<std::string> heads, values;
   for (size_t i = 0; i < d.children_hist.size() && i < kHistLabels.size(); i++) {
     heads.emplace_back(kHistLabels[i]);
     values.push_back(std::to_string(d.children_hist[i]));
   }
-  out += Table("children/parent", "parents", heads, values);
+  if (d.tables)
+    out += Table("children/parent", "parents", heads, values);
+  else
+    out += Field("children/parent", kNoTables);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <string>
 
@@ -18,6 +19,19 @@ namespace {
 
 static_assert(kHistLabels.size() == XFERBLK_HIST_BUCKETS);
 static_assert(kDriverCounters.size() == 10);
+
+// The names of enum xferblk_send_mode and enum xferblk_queue_mode, indexed
+// by value.
+constexpr std::array<std::string_view, 2> kSendModeNames = {"async", "sync"};
+static_assert(XFERBLK_SEND_ASYNC == 0 && XFERBLK_SEND_SYNC == 1);
+constexpr std::array<std::string_view, 2> kQueueModeNames = {"bio", "mq"};
+static_assert(XFERBLK_QUEUE_BIO == 0 && XFERBLK_QUEUE_MQ == 1);
+
+// names[value], or "" for a value past the table.
+template <size_t N>
+std::string_view NameOf(const std::array<std::string_view, N>& names, uint32_t value) {
+  return value < N ? names[value] : "";
+}
 
 class DevNode : public Device {
  public:
@@ -84,31 +98,15 @@ std::unique_ptr<Device> OpenDevNode(const Sysfs& sys, std::string_view disk, int
   return std::make_unique<DevNode>(fd);
 }
 
-std::string_view SendModeName(uint32_t mode) {
-  switch (mode) {
-    case XFERBLK_SEND_ASYNC:
-      return "async";
-    case XFERBLK_SEND_SYNC:
-      return "sync";
-  }
-  return "";
-}
+std::string_view SendModeName(uint32_t mode) { return NameOf(kSendModeNames, mode); }
 
 std::optional<uint32_t> SendModeValue(std::string_view name) {
-  if (name == "async") return XFERBLK_SEND_ASYNC;
-  if (name == "sync") return XFERBLK_SEND_SYNC;
+  for (uint32_t mode = 0; mode < kSendModeNames.size(); mode++)
+    if (kSendModeNames[mode] == name) return mode;
   return std::nullopt;
 }
 
-std::string_view QueueModeName(uint32_t mode) {
-  switch (mode) {
-    case XFERBLK_QUEUE_BIO:
-      return "bio";
-    case XFERBLK_QUEUE_MQ:
-      return "mq";
-  }
-  return "";
-}
+std::string_view QueueModeName(uint32_t mode) { return NameOf(kQueueModeNames, mode); }
 
 std::optional<std::string> ApplyIoctl(const xferblk_info& info, const xferblk_ioc_stats& stats,
                                       DiskInfo* d) {

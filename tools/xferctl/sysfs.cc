@@ -164,6 +164,10 @@ fs::path Sysfs::DiskAttr(std::string_view disk, std::string_view attr) const {
   return DiskDir(disk) / "xferblk" / attr;
 }
 
+fs::path Sysfs::DiskTable(std::string_view disk, std::string_view name) const {
+  return root_ / "kernel" / "debug" / "xferblk" / disk / name;
+}
+
 fs::path Sysfs::ModuleDir() const { return root_ / "module" / "xferblk"; }
 
 fs::path Sysfs::ModuleParam(std::string_view param) const {
@@ -214,17 +218,24 @@ DiskInfo Sysfs::ReadDisk(std::string_view disk) const {
   }
 
   const fs::path x = dir / "xferblk";
-  d.queue_commands = ReadNumbers(x / "queue_commands", 0);
-  if (d.queue_commands.empty())
-    throw SysfsError((x / "queue_commands").string() + ": no queues", 0);
+  // No debugfs, or not root: the tables are left out, not an error.
+  std::error_code dir_ec;
+  d.tables = fs::is_directory(DiskTable(disk, ""), dir_ec);
+  if (d.tables) {
+    d.queue_commands = ReadNumbers(DiskTable(disk, "queue_commands"), 0);
+    if (d.queue_commands.empty())
+      throw SysfsError(DiskTable(disk, "queue_commands").string() + ": no queues", 0);
+  }
   d.send_mode = ReadText(x / "send_mode");
   if (Exists(x / "queue_mode")) d.queue_mode = ReadText(x / "queue_mode");
   for (std::string_view name : kDriverCounters)
     d.driver_counters.push_back({std::string(name), ReadNumber(x / name)});
   for (std::string_view name : kDeviceCounters)
     d.device_counters.push_back({std::string(name), ReadNumber(x / name)});
-  d.dev_status = ReadNumbers(x / "dev_status", kStatusCount);
-  d.children_hist = ReadNumbers(x / "children_hist", kHistLabels.size());
+  if (d.tables) {
+    d.dev_status = ReadNumbers(DiskTable(disk, "dev_status"), kStatusCount);
+    d.children_hist = ReadNumbers(DiskTable(disk, "children_hist"), kHistLabels.size());
+  }
   return d;
 }
 

@@ -20,7 +20,7 @@
 
 namespace xferctl {
 
-// Buckets of xferblk/children_hist (kmod/sysfs.c, docs/design.md).
+// Buckets of debugfs xferblk/DISK/children_hist (kmod/sysfs.c, docs/design.md).
 inline constexpr std::array<std::string_view, 10> kHistLabels = {
     "1", "2", "3-4", "5-8", "9-16", "17-32", "33-64", "65-128", "129-256", "257+"};
 
@@ -110,6 +110,9 @@ struct DiskInfo {
   std::vector<Counter> device_counters;   // kDeviceCounters, in order
   std::vector<uint64_t> dev_status;       // kStatusCount, indexed by status code
   std::vector<uint64_t> children_hist;    // kHistLabels.size(), in bucket order
+  // Whether the three tables above were read: they live in debugfs, which
+  // only root may enter; false leaves them empty.
+  bool tables = true;
   // Where the driver counters, histogram, queues and modes come from:
   // "sysfs", or "ioctl" (one snapshot, with `device` from XFERBLK_IOC_INFO).
   std::string source = "sysfs";
@@ -153,6 +156,8 @@ class Sysfs {
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path DiskDir(std::string_view disk) const;
   std::filesystem::path DiskAttr(std::string_view disk, std::string_view attr) const;
+  // The counters that are tables live in debugfs: kernel/debug/xferblk/DISK/NAME.
+  std::filesystem::path DiskTable(std::string_view disk, std::string_view name) const;
   std::filesystem::path ModuleDir() const;
   std::filesystem::path ModuleParam(std::string_view param) const;
 

@@ -68,7 +68,7 @@ check "$tmp/v1.json" 'd["bytes"]["written"] == 64<<20 and d["bytes"]["read"] == 
 check "$tmp/v1.json" 'd["driver"]["children"] > d["driver"]["parents"] > 0 and d["driver"]["errors"] == 0 and d["driver"]["dev_rejected"] == 0' \
 	"$d0 the driver split: more children than parents, no errors, nothing rejected"
 echo "# block sizes: $(py "$tmp/v1.json" 'd["block_sizes"]')"
-echo "# children_hist: $(cat /sys/block/${d0#/dev/}/xferblk/children_hist)"
+echo "# children_hist: $(cat "/sys/kernel/debug/xferblk/${d0#/dev/}/children_hist")"
 echo "# full summary:"
 sed 's/^/#   /' "$tmp/v1.json"
 

@@ -2,15 +2,80 @@
 
 #include "options.hh"
 
-#include <algorithm>
-#include <functional>
-#include <map>
+#include <getopt.h>
 
+#include <algorithm>
+
+#include "enum_names.hh"
 #include "size.hh"
 
 namespace xferio {
 
 namespace {
+
+constexpr EnumNames<Mode, 3> kModeNames = {{"read", "write", "verify"}};
+constexpr EnumNames<Pattern, 2> kPatternNames = {{"sequential", "random"}};
+constexpr EnumNames<Layout, 3> kLayoutNames = {{"contiguous", "fragmented", "misaligned"}};
+static_assert(kModeNames.names.size() == static_cast<size_t>(Mode::kVerify) + 1);
+static_assert(kPatternNames.names.size() == static_cast<size_t>(Pattern::kRandom) + 1);
+static_assert(kLayoutNames.names.size() == static_cast<size_t>(Layout::kMisaligned) + 1);
+
+// What getopt_long returns for each long option (-h is 'h').
+enum OptionCode : int {
+  kOptMode = 256,
+  kOptPattern,
+  kOptBs,
+  kOptLayout,
+  kOptQd,
+  kOptRuntime,
+  kOptTotal,
+  kOptOffset,
+  kOptSize,
+  kOptSeed,
+  kOptGen,
+  kOptMaxReport,
+  kOptNoVerify,
+  kOptJson,
+  kOptHelp,
+};
+
+constexpr option kLongOptions[] = {
+    {"mode", required_argument, nullptr, kOptMode},
+    {"pattern", required_argument, nullptr, kOptPattern},
+    {"bs", required_argument, nullptr, kOptBs},
+    {"layout", required_argument, nullptr, kOptLayout},
+    {"qd", required_argument, nullptr, kOptQd},
+    {"runtime", required_argument, nullptr, kOptRuntime},
+    {"total", required_argument, nullptr, kOptTotal},
+    {"offset", required_argument, nullptr, kOptOffset},
+    {"size", required_argument, nullptr, kOptSize},
+    {"seed", required_argument, nullptr, kOptSeed},
+    {"gen", required_argument, nullptr, kOptGen},
+    {"max-report", required_argument, nullptr, kOptMaxReport},
+    {"no-verify", no_argument, nullptr, kOptNoVerify},
+    {"json", no_argument, nullptr, kOptJson},
+    {"help", no_argument, nullptr, kOptHelp},
+    {nullptr, 0, nullptr, 0},
+};
+
+// "--qd" for kOptQd, "-h" for 'h'.
+std::string OptionName(int code) {
+  for (const option& o : kLongOptions) {
+    if (o.name != nullptr && o.val == code) return "--" + std::string(o.name);
+  }
+  return {'-', static_cast<char>(code)};
+}
+
+// Why getopt_long refused an option (it returned '?'); `element` is the
+// argument it just passed, which is the option when the option is long.
+std::string Refusal(std::string_view element) {
+  if (optopt == 0) {
+    // An unknown (or ambiguous) long option; without any "=value".
+    return "unknown option " + std::string(element.substr(0, element.find('='))) + " (see --help)";
+  }
+  if (optopt >= kOptMode) return OptionName(optopt) + " takes no value";
+  return "unknown option " + OptionName(optopt) + " (see --help)";
+}
 
 std::vector<std::string_view> SplitCommas(std::string_view text) {
   std::vector<std::string_view> parts;
@@ -23,42 +88,86 @@ std::vector<std::string_view> SplitCommas(std::string_view text) {
   }
 }
 
-Result<uint64_t> ParsePositiveSize(std::string_view option, std::string_view text) {
+// The size given to `option`; 0 only where `zero_ok`.
+Result<uint64_t> ParseSizeOption(std::string_view option, std::string_view text,
+                                 bool zero_ok = false) {
   auto size = ParseSize(text);
   if (!size) return Error{std::string(option) + ": " + size.error()};
-  if (*size == 0) return Error{std::string(option) + " must be more than 0"};
+  if (*size == 0 && !zero_ok) return Error{std::string(option) + " must be more than 0"};
   return *size;
+}
+
+Result<Mode> ParseMode(std::string_view text) {
+  if (auto mode = kModeNames.Value(text)) return *mode;
+  return Error{"--mode: unknown mode \"" + std::string(text) + "\" (read, write or verify)"};
+}
+
+Result<Pattern> ParsePattern(std::string_view text) {
+  if (text == "seq") return Pattern::kSequential;  // the short forms
+  if (text == "rand") return Pattern::kRandom;
+  if (auto pattern = kPatternNames.Value(text)) return *pattern;
+  return Error{"--pattern: unknown pattern \"" + std::string(text) + "\" (seq or random)"};
+}
+
+// "30" or "30s".
+Result<uint64_t> ParseSeconds(std::string_view text) {
+  if (text.ends_with('s')) text.remove_suffix(1);
+  return ParseUint(text, "--runtime (seconds)", 1, 1000000000);
+}
+
+// Stores a parsed value in *out, or returns why there is none.
+template <typename T, typename U>
+std::optional<std::string> Store(const Result<T>& parsed, U* out) {
+  if (!parsed) return parsed.error();
+  *out = static_cast<U>(*parsed);
+  return std::nullopt;
+}
+
+// Applies the option getopt_long returned as `code`, with its value;
+// returns why the value is refused, or nothing.
+std::optional<std::string> ApplyOption(int code, std::string_view value, Options& o) {
+  switch (code) {
+    case kOptMode:
+      return Store(ParseMode(value), &o.mode);
+    case kOptPattern:
+      return Store(ParsePattern(value), &o.pattern);
+    case kOptBs:
+      return Store(ParseBsList(value), &o.bs);
+    case kOptLayout:
+      return Store(ParseLayoutList(value), &o.layouts);
+    case kOptQd:
+      return Store(ParseUint(value, "--qd", 1, kMaxQueueDepth), &o.qd);
+    case kOptRuntime:
+      return Store(ParseSeconds(value), &o.runtime_s);
+    case kOptTotal:
+      return Store(ParseSizeOption("--total", value), &o.total);
+    case kOptOffset:
+      return Store(ParseSizeOption("--offset", value, /*zero_ok=*/true), &o.offset);
+    case kOptSize:
+      return Store(ParseSizeOption("--size", value), &o.size);
+    case kOptSeed:
+      return Store(ParseUint(value, "--seed", 0, UINT64_MAX), &o.seed);
+    case kOptGen:
+      return Store(ParseUint(value, "--gen", 1, kMaxGeneration), &o.gen);
+    case kOptMaxReport:
+      return Store(ParseUint(value, "--max-report", 0, 100000), &o.max_report);
+    case kOptNoVerify:
+      o.verify = false;
+      return std::nullopt;
+    case kOptJson:
+      o.json = true;
+      return std::nullopt;
+  }
+  return "unhandled option " + OptionName(code);
 }
 
 }  // namespace
 
-const char* ModeName(Mode mode) {
-  switch (mode) {
-    case Mode::kRead:
-      return "read";
-    case Mode::kWrite:
-      return "write";
-    case Mode::kVerify:
-      return "verify";
-  }
-  return "?";
-}
+const char* ModeName(Mode mode) { return kModeNames.Name(mode); }
 
-const char* PatternName(Pattern pattern) {
-  return pattern == Pattern::kRandom ? "random" : "sequential";
-}
+const char* PatternName(Pattern pattern) { return kPatternNames.Name(pattern); }
 
-const char* LayoutName(Layout layout) {
-  switch (layout) {
-    case Layout::kContiguous:
-      return "contiguous";
-    case Layout::kFragmented:
-      return "fragmented";
-    case Layout::kMisaligned:
-      return "misaligned";
-  }
-  return "?";
-}
+const char* LayoutName(Layout layout) { return kLayoutNames.Name(layout); }
 
 Result<std::vector<BsItem>> ParseBsList(std::string_view text) {
   std::vector<BsItem> items;
@@ -74,9 +183,9 @@ Result<std::vector<BsItem>> ParseBsList(std::string_view text) {
     size_t dash = part.find('-');
     std::string_view lo_text = part.substr(0, dash);
     std::string_view hi_text = dash == std::string_view::npos ? part : part.substr(dash + 1);
-    auto lo = ParsePositiveSize("--bs", lo_text);
+    auto lo = ParseSizeOption("--bs", lo_text);
     if (!lo) return Error{lo.error()};
-    auto hi = ParsePositiveSize("--bs", hi_text);
+    auto hi = ParseSizeOption("--bs", hi_text);
     if (!hi) return Error{hi.error()};
     if (*lo > *hi) {
       return Error{"--bs: range \"" + std::string(part) + "\" runs backwards (" + FormatSize(*lo) +
@@ -93,16 +202,10 @@ Result<std::vector<Layout>> ParseLayoutList(std::string_view text) {
     if (std::find(layouts.begin(), layouts.end(), l) == layouts.end()) layouts.push_back(l);
   };
   for (std::string_view part : SplitCommas(text)) {
-    if (part == "contiguous") {
-      add(Layout::kContiguous);
-    } else if (part == "fragmented") {
-      add(Layout::kFragmented);
-    } else if (part == "misaligned") {
-      add(Layout::kMisaligned);
-    } else if (part == "all") {
-      add(Layout::kContiguous);
-      add(Layout::kFragmented);
-      add(Layout::kMisaligned);
+    if (part == "all") {
+      for (size_t i = 0; i < kLayoutNames.names.size(); i++) add(static_cast<Layout>(i));
+    } else if (auto layout = kLayoutNames.Value(part)) {
+      add(*layout);
     } else {
       return Error{"--layout: unknown layout \"" + std::string(part) +
                    "\" (contiguous, fragmented, misaligned or all)"};
@@ -113,154 +216,42 @@ Result<std::vector<Layout>> ParseLayoutList(std::string_view text) {
 
 Result<ParsedArgs> ParseArgs(const std::vector<std::string>& args) {
   ParsedArgs parsed;
-  Options& o = parsed.options;
   bool have_mode = false;
   std::vector<std::string> devices;
 
-  using Handler = std::function<std::optional<std::string>(std::string_view)>;
-  // Options that take a value; each handler returns an error or nothing.
-  const std::map<std::string, Handler, std::less<>> valued = {
-      {"--mode",
-       [&](std::string_view v) -> std::optional<std::string> {
-         if (v == "read") {
-           o.mode = Mode::kRead;
-         } else if (v == "write") {
-           o.mode = Mode::kWrite;
-         } else if (v == "verify") {
-           o.mode = Mode::kVerify;
-         } else {
-           return "--mode: unknown mode \"" + std::string(v) + "\" (read, write or verify)";
-         }
-         have_mode = true;
-         return std::nullopt;
-       }},
-      {"--pattern",
-       [&](std::string_view v) -> std::optional<std::string> {
-         if (v == "seq" || v == "sequential") {
-           o.pattern = Pattern::kSequential;
-         } else if (v == "random" || v == "rand") {
-           o.pattern = Pattern::kRandom;
-         } else {
-           return "--pattern: unknown pattern \"" + std::string(v) + "\" (seq or random)";
-         }
-         return std::nullopt;
-       }},
-      {"--bs",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto bs = ParseBsList(v);
-         if (!bs) return bs.error();
-         o.bs = *bs;
-         return std::nullopt;
-       }},
-      {"--layout",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto layouts = ParseLayoutList(v);
-         if (!layouts) return layouts.error();
-         o.layouts = *layouts;
-         return std::nullopt;
-       }},
-      {"--qd",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto qd = ParseUint(v, "--qd", 1, kMaxQueueDepth);
-         if (!qd) return qd.error();
-         o.qd = static_cast<uint32_t>(*qd);
-         return std::nullopt;
-       }},
-      {"--runtime",
-       [&](std::string_view v) -> std::optional<std::string> {
-         if (!v.empty() && v.back() == 's') v.remove_suffix(1);
-         auto s = ParseUint(v, "--runtime (seconds)", 1, 1000000000);
-         if (!s) return s.error();
-         o.runtime_s = *s;
-         return std::nullopt;
-       }},
-      {"--total",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto total = ParsePositiveSize("--total", v);
-         if (!total) return total.error();
-         o.total = *total;
-         return std::nullopt;
-       }},
-      {"--offset",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto offset = ParseSize(v);
-         if (!offset) return "--offset: " + offset.error();
-         o.offset = *offset;
-         return std::nullopt;
-       }},
-      {"--size",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto size = ParsePositiveSize("--size", v);
-         if (!size) return size.error();
-         o.size = *size;
-         return std::nullopt;
-       }},
-      {"--seed",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto seed = ParseUint(v, "--seed", 0, UINT64_MAX);
-         if (!seed) return seed.error();
-         o.seed = *seed;
-         return std::nullopt;
-       }},
-      {"--gen",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto gen = ParseUint(v, "--gen", 1, kMaxGeneration);
-         if (!gen) return gen.error();
-         o.gen = *gen;
-         return std::nullopt;
-       }},
-      {"--max-report",
-       [&](std::string_view v) -> std::optional<std::string> {
-         auto n = ParseUint(v, "--max-report", 0, 100000);
-         if (!n) return n.error();
-         o.max_report = static_cast<uint32_t>(*n);
-         return std::nullopt;
-       }},
-  };
+  // getopt_long's argv: a program name, then the arguments as mutable strings.
+  std::vector<std::string> strings = {"xferio"};
+  strings.insert(strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
 
-  bool only_positional = false;
-  for (size_t i = 0; i < args.size(); i++) {
-    const std::string& arg = args[i];
-    if (only_positional || arg.empty() || arg[0] != '-' || arg == "-") {
-      devices.push_back(arg);
-      continue;
+  // optind 0: a scan from scratch, as ParseArgs may run more than once.
+  // opterr 0: errors are returned here, not printed by getopt_long.
+  optind = 0;
+  opterr = 0;
+  // "-": each operand comes back in its place as 1, whatever POSIXLY_CORRECT
+  // says; ":": a missing value is ':', not '?'.
+  int c;
+  while ((c = getopt_long(static_cast<int>(strings.size()), argv.data(), "-:h", kLongOptions,
+                          nullptr)) != -1) {
+    if (c == 1) {
+      devices.emplace_back(optarg);
+    } else if (c == 'h' || c == kOptHelp) {
+      parsed.help = true;
+    } else if (c == ':') {
+      return Error{OptionName(optopt) + " needs a value"};
+    } else if (c == '?') {
+      return Error{Refusal(argv[optind - 1])};
+    } else if (auto error = ApplyOption(c, optarg != nullptr ? optarg : "", parsed.options)) {
+      return Error{*error};
     }
-    if (arg == "--") {
-      only_positional = true;
-      continue;
-    }
-    std::string_view name = arg;
-    std::optional<std::string_view> inline_value;
-    if (size_t eq = name.find('='); eq != std::string_view::npos) {
-      inline_value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    if (name == "--help" || name == "-h" || name == "--json" || name == "--no-verify") {
-      if (inline_value) return Error{std::string(name) + " takes no value"};
-      if (name == "--json") {
-        o.json = true;
-      } else if (name == "--no-verify") {
-        o.verify = false;
-      } else {
-        parsed.help = true;
-      }
-      continue;
-    }
-    auto it = valued.find(name);
-    if (it == valued.end()) {
-      return Error{"unknown option " + std::string(name) + " (see --help)"};
-    }
-    std::string_view value;
-    if (inline_value) {
-      value = *inline_value;
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return Error{std::string(name) + " needs a value"};
-    }
-    if (auto err = it->second(value)) return Error{*err};
+    have_mode = have_mode || c == kOptMode;
   }
+  // The operands after "--", if any.
+  devices.insert(devices.end(), strings.begin() + optind, strings.end());
 
+  Options& o = parsed.options;
   if (parsed.help) return parsed;
   if (devices.empty()) return Error{"no device given (xferio [options] /dev/DEVICE)"};
   if (devices.size() > 1) {

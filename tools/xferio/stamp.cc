@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "enum_names.hh"
+
 namespace xferio {
 
 namespace {
@@ -18,25 +20,13 @@ uint64_t Load(const std::byte* p) {
 
 void Store(std::byte* p, uint64_t v) { std::memcpy(p, &v, sizeof(v)); }
 
+constexpr EnumNames<Fault, 6> kFaultNames = {
+    {"ok", "unstamped", "corrupt", "misplaced", "stale", "overrun"}};
+static_assert(kFaultNames.names.size() == static_cast<size_t>(Fault::kOverrun) + 1);
+
 }  // namespace
 
-const char* FaultName(Fault fault) {
-  switch (fault) {
-    case Fault::kNone:
-      return "ok";
-    case Fault::kUnstamped:
-      return "unstamped";
-    case Fault::kCorrupt:
-      return "corrupt";
-    case Fault::kMisplaced:
-      return "misplaced";
-    case Fault::kStale:
-      return "stale";
-    case Fault::kOverrun:
-      return "overrun";
-  }
-  return "?";
-}
+const char* FaultName(Fault fault) { return kFaultNames.Name(fault); }
 
 uint64_t Mix(uint64_t x) {
   // Each step is invertible: xor with a right shift of itself, and

@@ -11,12 +11,15 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "args.hh"
 #include "cli.hh"
+#include "fake_ioctl.hh"
 #include "fake_sysfs.hh"
 #include "ioctl.hh"
 #include "json_check.hh"
@@ -29,6 +32,7 @@ using testing::FakeDisk;
 using testing::FakeSysfs;
 using testing::Json;
 using testing::ParseJson;
+using testing::TwoQueueInfo;
 using testing::U64;
 
 struct Result {
@@ -56,6 +60,9 @@ class Cli : public ::testing::Test {
   }
   fs::path Attr(const std::string& disk, const std::string& attr) {
     return fake_.root() / "block" / disk / "xferblk" / attr;
+  }
+  fs::path Table(const std::string& disk, const std::string& name) {
+    return fake_.root() / "kernel/debug/xferblk" / disk / name;
   }
   fs::path Param(const std::string& name) {
     return fake_.root() / "module/xferblk/parameters" / name;
@@ -122,7 +129,7 @@ TEST_F(Cli, ListWithNothingLoaded) {
 TEST_F(Cli, ListReportsABrokenDiskAndShowsTheRest) {
   fake_.AddModule();
   AddDisks(2);
-  fs::remove(Attr("xferblk0", "dev_status"));
+  fs::remove(Table("xferblk0", "dev_status"));
   Result r = X({"--json", "list"});
   EXPECT_EQ(r.rc, kExitFailure);
   EXPECT_TRUE(Contains(r.err, "xferctl: xferblk0: cannot read ")) << r.err;
@@ -146,20 +153,92 @@ TEST_F(Cli, Show) {
   EXPECT_EQ(ParseJson(r.out).at("name").get<std::string>(), "xferblk0");
 }
 
-TEST_F(Cli, ShowMissingDiskIsARuntimeFailure) {
-  fake_.AddModule();
-  AddDisks(2);
-  Result r = X({"show", "xferblk7"});
+// What is missing, and the command that needed it: exit status 1 and why.
+struct Missing {
+  bool module;  // with the module loaded
+  int disks;    // and this many disks
+  std::vector<std::string> args;
+  std::string err;  // ROOT: the fake tree
+};
+
+// Test names show the command line.
+void PrintTo(const Missing& m, std::ostream* os) { *os << ::testing::PrintToString(m.args); }
+
+class CliMissing : public Cli, public ::testing::WithParamInterface<Missing> {};
+
+TEST_P(CliMissing, IsARuntimeFailure) {
+  const Missing& m = GetParam();
+  if (m.module) fake_.AddModule();
+  AddDisks(m.disks);
+  Result r = X(m.args);
   EXPECT_EQ(r.rc, kExitFailure);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "xferctl: no disk xferblk7; xferblk disks: xferblk0 xferblk1\n");
+  std::string err = m.err;
+  if (size_t at = err.find("ROOT"); at != std::string::npos)
+    err.replace(at, 4, fake_.root().string());
+  EXPECT_EQ(r.err, err);
 }
 
-TEST_F(Cli, ShowWithoutTheModule) {
-  Result r = X({"show", "xferblk0"});
-  EXPECT_EQ(r.rc, kExitFailure);
-  EXPECT_EQ(r.err, "xferctl: no disk xferblk0 (the xferblk module is not loaded)\n");
+INSTANTIATE_TEST_SUITE_P(
+    Commands, CliMissing,
+    ::testing::Values(
+        Missing{true,
+                2,
+                {"show", "xferblk7"},
+                "xferctl: no disk xferblk7; xferblk disks: xferblk0 xferblk1\n"},
+        Missing{false,
+                0,
+                {"show", "xferblk0"},
+                "xferctl: no disk xferblk0 (the xferblk module is not loaded)\n"},
+        Missing{
+            true, 1, {"reset", "xferblk3"}, "xferctl: no disk xferblk3; xferblk disks: xferblk0\n"},
+        Missing{true,
+                0,
+                {"set", "xferblk0", "send-mode", "sync"},
+                "xferctl: no disk xferblk0 (there are no xferblk disks)\n"},
+        Missing{false,
+                0,
+                {"set", "timeout-ms", "250"},
+                "xferctl: the xferblk module is not loaded (ROOT/module/xferblk does not "
+                "exist)\n"}));
+
+// A command that changes something, with the module and two disks: what it
+// prints, and what the files it may touch then hold (paths in the tree).
+struct Change {
+  std::vector<std::string> args;
+  std::string out;
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
+void PrintTo(const Change& c, std::ostream* os) { *os << ::testing::PrintToString(c.args); }
+
+class CliChange : public Cli, public ::testing::WithParamInterface<Change> {};
+
+TEST_P(CliChange, WritesItsFileOnly) {
+  const Change& c = GetParam();
+  fake_.AddModule();
+  AddDisks(2);
+  Result r = X(c.args);
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, c.out);
+  for (const auto& [file, text] : c.files)
+    EXPECT_EQ(FakeSysfs::Read(fake_.root() / file), text) << file;
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Commands, CliChange,
+    ::testing::Values(Change{{"reset", "xferblk1"},
+                             "xferblk1: counters reset\n",
+                             {{"block/xferblk1/xferblk/reset_counters", "1"},
+                              {"block/xferblk0/xferblk/reset_counters", ""}}},
+                      Change{{"set", "xferblk1", "send-mode", "sync"},
+                             "xferblk1: send_mode async -> sync\n",
+                             {{"block/xferblk1/xferblk/send_mode", "sync"},
+                              {"block/xferblk0/xferblk/send_mode", "async\n"}}},
+                      // Written as 250: the kernel would read "0250" as octal.
+                      Change{{"set", "timeout-ms", "0250"},
+                             "xferblk: timeout_ms 30000 -> 250\n",
+                             {{"module/xferblk/parameters/timeout_ms", "250"}}}));
 
 TEST_F(Cli, ShowBrokenDisk) {
   fake_.AddModule();
@@ -199,34 +278,6 @@ TEST_F(Cli, Help) {
   EXPECT_EQ(X({"help", "list"}).out, HelpText("list"));
 }
 
-TEST_F(Cli, Reset) {
-  fake_.AddModule();
-  AddDisks(2);
-  Result r = X({"reset", "xferblk1"});
-  EXPECT_EQ(r.rc, kExitOk) << r.err;
-  EXPECT_EQ(r.out, "xferblk1: counters reset\n");
-  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "reset_counters")), "1");
-  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "reset_counters")), "");
-}
-
-TEST_F(Cli, ResetMissingDisk) {
-  fake_.AddModule();
-  AddDisks(1);
-  Result r = X({"reset", "xferblk3"});
-  EXPECT_EQ(r.rc, kExitFailure);
-  EXPECT_EQ(r.err, "xferctl: no disk xferblk3; xferblk disks: xferblk0\n");
-}
-
-TEST_F(Cli, SetSendMode) {
-  fake_.AddModule();
-  AddDisks(2);
-  Result r = X({"set", "xferblk1", "send-mode", "sync"});
-  EXPECT_EQ(r.rc, kExitOk) << r.err;
-  EXPECT_EQ(r.out, "xferblk1: send_mode async -> sync\n");
-  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk1", "send_mode")), "sync");
-  EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "send_mode")), "async\n");
-}
-
 TEST_F(Cli, SetSendModeBadValueWritesNothing) {
   fake_.AddModule();
   AddDisks(1);
@@ -236,27 +287,6 @@ TEST_F(Cli, SetSendModeBadValueWritesNothing) {
             "xferctl: invalid send-mode 'bogus': expected async or sync\n"
             "Try 'xferctl set --help'.\n");
   EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "send_mode")), "async\n");
-}
-
-TEST_F(Cli, SetSendModeMissingDisk) {
-  fake_.AddModule();
-  Result r = X({"set", "xferblk0", "send-mode", "sync"});
-  EXPECT_EQ(r.rc, kExitFailure);
-  EXPECT_EQ(r.err, "xferctl: no disk xferblk0 (there are no xferblk disks)\n");
-}
-
-TEST_F(Cli, SetTimeout) {
-  fake_.AddModule();
-  Result r = X({"set", "timeout-ms", "0250"});
-  EXPECT_EQ(r.rc, kExitOk) << r.err;
-  EXPECT_EQ(r.out, "xferblk: timeout_ms 30000 -> 250\n");
-  EXPECT_EQ(FakeSysfs::Read(Param("timeout_ms")), "250");
-}
-
-TEST_F(Cli, SetTimeoutWithoutTheModule) {
-  Result r = X({"set", "timeout-ms", "250"});
-  EXPECT_EQ(r.rc, kExitFailure);
-  EXPECT_TRUE(Contains(r.err, "xferctl: the xferblk module is not loaded")) << r.err;
 }
 
 TEST_F(Cli, KernelRefusalIsReportedWithItsErrno) {
@@ -284,16 +314,8 @@ struct FakeKernel {
   std::vector<uint32_t> set_modes;
 
   FakeKernel() {
-    info.capacity = 524288;
-    info.block_size = 512;
-    info.max_transfer = 4096;
-    info.max_segments = 2;
-    info.max_segment_size = 4096;
-    info.seg_boundary = 0xffffffff;
-    info.version = 1 << 16 | 2;
-    info.nr_queues = stats.nr_queues = 2;
-    info.queue_depth = 128;
-    info.send_mode = XFERBLK_SEND_ASYNC;
+    info = TwoQueueInfo();
+    stats.nr_queues = info.nr_queues;
     stats.parents = 5000;  // unlike the fake sysfs tree's 8
     stats.children = 6000;
     stats.hist[3] = 42;
@@ -374,7 +396,7 @@ TEST_F(CliIoctl, ListTakesTheSnapshotFromTheIoctls) {
   EXPECT_EQ(U64(d1.at("queue_commands").at(1)), 3001u);
   EXPECT_EQ(d1.at("queue_mode").get<std::string>(), "bio");
   EXPECT_EQ(U64(d1.at("device").at("max_transfer")), 4096u);
-  EXPECT_EQ(U64(d1.at("device").at("seg_boundary")), 0xffffffffu);
+  EXPECT_EQ(U64(d1.at("device").at("seg_boundary")), 0xffffu);
   EXPECT_EQ(U64(d1.at("device_counters").at("dev_commands")), 2050u);
   EXPECT_EQ(U64(d1.at("limits").at("max_segments")), 2u);
   EXPECT_EQ(kernel_.opens, 2);

@@ -5,6 +5,7 @@
 //   ROOT/devices/pci0000:00/PCI/block/xferblkN/{size,queue/*,xferblk/*}
 //   ROOT/devices/pci0000:00/PCI/block/xferblkN/device -> ../../../PCI
 //   ROOT/block/xferblkN -> ../devices/pci0000:00/PCI/block/xferblkN
+//   ROOT/kernel/debug/xferblk/xferblkN/{children_hist,queue_commands,dev_status}
 //   ROOT/module/xferblk/parameters/{split,send_mode,timeout_ms,queue_depth}
 //
 // with the contents the driver would show (kmod/sysfs.c formats).
@@ -53,7 +54,7 @@ struct FakeDisk {
       {"xferblk/timeouts", "7\n"},
       {"xferblk/resets", "9\n"},
       {"xferblk/send_mode", "async\n"},
-      {"xferblk/queue_commands", "1000 1048\n"},
+      {"debugfs/queue_commands", "1000 1048\n"},
       {"xferblk/dev_commands", "2050\n"},
       {"xferblk/dev_completed", "2049\n"},
       {"xferblk/dev_reads", "10\n"},
@@ -69,8 +70,8 @@ struct FakeDisk {
       {"xferblk/dev_write_zeroes", "14\n"},
       {"xferblk/dev_aborts", "15\n"},
       {"xferblk/dev_faults", "16\n"},
-      {"xferblk/dev_status", "2040 0 0 0 2 0 0 0 1 0 6\n"},
-      {"xferblk/children_hist", "1 0 0 0 0 0 0 0 0 7\n"},
+      {"debugfs/dev_status", "2040 0 0 0 2 0 0 0 1 0 6\n"},
+      {"debugfs/children_hist", "1 0 0 0 0 0 0 0 0 7\n"},
       {"xferblk/reset_counters", ""},
   };
 };
@@ -96,6 +97,9 @@ class FakeSysfs {
     return root_ / "devices" / "pci0000:00" / d.pci / "block" / d.name;
   }
 
+  fs::path TableDir(const FakeDisk& d) const {
+    return root_ / "kernel" / "debug" / "xferblk" / d.name;
+  }
   void AddDisk(const FakeDisk& d) {
     fs::path dir = DiskDir(d);
     fs::create_directories(dir / "queue");
@@ -103,7 +107,9 @@ class FakeSysfs {
     fs::create_directory_symlink(fs::path("../../..") / d.pci, dir / "device");
     fs::create_directory_symlink(fs::path("../devices/pci0000:00") / d.pci / "block" / d.name,
                                  root_ / "block" / d.name);
-    for (const auto& [rel, text] : d.files) Write(dir / rel, text);
+    // "debugfs/NAME" is one of the tables in debugfs.
+    for (const auto& [rel, text] : d.files)
+      Write(rel.starts_with("debugfs/") ? TableDir(d) / rel.substr(8) : dir / rel, text);
   }
 
   // A disk of another driver: /sys/block/NAME with no xferblk/ group.

@@ -240,6 +240,23 @@ TEST(Format, DiskJsonExact) {
   EXPECT_EQ(FormatDiskJson(d), kDiskJson);
 }
 
+// Without debugfs (not root) the tables are null in JSON and "needs root" for people.
+TEST(Format, DiskWithoutTables) {
+  DiskInfo d = MakeDisk();
+  d.tables = false;
+  d.queue_commands.clear();
+  d.dev_status.clear();
+  d.children_hist.clear();
+  const Json j = ParseJson(FormatDiskJson(d));
+  for (const char* t : {"queue_count", "queue_commands", "dev_status", "children_hist"})
+    EXPECT_TRUE(j.at(t).is_null()) << t;
+  EXPECT_EQ(U64(j.at("counters").at("parents")),
+            U64(ParseJson(FormatDiskJson(MakeDisk())).at("counters").at("parents")));
+  const std::string human = FormatDiskHuman(d);
+  EXPECT_NE(human.find("queues           - (in debugfs: needs root)"), std::string::npos) << human;
+  EXPECT_NE(human.find("children/parent  - (in debugfs: needs root)"), std::string::npos) << human;
+}
+
 TEST(Format, DiskJsonParsesBackToTheSameValues) {
   const DiskInfo d = MakeDisk();
   const Json j = ParseJson(FormatDiskJson(d));

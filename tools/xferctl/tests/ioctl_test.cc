@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_ioctl.hh"
 #include "fake_sysfs.hh"
 #include "ioctl.hh"
 #include "sysfs.hh"
@@ -22,6 +23,7 @@ namespace {
 
 using testing::FakeDisk;
 using testing::FakeSysfs;
+using testing::TwoQueueInfo;
 
 TEST(Ioctl, SendModeNames) {
   EXPECT_EQ(SendModeName(XFERBLK_SEND_ASYNC), "async");
@@ -57,20 +59,8 @@ struct Answer {
   xferblk_info info{};
   xferblk_ioc_stats stats{};
   Answer() {
-    info.capacity = 524288;
-    info.seg_boundary = 0xffff;
-    info.block_size = 512;
-    info.max_transfer = 4096;
-    info.max_segments = 2;
-    info.max_segment_size = 4096;
-    info.max_discard = 64;
-    info.max_write_zeroes = 128;
-    info.features = XFERBLK_FEAT_WRITE_CACHE | XFERBLK_FEAT_DISCARD;
-    info.version = 1 << 16 | 2;
-    info.nr_queues = 2;
-    info.queue_depth = 128;
-    info.send_mode = XFERBLK_SEND_SYNC;
-    info.queue_mode = XFERBLK_QUEUE_BIO;
+    info = TwoQueueInfo();
+    info.send_mode = XFERBLK_SEND_SYNC;  // unlike the disk sysfs showed
     stats.parents = 1;
     stats.children = 2;
     stats.errors = 3;

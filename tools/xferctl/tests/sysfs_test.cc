@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fake_sysfs.hh"
@@ -24,6 +27,12 @@ uint64_t CounterValue(const std::vector<Counter>& cs, const std::string& name) {
     if (c.name == name) return c.value;
   ADD_FAILURE() << "no counter " << name;
   return 0;
+}
+
+// Each named counter has the value given.
+void ExpectCounters(const std::vector<Counter>& cs,
+                    std::initializer_list<std::pair<const char*, uint64_t>> want) {
+  for (const auto& [name, value] : want) EXPECT_EQ(CounterValue(cs, name), value) << name;
 }
 
 const Limit& FindLimit(const DiskInfo& d, const std::string& name) {
@@ -100,40 +109,42 @@ TEST(ReadDisk, EveryField) {
 
   ASSERT_EQ(d.limits.size(), kLimits.size());
   for (size_t i = 0; i < kLimits.size(); i++) EXPECT_EQ(d.limits[i].name, kLimits[i].name);
-  EXPECT_EQ(FindLimit(d, "max_hw_sectors_kb").value, 4u);
-  EXPECT_EQ(FindLimit(d, "max_sectors_kb").value, 4u);
-  EXPECT_EQ(FindLimit(d, "max_segments").value, 2u);
-  EXPECT_EQ(FindLimit(d, "max_segment_size").value, 4096u);
-  EXPECT_EQ(FindLimit(d, "seg_boundary_mask").value, std::nullopt);  // not in the fake
+  const std::pair<const char*, std::optional<uint64_t>> limits[] = {
+      {"max_hw_sectors_kb", 4},
+      {"max_sectors_kb", 4},
+      {"max_segments", 2},
+      {"max_segment_size", 4096},
+      {"seg_boundary_mask", std::nullopt},  // not in the fake
+      {"virt_boundary_mask", 0},
+      {"dma_alignment", 511},
+      {"discard_max_hw_bytes", 65536},
+      {"discard_granularity", 4096},
+      {"write_zeroes_max_bytes", 131072},
+  };
+  for (const auto& [name, value] : limits) EXPECT_EQ(FindLimit(d, name).value, value) << name;
   EXPECT_TRUE(FindLimit(d, "seg_boundary_mask").hex);
-  EXPECT_EQ(FindLimit(d, "virt_boundary_mask").value, 0u);
-  EXPECT_EQ(FindLimit(d, "dma_alignment").value, 511u);
-  EXPECT_EQ(FindLimit(d, "discard_max_hw_bytes").value, 65536u);
-  EXPECT_EQ(FindLimit(d, "discard_granularity").value, 4096u);
-  EXPECT_EQ(FindLimit(d, "write_zeroes_max_bytes").value, 131072u);
 
   EXPECT_EQ(d.queue_commands, V({1000, 1048}));
   EXPECT_EQ(d.queue_count(), 2u);
   EXPECT_EQ(d.send_mode, "async");
 
   ASSERT_EQ(d.driver_counters.size(), kDriverCounters.size());
-  EXPECT_EQ(CounterValue(d.driver_counters, "parents"), 8u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "children"), 2048u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "errors"), 1u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "rejected"), 2u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "bogus_completions"), 3u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "unsendable"), 4u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "parent_errors"), 5u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "cancelled"), 6u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "timeouts"), 7u);
-  EXPECT_EQ(CounterValue(d.driver_counters, "resets"), 9u);
-
+  ExpectCounters(d.driver_counters, {{"parents", 8},
+                                     {"children", 2048},
+                                     {"errors", 1},
+                                     {"rejected", 2},
+                                     {"bogus_completions", 3},
+                                     {"unsendable", 4},
+                                     {"parent_errors", 5},
+                                     {"cancelled", 6},
+                                     {"timeouts", 7},
+                                     {"resets", 9}});
   ASSERT_EQ(d.device_counters.size(), kDeviceCounters.size());
-  EXPECT_EQ(CounterValue(d.device_counters, "dev_commands"), 2050u);
-  EXPECT_EQ(CounterValue(d.device_counters, "dev_completed"), 2049u);
-  EXPECT_EQ(CounterValue(d.device_counters, "dev_bytes_written"), 8388608u);
-  EXPECT_EQ(CounterValue(d.device_counters, "dev_max_inflight"), 17u);
-  EXPECT_EQ(CounterValue(d.device_counters, "dev_faults"), 16u);
+  ExpectCounters(d.device_counters, {{"dev_commands", 2050},
+                                     {"dev_completed", 2049},
+                                     {"dev_bytes_written", 8388608},
+                                     {"dev_max_inflight", 17},
+                                     {"dev_faults", 16}});
 
   EXPECT_EQ(d.dev_status, V({2040, 0, 0, 0, 2, 0, 0, 0, 1, 0, 6}));
   EXPECT_EQ(d.children_hist, V({1, 0, 0, 0, 0, 0, 0, 0, 0, 7}));
@@ -159,6 +170,19 @@ TEST(ReadDisk, OptionalFilesMayBeMissing) {
   EXPECT_EQ(FindLimit(d, "discard_max_hw_bytes").value, std::nullopt);
 }
 
+// An ordinary user cannot enter debugfs: the tables are left out, the rest is read.
+TEST(ReadDisk, NoDebugfsLeavesTheTablesOut) {
+  FakeSysfs fake;
+  fake.AddDisk(FakeDisk{});
+  std::filesystem::remove_all(fake.TableDir(FakeDisk{}));
+  DiskInfo d = Sysfs(fake.root()).ReadDisk("xferblk0");
+  EXPECT_FALSE(d.tables);
+  EXPECT_TRUE(d.queue_commands.empty());
+  EXPECT_TRUE(d.dev_status.empty());
+  EXPECT_TRUE(d.children_hist.empty());
+  EXPECT_EQ(d.send_mode, "async");
+}
+
 TEST(ReadDisk, NoDeviceLinkMeansNoPciAddress) {
   FakeSysfs fake;
   fake.AddDisk(FakeDisk{});
@@ -170,12 +194,14 @@ TEST(ReadDisk, NoDeviceLinkMeansNoPciAddress) {
 TEST(ReadDisk, MissingRequiredFilesAreErrorsNamingTheFile) {
   for (const char* file :
        {"size", "queue/max_segments", "xferblk/parents", "xferblk/dev_faults", "xferblk/send_mode",
-        "xferblk/queue_commands", "xferblk/dev_status", "xferblk/children_hist"}) {
+        "debugfs/queue_commands", "debugfs/dev_status", "debugfs/children_hist"}) {
     FakeSysfs fake;
     FakeDisk disk;
     disk.files.erase(file);
     fake.AddDisk(disk);
-    ExpectReadError(Sysfs(fake.root()), "xferblk0", std::string(file) + ": No such file");
+    std::string name = file;
+    if (name.starts_with("debugfs/")) name = "xferblk0/" + name.substr(8);
+    ExpectReadError(Sysfs(fake.root()), "xferblk0", name + ": No such file");
   }
 }
 
@@ -189,10 +215,10 @@ TEST(ReadDisk, MalformedFilesAreErrors) {
            {"size", "lots\n", "size: not a number: 'lots'"},
            {"xferblk/children", "-1\n", "children: not a number: '-1'"},
            {"queue/max_hw_sectors_kb", "\n", "max_hw_sectors_kb: not a number: ''"},
-           {"xferblk/queue_commands", "1 two\n", "queue_commands: not a list of numbers"},
-           {"xferblk/queue_commands", "\n", "queue_commands: no queues"},
-           {"xferblk/children_hist", "1 2 3\n", "children_hist: 3 fields, xferctl knows 10"},
-           {"xferblk/dev_status", "1 2 3 4 5 6 7 8 9 10\n",
+           {"debugfs/queue_commands", "1 two\n", "queue_commands: not a list of numbers"},
+           {"debugfs/queue_commands", "\n", "queue_commands: no queues"},
+           {"debugfs/children_hist", "1 2 3\n", "children_hist: 3 fields, xferctl knows 10"},
+           {"debugfs/dev_status", "1 2 3 4 5 6 7 8 9 10\n",
             "dev_status: 10 fields, xferctl knows 11"},
        }) {
     FakeSysfs fake;

@@ -6,7 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "options.hh"
@@ -186,7 +188,16 @@ TEST(ParseArgs, HelpNeedsNothingElse) {
   EXPECT_FALSE(p.ok()) << "a bad option is reported even with --help";
 }
 
-TEST(ParseArgs, BadInputIsExplained) {
+// Parses args, which must be refused with an error containing `error`.
+void ExpectRefused(const std::vector<std::string>& args, const std::string& error) {
+  auto p = Parse(args);
+  std::string joined;
+  for (const auto& a : args) joined += a + " ";
+  ASSERT_FALSE(p.ok()) << joined << "was accepted";
+  EXPECT_THAT(p.error(), HasSubstr(error)) << joined;
+}
+
+TEST(ParseArgs, BadCommandLinesAreExplained) {
   const struct {
     std::vector<std::string> args;
     const char* error;
@@ -196,64 +207,133 @@ TEST(ParseArgs, BadInputIsExplained) {
        "more than one device given: \"/dev/a\" and \"/dev/b\""},
       {{"/dev/x"}, "--mode is required (read, write or verify)"},
       {{"--mode", "erase", "/dev/x"}, "--mode: unknown mode \"erase\" (read, write or verify)"},
-      {{"--mode", "read", "--bogus", "/dev/x"}, "unknown option --bogus (see --help)"},
-      {{"--mode", "read", "-q", "/dev/x"}, "unknown option -q"},
       {{"--mode", "read", "/dev/x", "--qd"}, "--qd needs a value"},
-      {{"--mode", "read", "--qd", "0", "/dev/x"}, "--qd must be 1 to 1024, not 0"},
-      {{"--mode", "read", "--qd", "2000", "/dev/x"}, "--qd must be 1 to 1024, not 2000"},
-      {{"--mode", "read", "--qd=many", "/dev/x"}, "--qd: \"many\" is not a decimal number"},
-      {{"--mode", "read", "--pattern", "zigzag", "/dev/x"}, "unknown pattern \"zigzag\""},
-      {{"--mode", "read", "--bs", "4k,,1m", "/dev/x"}, "--bs: empty entry in \"4k,,1m\""},
-      {{"--mode", "read", "--bs", "1m-4k", "/dev/x"}, "range \"1m-4k\" runs backwards (1m > 4k)"},
-      {{"--mode", "read", "--bs", "4q", "/dev/x"},
-       "--bs: invalid size \"4q\": unknown suffix \"q\""},
-      {{"--mode", "read", "--bs", "0", "/dev/x"}, "--bs must be more than 0"},
-      {{"--mode", "read", "--bs", "4k-", "/dev/x"}, "--bs: empty size"},
-      {{"--mode", "read", "--layout", "twisted", "/dev/x"}, "unknown layout \"twisted\""},
-      {{"--mode", "read", "--json=yes", "/dev/x"}, "--json takes no value"},
       {{"--mode", "write", "--no-verify", "/dev/x"}, "--no-verify only applies to --mode read"},
-      {{"--mode", "read", "--runtime", "0", "/dev/x"}, "--runtime (seconds) must be 1 to"},
-      {{"--mode", "read", "--runtime", "1m", "/dev/x"}, "is not a decimal number"},
-      {{"--mode", "read", "--size", "0", "/dev/x"}, "--size must be more than 0"},
-      {{"--mode", "read", "--total", "0", "/dev/x"}, "--total must be more than 0"},
-      {{"--mode", "read", "--offset", "1.5g", "/dev/x"},
-       "--offset: invalid size \"1.5g\": fractions"},
-      {{"--mode", "read", "--gen", "0", "/dev/x"}, "--gen must be 1 to"},
-      {{"--mode", "read", "--seed", "-1", "/dev/x"}, "--seed: \"-1\" is not a decimal number"},
+  };
+  for (const auto& c : cases) ExpectRefused(c.args, c.error);
+}
+
+TEST(ParseArgs, BadOptionsAreExplained) {
+  // Each given between "--mode read" and the device.
+  const struct {
+    std::vector<std::string> options;
+    const char* error;
+  } cases[] = {
+      {{"--bogus"}, "unknown option --bogus (see --help)"},
+      {{"--bogus=1"}, "unknown option --bogus (see --help)"},
+      {{"--s", "1m"}, "unknown option --s (see --help)"},  // --size or --seed?
+      {{"-q"}, "unknown option -q"},
+      {{"-qh"}, "unknown option -q"},
+      {{"--qd", "0"}, "--qd must be 1 to 1024, not 0"},
+      {{"--qd", "2000"}, "--qd must be 1 to 1024, not 2000"},
+      {{"--qd=many"}, "--qd: \"many\" is not a decimal number"},
+      {{"--qd="}, "--qd: \"\" is not a decimal number"},
+      {{"--pattern", "zigzag"}, "unknown pattern \"zigzag\""},
+      {{"--bs", "4k,,1m"}, "--bs: empty entry in \"4k,,1m\""},
+      {{"--bs", "1m-4k"}, "range \"1m-4k\" runs backwards (1m > 4k)"},
+      {{"--bs", "4q"}, "--bs: invalid size \"4q\": unknown suffix \"q\""},
+      {{"--bs", "0"}, "--bs must be more than 0"},
+      {{"--bs", "4k-"}, "--bs: empty size"},
+      {{"--layout", "twisted"}, "unknown layout \"twisted\""},
+      {{"--json=yes"}, "--json takes no value"},
+      {{"--help=yes"}, "--help takes no value"},
+      {{"--runtime", "0"}, "--runtime (seconds) must be 1 to"},
+      {{"--runtime", "1m"}, "is not a decimal number"},
+      {{"--size", "0"}, "--size must be more than 0"},
+      {{"--total", "0"}, "--total must be more than 0"},
+      {{"--offset", "1.5g"}, "--offset: invalid size \"1.5g\": fractions"},
+      {{"--gen", "0"}, "--gen must be 1 to"},
+      {{"--seed", "-1"}, "--seed: \"-1\" is not a decimal number"},
   };
   for (const auto& c : cases) {
-    auto p = Parse(c.args);
-    std::string joined;
-    for (const auto& a : c.args) joined += a + " ";
-    ASSERT_FALSE(p.ok()) << joined << "was accepted";
-    EXPECT_THAT(p.error(), HasSubstr(c.error)) << joined;
+    std::vector<std::string> args = {"--mode", "read"};
+    args.insert(args.end(), c.options.begin(), c.options.end());
+    args.push_back("/dev/x");
+    ExpectRefused(args, c.error);
   }
+}
+
+// getopt_long keeps its place in static state; every parse starts afresh,
+// even after one that stopped in the middle of "-qh".
+TEST(ParseArgs, EachParseStartsAfresh) {
+  ASSERT_FALSE(Parse({"-qh"}).ok());
+  auto p = Parse({"-h"});
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_TRUE(p->help);
+  ASSERT_FALSE(Parse({"--mode", "read", "/dev/x", "--qd"}).ok());
+  p = Parse({"/dev/y", "--mode", "write"});
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->options.device, "/dev/y");
+}
+
+// Options may follow the device even where POSIXLY_CORRECT would make
+// getopt_long stop at the first operand.
+TEST(ParseArgs, OptionsAfterTheDeviceWhateverTheEnvironment) {
+  ASSERT_EQ(::setenv("POSIXLY_CORRECT", "1", 1), 0);
+  auto p = Parse({"/dev/x", "--mode", "read", "--json"});
+  ::unsetenv("POSIXLY_CORRECT");
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->options.device, "/dev/x");
+  EXPECT_EQ(p->options.mode, Mode::kRead);
+  EXPECT_TRUE(p->options.json);
+}
+
+// As getopt_long does: a long option may be shortened to any prefix that
+// names only it.
+TEST(ParseArgs, UniquePrefixesOfLongOptions) {
+  auto p = Parse({"--mo", "read", "--max", "3", "--si=1m", "--js", "/dev/x"});
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->options.mode, Mode::kRead);
+  EXPECT_EQ(p->options.max_report, 3u);
+  EXPECT_EQ(p->options.size, 1u << 20);
+  EXPECT_TRUE(p->options.json);
+}
+
+// The names in reports and the words --mode, --pattern and --layout take
+// come from the same tables.
+TEST(Names, OfEveryValueAndTheOptionsTakeThem) {
+  const std::pair<Mode, const char*> modes[] = {
+      {Mode::kRead, "read"}, {Mode::kWrite, "write"}, {Mode::kVerify, "verify"}};
+  for (const auto& [mode, name] : modes) {
+    EXPECT_STREQ(ModeName(mode), name);
+    auto p = Parse({"--mode", name, "/dev/x"});
+    ASSERT_TRUE(p.ok()) << p.error();
+    EXPECT_EQ(p->options.mode, mode) << name;
+  }
+  const std::pair<Pattern, const char*> patterns[] = {{Pattern::kSequential, "sequential"},
+                                                      {Pattern::kRandom, "random"}};
+  for (const auto& [pattern, name] : patterns) {
+    EXPECT_STREQ(PatternName(pattern), name);
+    auto p = Parse({"--mode", "read", "--pattern", name, "/dev/x"});
+    ASSERT_TRUE(p.ok()) << p.error();
+    EXPECT_EQ(p->options.pattern, pattern) << name;
+  }
+  const std::pair<Layout, const char*> layouts[] = {{Layout::kContiguous, "contiguous"},
+                                                    {Layout::kFragmented, "fragmented"},
+                                                    {Layout::kMisaligned, "misaligned"}};
+  for (const auto& [layout, name] : layouts) {
+    EXPECT_STREQ(LayoutName(layout), name);
+    auto l = ParseLayoutList(name);
+    ASSERT_TRUE(l.ok()) << l.error();
+    EXPECT_EQ(*l, std::vector<Layout>{layout}) << name;
+  }
+  // A value past the table.
+  EXPECT_STREQ(ModeName(static_cast<Mode>(3)), "?");
+  EXPECT_STREQ(PatternName(static_cast<Pattern>(2)), "?");
+  EXPECT_STREQ(LayoutName(static_cast<Layout>(-1)), "?");
 }
 
 TEST(Usage, DocumentsOptionsAndExitCodes) {
   std::string text = UsageText("xferio");
-  for (const char* needle : {"usage: xferio --mode MODE",
-                             "--mode",
-                             "--pattern",
-                             "--bs",
-                             "--layout",
-                             "--qd",
-                             "--runtime",
-                             "--total",
-                             "--offset",
-                             "--size",
-                             "--seed",
-                             "--gen",
-                             "--no-verify",
-                             "--max-report",
-                             "--json",
-                             "--help",
-                             "Exit status",
-                             "  0  ",
-                             "  1  verify failure",
-                             "  2  I/O error",
-                             "  3  usage error"}) {
-    EXPECT_THAT(text, HasSubstr(needle));
+  EXPECT_THAT(text, HasSubstr("usage: xferio --mode MODE"));
+  for (const char* option :
+       {"--mode", "--pattern", "--bs", "--layout", "--qd", "--runtime", "--total", "--offset",
+        "--size", "--seed", "--gen", "--no-verify", "--max-report", "--json", "--help"}) {
+    EXPECT_THAT(text, HasSubstr(option));
+  }
+  for (const char* status :
+       {"Exit status", "  0  ", "  1  verify failure", "  2  I/O error", "  3  usage error"}) {
+    EXPECT_THAT(text, HasSubstr(status));
   }
   EXPECT_EQ(kExitOk, 0);
   EXPECT_EQ(kExitVerifyFailure, 1);

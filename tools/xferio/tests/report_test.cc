@@ -111,25 +111,14 @@ TEST(Report, CleanRunIsOk) {
 TEST(Report, VerifyFailuresListedByOffsetWithGenerations) {
   Summary s = Sample();
   s.failures.set_keep(3);
-  s.failures.Add({.offset = 9216,
-                  .fault = Fault::kStale,
-                  .expected_gen = 4,
-                  .stamped = true,
-                  .found_offset = 9216,
-                  .found_gen = 3});
-  s.failures.Add({.offset = 512,
-                  .fault = Fault::kMisplaced,
-                  .expected_gen = 4,
-                  .stamped = true,
-                  .found_offset = 4096,
-                  .found_gen = 4});
-  s.failures.Add({.offset = 99999744,
-                  .fault = Fault::kCorrupt,
-                  .expected_gen = 4,
-                  .stamped = true,
-                  .found_offset = 1,
-                  .found_gen = 2});
-  s.failures.Add({.offset = 1024, .fault = Fault::kUnstamped, .expected_gen = 4});
+  const VerifyFailure failures[] = {
+      // offset, fault, expected_gen, stamped, found_offset, found_gen
+      {9216, Fault::kStale, 4, true, 9216, 3},
+      {512, Fault::kMisplaced, 4, true, 4096, 4},
+      {99999744, Fault::kCorrupt, 4, true, 1, 2},
+      {1024, Fault::kUnstamped, 4, false, 0, 0},
+  };
+  for (const VerifyFailure& f : failures) s.failures.Add(f);
   s.io_errors.Add({.offset = 4096, .len = 8192, .write = true, .err = 5});
   EXPECT_EQ(ExitCodeFor(s), kExitVerifyFailure) << "a verify failure outranks an I/O error";
   std::string json = ToJson(s);

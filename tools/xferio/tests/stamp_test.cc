@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "stamp.hh"
@@ -29,32 +30,30 @@ std::vector<std::byte> Stamped(size_t lbs, uint64_t offset, uint64_t gen, uint64
 
 class StampTest : public ::testing::TestWithParam<size_t> {};
 
-TEST_P(StampTest, FreshBlockChecksOut) {
+// A valid block checks out where and as what it was written; read back
+// elsewhere it is misplaced, for another generation it is stale. Either way
+// the check says what the block holds.
+TEST_P(StampTest, ValidBlockIsFreshMisplacedOrStale) {
   const size_t lbs = GetParam();
-  auto block = Stamped(lbs, 7 * lbs, 3);
-  BlockCheck c = CheckBlock(block.data(), lbs, 7 * lbs, 3);
-  EXPECT_EQ(c.fault, Fault::kNone);
-  EXPECT_TRUE(c.stamped);
-  EXPECT_EQ(c.found_offset, 7 * lbs);
-  EXPECT_EQ(c.found_gen, 3u);
-}
-
-TEST_P(StampTest, MovedBlockIsMisplaced) {
-  const size_t lbs = GetParam();
-  auto block = Stamped(lbs, 100 * lbs, 5);
-  BlockCheck c = CheckBlock(block.data(), lbs, 300 * lbs, 5);
-  EXPECT_EQ(c.fault, Fault::kMisplaced);
-  EXPECT_EQ(c.found_offset, 100 * lbs);
-  EXPECT_EQ(c.found_gen, 5u);
-}
-
-TEST_P(StampTest, OlderGenerationIsStale) {
-  const size_t lbs = GetParam();
-  auto block = Stamped(lbs, 9 * lbs, 4);
-  BlockCheck c = CheckBlock(block.data(), lbs, 9 * lbs, 5);
-  EXPECT_EQ(c.fault, Fault::kStale);
-  EXPECT_EQ(c.found_offset, 9 * lbs);
-  EXPECT_EQ(c.found_gen, 4u);
+  const struct {
+    const char* what;
+    uint64_t block, gen;  // stamped for byte offset block * lbs, generation gen
+    uint64_t at, want;    // checked as read at at * lbs, expecting generation want
+    Fault fault;
+  } cases[] = {
+      {"fresh", 7, 3, 7, 3, Fault::kNone},
+      {"moved", 100, 5, 300, 5, Fault::kMisplaced},
+      {"older generation", 9, 4, 9, 5, Fault::kStale},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    auto block = Stamped(lbs, c.block * lbs, c.gen);
+    BlockCheck check = CheckBlock(block.data(), lbs, c.at * lbs, c.want);
+    EXPECT_EQ(check.fault, c.fault);
+    EXPECT_TRUE(check.stamped);
+    EXPECT_EQ(check.found_offset, c.block * lbs);
+    EXPECT_EQ(check.found_gen, c.gen);
+  }
 }
 
 TEST_P(StampTest, EveryFlippedByteIsCaught) {
@@ -148,6 +147,15 @@ TEST(CheckIovecs, ReportsEachBadBlockAtItsOffset) {
   EXPECT_EQ(flipped.offset, kDisk + 7 * kLbs);
   EXPECT_EQ(flipped.fault, Fault::kCorrupt);
   EXPECT_EQ(flipped.expected_gen, kGen);
+}
+
+TEST(FaultName, EveryFaultAndNoOther) {
+  const std::pair<Fault, const char*> names[] = {
+      {Fault::kNone, "ok"},         {Fault::kUnstamped, "unstamped"},
+      {Fault::kCorrupt, "corrupt"}, {Fault::kMisplaced, "misplaced"},
+      {Fault::kStale, "stale"},     {Fault::kOverrun, "overrun"}};
+  for (const auto& [fault, name] : names) EXPECT_STREQ(FaultName(fault), name);
+  EXPECT_STREQ(FaultName(static_cast<Fault>(6)), "?");
 }
 
 TEST(Mix, IsNotTheIdentityAndSpreadsBits) {

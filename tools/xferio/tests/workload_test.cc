@@ -39,6 +39,14 @@ Options VerifyOptions() {
   return o;
 }
 
+// VerifyOptions() as `change` leaves them.
+template <typename Change>
+Options VerifyOptionsWith(Change change) {
+  Options o = VerifyOptions();
+  change(o);
+  return o;
+}
+
 TEST(AutoBlockSizes, AroundEveryLimit) {
   // 64 KiB per command, 8 segments: 8 pages (32 KiB) is where a buffer of
   // separate pages runs out of segments.
@@ -107,68 +115,38 @@ TEST(ResolvePlan, RejectsWhatDoesNotFitTheDevice) {
     DeviceLimits limits;
     const char* error;
   } cases[] = {
-      {[] {
-         Options o = VerifyOptions();
-         o.offset = 1000;
-         return o;
-       }(),
-       lim512, "--offset 1000 is not a multiple of the logical block size (512)"},
-      {[] {
-         Options o = VerifyOptions();
-         o.offset = 512 * MiB;
-         return o;
-       }(),
-       lim512, "--offset 512m is not inside the device"},
-      {[] {
-         Options o = VerifyOptions();
+      {VerifyOptionsWith([](Options& o) { o.offset = 1000; }), lim512,
+       "--offset 1000 is not a multiple of the logical block size (512)"},
+      {VerifyOptionsWith([](Options& o) { o.offset = 512 * MiB; }), lim512,
+       "--offset 512m is not inside the device"},
+      {VerifyOptionsWith([](Options& o) {
          o.offset = 1 * MiB;
          o.size = 256 * MiB;
-         return o;
-       }(),
+       }),
        lim512, "the region 1m+256m does not fit in the device (capacity 256m)"},
-      {[] {
-         Options o = VerifyOptions();
-         o.size = 6 * KiB;
-         return o;
-       }(),
-       lim4k, "--size 6k is not a multiple of the logical block size (4096)"},
-      {[] {
-         Options o = VerifyOptions();
-         o.total = 1536;
-         return o;
-       }(),
-       lim4k, "--total 1536 is not a multiple"},
-      {[] {
-         Options o = VerifyOptions();
+      {VerifyOptionsWith([](Options& o) { o.size = 6 * KiB; }), lim4k,
+       "--size 6k is not a multiple of the logical block size (4096)"},
+      {VerifyOptionsWith([](Options& o) { o.total = 1536; }), lim4k,
+       "--total 1536 is not a multiple"},
+      {VerifyOptionsWith([](Options& o) {
          o.bs = {BsItem{false, 1000, 1000}};
-         return o;
-       }(),
+       }),
        lim512, "--bs 1000 is not a multiple"},
-      {[] {
-         Options o = VerifyOptions();
+      {VerifyOptionsWith([](Options& o) {
          o.bs = {BsItem{false, 4 * KiB, 6 * KiB}};
-         return o;
-       }(),
+       }),
        lim4k, "--bs 4k-6k is not a multiple of the logical block size (4096)"},
-      {[] {
-         Options o = VerifyOptions();
+      {VerifyOptionsWith([](Options& o) {
          o.size = 64 * KiB;
          o.bs = {BsItem{false, 1 * MiB, 1 * MiB}};
-         return o;
-       }(),
+       }),
        lim512, "--bs 1m is larger than the region (64k)"},
-      {[] {
-         Options o = VerifyOptions();
+      {VerifyOptionsWith([](Options& o) {
          o.bs = {BsItem{false, 2ULL << 30, 2ULL << 30}};
-         return o;
-       }(),
+       }),
        lim512, "larger than the 1g xferio allows per I/O"},
-      {[] {
-         Options o = VerifyOptions();
-         o.layouts = {Layout::kMisaligned};
-         return o;
-       }(),
-       lim4k, "--layout: the misaligned layout needs a logical block size below the page size"},
+      {VerifyOptionsWith([](Options& o) { o.layouts = {Layout::kMisaligned}; }), lim4k,
+       "--layout: the misaligned layout needs a logical block size below the page size"},
       {VerifyOptions(), Limits(1000, 64 * KiB, 8, 64 * KiB), "logical block size of 1000"},
       {VerifyOptions(), Limits(512, 0, 8, 64 * KiB), "no usable max_hw_sectors_kb"},
   };
