@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct Bvec {
 };
 
 using Bio = std::vector<Bvec>;
+
+// Lengths: of the children of a split, of SG entries.
+using Lens = std::vector<uint32_t>;
+
+Lens Repeat(size_t n, uint32_t len) { return Lens(n, len); }
 
 xferblk_limits Limits(uint32_t block_size, uint32_t max_xfer, uint32_t max_segs,
                       uint32_t max_seg_size, uint64_t seg_boundary) {
@@ -263,18 +269,22 @@ std::optional<size_t> MinChildren(const xferblk_limits& lim, const Layout& layou
 // ---------------------------------------------------------------------------
 // xferblk_sge_len
 
+// xferblk_sge_len() of each range under `lim`.
+Lens SgeLens(const xferblk_limits& lim, const Bio& ranges) {
+  Lens out;
+  for (const Bvec& r : ranges) out.push_back(xferblk_sge_len(&lim, r.addr, r.len));
+  return out;
+}
+
 TEST(SgeLen, LenBelowEveryLimit) {
   const auto lim = Limits(512, 128 * KiB, 32, 64 * KiB, 0xffff);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000, 4096), 4096u);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000, 512), 512u);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000, 0), 0u);
+  EXPECT_EQ(SgeLens(lim, {{0x100000, 4096}, {0x100000, 512}, {0x100000, 0}}), (Lens{4096, 512, 0}));
 }
 
 TEST(SgeLen, CutAtMaxSegSize) {
   const auto lim = Limits(512, 1 * MiB, 32, 64 * KiB, kNoBoundary);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000, 64 * KiB), 64 * KiB);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000, 64 * KiB + 512), 64 * KiB);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000, 1 * MiB), 64 * KiB);
+  EXPECT_EQ(SgeLens(lim, {{0x100000, 64 * KiB}, {0x100000, 64 * KiB + 512}, {0x100000, 1 * MiB}}),
+            Repeat(3, 64 * KiB));
 }
 
 TEST(SgeLen, MaxSegSizeNeedNotBeSectorMultiple) {
@@ -300,9 +310,8 @@ TEST(SgeLen, CutAtBoundary) {
 
 TEST(SgeLen, BoundaryAboveFourGiB) {
   const auto lim = Limits(512, 1 * MiB, 32, 1 * MiB, 0xffffffff);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0xfffff000, 8192), 4096u);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x1fffff000, 8192), 4096u);
-  EXPECT_EQ(xferblk_sge_len(&lim, 0x100000000, 8192), 8192u);
+  EXPECT_EQ(SgeLens(lim, {{0xfffff000, 8192}, {0x1fffff000, 8192}, {0x100000000, 8192}}),
+            (Lens{4096, 4096, 8192}));
 }
 
 TEST(SgeLen, AllOnesMaskMeansNoBoundary) {
@@ -316,55 +325,77 @@ TEST(SgeLen, AllOnesMaskMeansNoBoundary) {
 // ---------------------------------------------------------------------------
 // xferblk_plan_add / xferblk_plan_bytes directly
 
-TEST(PlanAdd, StopsAtMaxXferAndRefusesMore) {
-  const auto lim = Limits(512, 4096, 32, 64 * KiB, kNoBoundary);
+// What one xferblk_plan_add() took, and whether the plan was full after it.
+struct Step {
+  uint32_t took;
+  bool full;
+
+  bool operator==(const Step&) const = default;
+};
+
+using Steps = std::vector<Step>;
+
+void PrintTo(const Step& s, std::ostream* os) {
+  *os << "{took " << s.took << (s.full ? ", full}" : "}");
+}
+
+// A plan under `lim` offered `ranges` in order: what each offer did, then the
+// plan's SG entries and accepted bytes, and xferblk_plan_bytes().
+struct Planned {
+  Steps steps;
+  uint32_t segs;
+  uint32_t bytes;
+  uint32_t cut;
+
+  bool operator==(const Planned&) const = default;
+};
+
+void PrintTo(const Planned& p, std::ostream* os) {
+  *os << ::testing::PrintToString(p.steps) << ", segs " << p.segs << ", bytes " << p.bytes
+      << ", plan_bytes " << p.cut;
+}
+
+Planned Plan(const xferblk_limits& lim, const Bio& ranges) {
   xferblk_plan plan;
   xferblk_plan_init(&plan, &lim);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x10000, 3072), 3072u);
-  EXPECT_FALSE(plan.full);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x20000, 3072), 1024u);
-  EXPECT_TRUE(plan.full);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x30000, 512), 0u);
-  EXPECT_EQ(plan.segs, 2u);
-  EXPECT_EQ(xferblk_plan_bytes(&plan), 4096u);
+  Planned out{};
+  for (const Bvec& r : ranges) {
+    const uint32_t took = xferblk_plan_add(&plan, r.addr, r.len);
+    out.steps.push_back(Step{took, plan.full});
+  }
+  out.segs = plan.segs;
+  out.bytes = plan.bytes;
+  out.cut = xferblk_plan_bytes(&plan);
+  return out;
+}
+
+TEST(PlanAdd, StopsAtMaxXferAndRefusesMore) {
+  const auto lim = Limits(512, 4096, 32, 64 * KiB, kNoBoundary);
+  EXPECT_EQ(Plan(lim, {{0x10000, 3072}, {0x20000, 3072}, {0x30000, 512}}),
+            (Planned{{{3072, false}, {1024, true}, {0, true}}, 2, 4096, 4096}));
 }
 
 TEST(PlanAdd, ExactFitIsFull) {
   const auto lim = Limits(512, 8192, 32, 64 * KiB, kNoBoundary);
-  xferblk_plan plan;
-  xferblk_plan_init(&plan, &lim);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x10000, 8192), 8192u);
-  EXPECT_TRUE(plan.full);
-  EXPECT_EQ(xferblk_plan_bytes(&plan), 8192u);
+  EXPECT_EQ(Plan(lim, {{0x10000, 8192}}), (Planned{{{8192, true}}, 1, 8192, 8192}));
 }
 
 TEST(PlanAdd, StopsAtMaxSegs) {
   const auto lim = Limits(512, 1 * MiB, 2, 4096, kNoBoundary);
-  xferblk_plan plan;
-  xferblk_plan_init(&plan, &lim);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x10000, 16 * KiB), 8192u);
-  EXPECT_TRUE(plan.full);
-  EXPECT_EQ(plan.segs, 2u);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x20000, 512), 0u);
+  EXPECT_EQ(Plan(lim, {{0x10000, 16 * KiB}, {0x20000, 512}}),
+            (Planned{{{8192, true}, {0, true}}, 2, 8192, 8192}));
 }
 
+// One 4 KiB block per command, in one SG entry: 7680 bytes fit, cut back to
+// one block; 2048 are less than one.
 TEST(PlanBytes, CutsBackToWholeBlocks) {
   const auto lim = Limits(4096, 64 * KiB, 1, 64 * KiB, kNoBoundary);
-  xferblk_plan plan;
-  xferblk_plan_init(&plan, &lim);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x10000, 7680), 7680u);
-  EXPECT_TRUE(plan.full);
-  EXPECT_EQ(plan.bytes, 7680u);
-  EXPECT_EQ(xferblk_plan_bytes(&plan), 4096u);
+  EXPECT_EQ(Plan(lim, {{0x10000, 7680}}), (Planned{{{7680, true}}, 1, 7680, 4096}));
 }
 
 TEST(PlanBytes, ZeroWhenNoWholeBlockFits) {
   const auto lim = Limits(4096, 64 * KiB, 1, 64 * KiB, kNoBoundary);
-  xferblk_plan plan;
-  xferblk_plan_init(&plan, &lim);
-  EXPECT_EQ(xferblk_plan_add(&plan, 0x10000, 2048), 2048u);
-  EXPECT_TRUE(plan.full);
-  EXPECT_EQ(xferblk_plan_bytes(&plan), 0u);
+  EXPECT_EQ(Plan(lim, {{0x10000, 2048}}), (Planned{{{2048, true}}, 1, 2048, 0}));
 }
 
 // ---------------------------------------------------------------------------
@@ -378,10 +409,6 @@ Bio ScatteredPages(size_t n, uint32_t page = 4096) {
   for (size_t i = 0; i < n; ++i) bio.push_back({0x100000 * (i + 1), page});
   return bio;
 }
-
-using Lens = std::vector<uint32_t>;
-
-Lens Repeat(size_t n, uint32_t len) { return Lens(n, len); }
 
 Lens Concat(Lens a, const Lens& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -526,25 +553,16 @@ TEST(SplitMisaligned, NoWholeBlockFitsIsReported) {
 }
 
 TEST(SplitTinyLimits, FourKiBTwoSegmentsSectorBlocks) {
-  const auto lim = Limits(512, 4096, 2, 4096, 0xfff);
-  const Bio bio{
-      {0x1e00, 1024},  // crosses the page boundary at 0x2000: two entries
-      {0x5000, 8192},
-      {0x9000, 512},
-      {0xa000, 512},
-  };
-  EXPECT_EQ(Split(lim, bio), (Lens{1024, 4096, 4096, 1024}));
+  // The first bvec crosses the page boundary at 0x2000: two entries.
+  const Bio bio{{0x1e00, 1024}, {0x5000, 8192}, {0x9000, 512}, {0xa000, 512}};
+  EXPECT_EQ(Split(Limits(512, 4096, 2, 4096, 0xfff), bio), (Lens{1024, 4096, 4096, 1024}));
 }
 
 TEST(SplitTinyLimits, FourKiBTwoSegmentsFourKiBBlocks) {
-  const auto lim = Limits(4096, 4096, 2, 4096, 0xfff);
-  const Bio bio{
-      {0x1200, 3584},  // ends at a page boundary
-      {0x3000, 512},
-      {0x4200, 4096},  // crosses 0x5000: 3584 + 512
-      {0x6000, 4096},
-  };
-  EXPECT_EQ(Split(lim, bio), (Lens{4096, 4096, 4096}));
+  // The first bvec ends at a page boundary, the third crosses 0x5000:
+  // 3584 + 512.
+  const Bio bio{{0x1200, 3584}, {0x3000, 512}, {0x4200, 4096}, {0x6000, 4096}};
+  EXPECT_EQ(Split(Limits(4096, 4096, 2, 4096, 0xfff), bio), (Lens{4096, 4096, 4096}));
 }
 
 TEST(SplitTinyLimits, ResumesMidBvecAcrossBoundary) {

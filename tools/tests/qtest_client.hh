@@ -41,14 +41,24 @@ class Error : public std::runtime_error {
 // A parsed JSON value: QMP replies and events.
 using Json = nlohmann::json;
 
+// The base of an owner of something outside the program (a directory, a
+// process): it is neither copied nor assigned.
+class NoCopy {
+ public:
+  NoCopy(const NoCopy&) = delete;
+  NoCopy& operator=(const NoCopy&) = delete;
+
+ protected:
+  NoCopy() = default;
+  ~NoCopy() = default;
+};
+
 // A fresh directory under the system's temporary directory, removed with
 // everything in it on destruction.
-class ScratchDir {
+class ScratchDir : NoCopy {
  public:
   explicit ScratchDir(std::string_view prefix);
   ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
 
@@ -65,12 +75,10 @@ struct QemuOptions {
 
 // One QEMU (-M pc -accel qtest) speaking qtest on its stdio. The constructor
 // returns once QEMU answers; the destructor terminates and reaps it.
-class Qemu {
+class Qemu : NoCopy {
  public:
   explicit Qemu(const QemuOptions& options);
   ~Qemu();
-  Qemu(const Qemu&) = delete;
-  Qemu& operator=(const Qemu&) = delete;
 
   // Terminates QEMU (SIGTERM, then SIGKILL) and reaps it; idempotent.
   void Stop();
