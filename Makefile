@@ -12,13 +12,6 @@ KVER = $(shell scripts/fetch-kernel.sh | sed -n 's/^KVER=//p')
 KDIR = /usr/src/linux-headers-$(KVER)
 KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
 
-SELFTESTS := xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults \
-	xferblk_reset xferblk_xferio xferblk_xferctl xferblk_ioctl xferblk_integrity \
-	xferblk_busmaster
-SELFTEST_SCRIPTS := run.sh ktap.sh qmp.sh xferblk_soak.sh xferblk_fio.sh xferblk_fs.sh xferblk_mq.sh \
-	xferblk_badinput.sh xferblk_unplug.sh xferblk_hostile.sh xferblk_queue_mode.sh
-CXXFLAGS_ST := -std=c++20 -O2 -Wall -Wextra -Werror -I$(KSFT)
-
 # The disks `make check` boots with: the device defaults; tiny limits (also
 # for discard and write-zeroes); a 64 KiB segment boundary with few
 # segments; 4 KiB logical blocks on a single queue.
@@ -50,20 +43,24 @@ module: kernel
 qemu: deps
 	@qemu/build-qemu.sh >/dev/null
 
-# The tools the selftests run (xferio, xferctl) are installed next to them,
-# so build/selftests holds everything the guest needs.
+# selftests/Makefile (on the kernel's lib.mk) builds the suite into
+# build/selftests; the tools the tests run (xferio, xferctl) and the bio
+# helper module go next to them, so that directory is all the guest needs.
+# build/kselftest is the kernel's installed layout around it, for
+# run_kselftest.sh: the runner, the test list, and xferblk -> ../selftests.
 selftests: kernel tools
-	@mkdir -p $(BUILD)/selftests
+	@$(MAKE) -s -C selftests KSFT_DIR=$(KSFT) OUTPUT=$(BUILD)/selftests \
+		INSTALL_PATH=$(BUILD)/selftests install >/dev/null
 	@install -m 0755 $(BUILD)/tools/xferio/xferio $(BUILD)/tools/xferctl/xferctl $(BUILD)/selftests/
-	@gcc -O2 -Wall -Wextra -Werror -c kmod/plan.c -o $(BUILD)/selftests/plan.o
-	@g++ $(CXXFLAGS_ST) -c selftests/xferblk_test.cc -o $(BUILD)/selftests/xferblk_test.o
-	@for t in $(SELFTESTS); do \
-		g++ $(CXXFLAGS_ST) selftests/$$t.cc $(BUILD)/selftests/xferblk_test.o \
-			$(BUILD)/selftests/plan.o -luring -o $(BUILD)/selftests/$$t || exit 1; \
-	done
-	@for s in $(SELFTEST_SCRIPTS); do install -m 0755 selftests/$$s $(BUILD)/selftests/; done
 	@$(MAKE) -s -C $(KDIR) M=$(TOP)/selftests/biotest W=1 modules
 	@install -m 0644 selftests/biotest/xferblk_biotest.ko $(BUILD)/selftests/
+	@mkdir -p $(BUILD)/kselftest/kselftest
+	@install -m 0755 $(KSFT)/run_kselftest.sh $(BUILD)/kselftest/
+	@install -m 0755 $(KSFT)/kselftest/runner.sh $(KSFT)/kselftest/prefix.pl \
+		$(KSFT)/kselftest/ktap_helpers.sh $(BUILD)/kselftest/kselftest/
+	@ln -sfn ../selftests $(BUILD)/kselftest/xferblk
+	@$(MAKE) -s -C selftests KSFT_DIR=$(KSFT) OUTPUT=$(BUILD)/selftests COLLECTION=xferblk \
+		emit_tests >$(BUILD)/kselftest/kselftest-list.txt
 
 tools: deps
 	@cmake -S tools -B $(BUILD)/tools -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -133,7 +130,7 @@ demo:
 
 # One guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
 # null_blk; the same fio jobs on each, several repetitions; the table of
-# ratios against the targets, results.json and chart.png in build/bench
+# ratios against the targets, results.json and the gnuplot charts in build/bench
 # (docs/performance.md). About 9 minutes warm; BENCH_REPS, BENCH_RUNTIME,
 # BENCH_ONLY etc. in scripts/bench.sh.
 bench: module qemu tools
@@ -142,4 +139,5 @@ bench: module qemu tools
 clean:
 	-@$(KMAKE) clean 2>/dev/null
 	-@$(MAKE) -C $(KDIR) M=$(TOP)/selftests/biotest clean 2>/dev/null
+	-@$(MAKE) -s -C selftests KSFT_DIR=$(KSFT) OUTPUT=$(BUILD)/selftests clean 2>/dev/null
 	rm -rf $(BUILD)

@@ -2,12 +2,18 @@
 /*
  * The class layer: DispatchReadWrite and IoCompletion for xferblk.
  *
- * submit_bio never waits for I/O. It cuts the parent bio into children, each
- * small enough for ONE device command, and hands each child to the port
- * layer as soon as it is cut (async send), or one at a time, the next only
- * once the previous has completed (sync send). Every child ends in
- * xferblk_child_end_io(); the last one to end completes the parent with the
- * first error any child saw.
+ * submit_bio never waits for I/O. It makes the parent's completion context
+ * (xferblk_parent_new()) and cuts the parent bio into children, each small
+ * enough for ONE device command, handing each to the port layer as soon as
+ * it is cut (async send), or one at a time, the next only once the previous
+ * has completed (sync send).
+ *
+ * A child has one birth and one death:
+ *   xferblk_child_new()     the only place a child bio is allocated;
+ *   xferblk_child_end_io()  its bi_end_io, the only place one is freed.
+ * Every child dies through bio_endio(), whether the device completed it,
+ * the driver failed it, or it was never sent; the last one to die
+ * completes the parent with the first error any child saw.
  *
  * Why the bioset's mempool cannot deadlock: a child is allocated only to be
  * handed straight to the hardware (never to current->bio_list), and a
@@ -31,7 +37,8 @@
 
 #define XFERBLK_NO_ERROR	(-1)
 
-static void xferblk_child_end_io(struct bio *bio);
+/* Children one REQ_NOWAIT parent may be cut into at once; more go to io-wq. */
+#define XFERBLK_NOWAIT_MAX_CHILDREN	64
 
 /* Records the first failure; later ones lose the race and are dropped. */
 static void xferblk_parent_fail(struct xferblk_parent *parent,
@@ -67,6 +74,38 @@ static void xferblk_end_bio(struct xferblk_dev *xd, struct bio *bio, blk_status_
 	bio_endio(bio);
 }
 
+static void xferblk_parent_send_work(struct work_struct *work);
+
+/*
+ * The parent's completion context (the IRP's IoStatus), made once per bio
+ * the driver splits: it lives until its last child and its sender are done.
+ */
+static struct xferblk_parent *xferblk_parent_new(struct xferblk_dev *xd, struct bio *bio,
+						 gfp_t gfp, bool preflush)
+{
+	struct xferblk_parent *parent = mempool_alloc(&xd->parent_pool, gfp);
+
+	if (!parent)
+		return NULL;
+	parent->bio = bio;
+	parent->xd = xd;
+	refcount_set(&parent->pending, 1);	/* the sender's reference */
+	atomic_set(&parent->first_err, XFERBLK_NO_ERROR);
+	atomic64_set(&parent->bytes_done, 0);
+	parent->nr_children = 0;
+	parent->sectors = bio_sectors(bio);
+	parent->sync = READ_ONCE(xd->send_sync);
+	parent->all_sent = false;
+	parent->preflush = preflush;
+	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
+	parent->dispatch_ns = local_clock();
+	parent->acct_start = bio_start_io_acct(bio);
+	this_cpu_inc(xd->stats->parents);
+	trace_xferblk_parent_dispatch(parent);
+	return parent;
+}
+
+/* Drops a reference; the last one completes the parent's bio. */
 static void xferblk_parent_put(struct xferblk_parent *parent)
 {
 	struct xferblk_dev *xd = parent->xd;
@@ -75,7 +114,7 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	blk_status_t status;
 	unsigned int bucket;
 
-	if (!atomic_dec_and_test(&parent->pending))
+	if (!refcount_dec_and_test(&parent->pending))
 		return;
 
 	/* Children per parent, in power-of-two buckets: 1, 2, 3-4, 5-8, ... */
@@ -92,50 +131,57 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	xferblk_end_bio(xd, bio, status);
 }
 
-/*
- * A child whose parent has already failed must not reach the device: the
- * port layer asks before it takes the child to the hardware.
- */
-blk_status_t xferblk_child_cancelled(struct xferblk_child *child)
-{
-	return xferblk_parent_status(child->parent);
-}
-
-/* Sectors of @bio that one device command can carry. */
-static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio)
+/* Sectors from @iter of @bio that one device command can carry. */
+static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio,
+					 struct bvec_iter iter)
 {
 	unsigned int shift = ilog2(xd->lim.block_size) - SECTOR_SHIFT;
+	sector_t block = iter.bi_sector >> shift;
+	unsigned int blocks = iter.bi_size >> (shift + SECTOR_SHIFT);
 	struct xferblk_plan plan;
-	struct bvec_iter iter;
+	struct bvec_iter pos;
 	struct bio_vec bv;
 
 	if (!xferblk_split)
-		return bio_sectors(bio);
+		return iter.bi_size >> SECTOR_SHIFT;
 
 	switch (bio_op(bio)) {
 	case REQ_OP_DISCARD:
-		return xferblk_plan_span(bio->bi_iter.bi_sector >> shift, bio_sectors(bio) >> shift,
-					 xd->max_discard, xd->discard_gran) << shift;
+		return xferblk_plan_span(block, blocks, xd->max_discard, xd->discard_gran) << shift;
 	case REQ_OP_WRITE_ZEROES:
-		return xferblk_plan_span(bio->bi_iter.bi_sector >> shift, bio_sectors(bio) >> shift,
-					 xd->max_wzeroes, xd->discard_gran) << shift;
+		return xferblk_plan_span(block, blocks, xd->max_wzeroes, xd->discard_gran) << shift;
 	default:
 		break;
 	}
 
 	xferblk_plan_init(&plan, &xd->lim);
-	bio_for_each_bvec(bv, bio, iter) {
+	__bio_for_each_bvec(bv, bio, pos, iter) {
 		if (xferblk_plan_add(&plan, bvec_phys(&bv), bv.bv_len) < bv.bv_len)
 			break;
 	}
 	return xferblk_plan_bytes(&plan) >> SECTOR_SHIFT;
 }
 
-enum xferblk_send_state {
-	XFERBLK_SEND_MORE,	/* send the next child now */
-	XFERBLK_SEND_WAIT,	/* the next child waits for this one to complete */
-	XFERBLK_SEND_DONE,	/* all sent, or the parent failed */
-};
+/*
+ * How many commands the rest of @bio needs, counted without cutting;
+ * 0 if some part cannot be planned at all, and more than @max only as
+ * max + 1.
+ */
+static unsigned int xferblk_count_children(struct xferblk_dev *xd, struct bio *bio,
+					   unsigned int max)
+{
+	struct bvec_iter iter = bio->bi_iter;
+	unsigned int n = 0, sectors;
+
+	while (iter.bi_size && n <= max) {
+		sectors = xferblk_plan_sectors(xd, bio, iter);
+		if (!sectors)
+			return 0;
+		bio_advance_iter(bio, &iter, sectors << SECTOR_SHIFT);
+		n++;
+	}
+	return n;
+}
 
 /* The first command of a REQ_PREFLUSH parent: a FLUSH, alone. */
 static struct bio *xferblk_cut_flush(struct xferblk_parent *parent, gfp_t gfp)
@@ -143,11 +189,12 @@ static struct bio *xferblk_cut_flush(struct xferblk_parent *parent, gfp_t gfp)
 	struct bio *bio = parent->bio;
 	struct bio *cbio;
 
-	parent->preflush = false;
 	cbio = bio_alloc_bioset(bio->bi_bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, gfp,
 				&parent->xd->bioset);
-	if (cbio && !bio_sectors(bio))
-		parent->all_sent = true;
+	if (cbio) {
+		parent->preflush = false;
+		parent->all_sent = !bio_sectors(bio);
+	}
 	return cbio;
 }
 
@@ -156,7 +203,7 @@ static struct bio *xferblk_cut_data(struct xferblk_parent *parent, gfp_t gfp)
 {
 	struct xferblk_dev *xd = parent->xd;
 	struct bio *bio = parent->bio;
-	unsigned int sectors = xferblk_plan_sectors(xd, bio);
+	unsigned int sectors = xferblk_plan_sectors(xd, bio, bio->bi_iter);
 	struct bio *cbio;
 
 	if (!sectors) {
@@ -184,82 +231,145 @@ static struct bio *xferblk_cut_data(struct xferblk_parent *parent, gfp_t gfp)
 	return cbio;
 }
 
-/*
- * The next child: first without sleeping while the sender owes a doorbell,
- * since the pool may be waiting for exactly those commands.
- */
-static struct bio *xferblk_cut(struct xferblk_parent *parent, gfp_t gfp,
-			       struct xferblk_plug *plug)
+static struct bio *xferblk_cut(struct xferblk_parent *parent, gfp_t gfp)
 {
-	bool flush = parent->preflush;
-	struct bio *cbio;
-
-	if (plug->q && gfpflags_allow_blocking(gfp)) {
-		cbio = flush ? xferblk_cut_flush(parent, gfp & ~__GFP_DIRECT_RECLAIM) :
-		       xferblk_cut_data(parent, gfp & ~__GFP_DIRECT_RECLAIM);
-		if (cbio || xferblk_parent_status(parent) != BLK_STS_OK)
-			return cbio;
-		xferblk_port_unplug(plug);
-		/* A failed try at the flush has consumed the flag. */
-		parent->preflush = flush;
-	}
-	return flush ? xferblk_cut_flush(parent, gfp) : xferblk_cut_data(parent, gfp);
+	return parent->preflush ? xferblk_cut_flush(parent, gfp) : xferblk_cut_data(parent, gfp);
 }
 
-/* The parent adopts a child it has cut: it counts it and waits for its end. */
-static struct xferblk_child *xferblk_adopt(struct xferblk_parent *parent,
-					   struct bio *cbio, bool kick_sender)
-{
-	struct xferblk_child *child = to_child(cbio);
+static void xferblk_child_end_io(struct bio *bio);
 
+/*
+ * A child is born: cut from the parent and counted by it, or NULL with the
+ * parent failed. A sender that owes a doorbell (@plug) first tries without
+ * sleeping: the pool may be waiting for exactly those commands, so it
+ * rings them before it sleeps.
+ */
+static struct xferblk_child *xferblk_child_new(struct xferblk_parent *parent, gfp_t gfp,
+					       struct xferblk_plug *plug)
+{
+	struct xferblk_child *child;
+	bool flush = parent->preflush;
+	struct bio *cbio = NULL;
+
+	if (plug && plug->q && gfpflags_allow_blocking(gfp))
+		cbio = xferblk_cut(parent, gfp & ~__GFP_DIRECT_RECLAIM);
+	if (!cbio && xferblk_parent_status(parent) == BLK_STS_OK) {
+		if (plug)
+			xferblk_port_unplug(plug);
+		cbio = xferblk_cut(parent, gfp);
+	}
+	if (!cbio) {
+		/* Only a REQ_NOWAIT allocation fails; the caller retries. */
+		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_AGAIN);
+		return NULL;
+	}
+
+	child = to_child(cbio);
 	child->parent = parent;
 	child->index = parent->nr_children++;
-	child->kick_sender = kick_sender;
+	/* Data waits for the preflush; in sync mode each child for the last. */
+	child->kick_sender = !parent->all_sent && (flush || parent->sync);
 	cbio->bi_end_io = xferblk_child_end_io;
-	atomic_inc(&parent->pending);
+	refcount_inc(&parent->pending);
 	this_cpu_inc(parent->xd->stats->children);
 	trace_xferblk_child_submit(child);
 	return child;
 }
 
+/* Ends a child the device never saw; it dies in xferblk_child_end_io(). */
+static void xferblk_child_fail(struct xferblk_child *child, blk_status_t status)
+{
+	child->bio.bi_status = status;
+	bio_endio(&child->bio);
+}
+
+/*
+ * The child's death, whatever ended it: the device's completion, the
+ * driver's failure, or never being sent.
+ */
+static void xferblk_child_end_io(struct bio *bio)
+{
+	struct xferblk_child *child = to_child(bio);
+	struct xferblk_parent *parent = child->parent;
+	struct xferblk_dev *xd = parent->xd;
+
+	trace_xferblk_child_complete(child);
+	if (bio->bi_status) {
+		this_cpu_inc(xd->stats->errors);
+		xferblk_parent_fail(parent, child->index, bio->bi_status);
+	} else {
+		atomic64_add(bio->bi_iter.bi_size, &parent->bytes_done);
+	}
+	/*
+	 * The sender waits for this child: the next one goes out only now,
+	 * from process context (cutting may sleep). The sender reference
+	 * keeps the parent alive meanwhile.
+	 */
+	if (child->kick_sender)
+		queue_work(xd->wq, &parent->send_work);
+	bio_put(bio);
+	xferblk_parent_put(parent);
+}
+
+/*
+ * Sends @child on @tag of @q, unless a sibling has failed meanwhile: then
+ * it never reaches the device. Neither child nor parent may be touched
+ * afterwards: the child may already have completed them both.
+ */
+static void xferblk_child_send_on(struct xferblk_queue *q, unsigned int tag,
+				  struct xferblk_child *child, struct xferblk_plug *plug)
+{
+	blk_status_t status = xferblk_parent_status(child->parent);
+
+	if (status != BLK_STS_OK) {
+		this_cpu_inc(q->xd->stats->cancelled);
+		xferblk_port_put_tag(q, tag);
+		xferblk_child_fail(child, status);
+		return;
+	}
+	xferblk_port_send(q, tag, &child->bio, plug);
+}
+
+/* Sends @child on a tag of this CPU's queue, waiting for one unless NOWAIT. */
+static void xferblk_child_send(struct xferblk_child *child, struct xferblk_plug *plug)
+{
+	struct xferblk_queue *q;
+	unsigned int tag;
+
+	q = xferblk_port_get_tag(child->parent->xd, child->bio.bi_opf & REQ_NOWAIT, plug, &tag);
+	if (!q) {
+		xferblk_child_fail(child, BLK_STS_AGAIN);
+		return;
+	}
+	xferblk_child_send_on(q, tag, child, plug);
+}
+
+enum xferblk_send_state {
+	XFERBLK_SEND_MORE,	/* send the next child now */
+	XFERBLK_SEND_WAIT,	/* the next child waits for this one to complete */
+	XFERBLK_SEND_DONE,	/* all sent, or the parent failed */
+};
+
 /* Cuts the next child off the parent and sends it. */
 static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent,
 						 struct xferblk_plug *plug)
 {
-	struct xferblk_dev *xd = parent->xd;
 	gfp_t gfp = parent->bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
 	enum xferblk_send_state state;
 	struct xferblk_child *child;
-	bool flush = parent->preflush;
-	struct bio *cbio;
 
 	if (xferblk_parent_status(parent) != BLK_STS_OK)
 		goto done;
-
-	/* The child is born here. */
-	cbio = xferblk_cut(parent, gfp, plug);
-	if (!cbio) {
-		/* Only a REQ_NOWAIT allocation fails; the caller retries. */
-		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_AGAIN);
+	child = xferblk_child_new(parent, gfp, plug);
+	if (!child)
 		goto done;
-	}
 
-	/*
-	 * Decided before the child is sent, since it may complete at once:
-	 * data waits for the preflush; in sync mode each child for the last.
-	 */
-	child = xferblk_adopt(parent, cbio, !parent->all_sent && (flush || parent->sync));
-
-	/*
-	 * Once submitted, the child may be gone, and after a WAIT so may the
-	 * parent (the kicked sender can finish it): decide first, touch
-	 * neither afterwards.
-	 */
+	/* Decided before the child is sent: after a WAIT the parent may be gone. */
 	if (parent->all_sent)
 		state = XFERBLK_SEND_DONE;
 	else
 		state = child->kick_sender ? XFERBLK_SEND_WAIT : XFERBLK_SEND_MORE;
-	xferblk_port_submit(xd, child, plug);
+	xferblk_child_send(child, plug);
 	return state;
 
 done:
@@ -286,90 +396,45 @@ static void xferblk_send(struct xferblk_parent *parent)
 		xferblk_parent_put(parent);
 }
 
-/* Children one REQ_NOWAIT parent may be cut into at once; more go to io-wq. */
-#define XFERBLK_NOWAIT_MAX_CHILDREN	64
-
 /*
- * REQ_NOWAIT promises all or nothing, and the caller retries only an EAGAIN
- * it sees before submit_bio returns. So a parent that needs several
- * commands is cut whole, and a tag reserved for every child, before the
- * first is sent, none of it waiting. Returns the queue of the tags, or NULL
- * with every cut undone: the parent's bio is as it came.
+ * Sync send: the next child, sent by the parent's work item once the last
+ * one has ended. Its end runs in interrupt context, where cutting (which
+ * may sleep for memory or a tag) cannot; docs/design.md, "Send modes".
  */
-static struct xferblk_queue *xferblk_cut_all_nowait(struct xferblk_parent *parent,
-						    struct bio_list *children)
-{
-	struct bio *bio = parent->bio;
-	struct bvec_iter start = bio->bi_iter;
-	struct xferblk_queue *q = NULL;
-	unsigned int n = 0;
-	struct bio *cbio;
-
-	while (!parent->all_sent && n < XFERBLK_NOWAIT_MAX_CHILDREN) {
-		cbio = xferblk_cut_data(parent, GFP_NOWAIT);
-		if (!cbio)
-			break;
-		bio_list_add(children, cbio);
-		n++;
-	}
-	if (parent->all_sent)
-		q = xferblk_port_reserve(parent->xd, children);
-	if (!q) {
-		while ((cbio = bio_list_pop(children)))
-			bio_put(cbio);
-		bio->bi_iter = start;
-	}
-	return q;
-}
-
-/* Sends what xferblk_cut_all_nowait() prepared: nothing can wait any more. */
-static void xferblk_send_reserved(struct xferblk_parent *parent, struct xferblk_queue *q,
-				  struct bio_list *children)
-{
-	struct xferblk_plug plug = {};
-	struct bio *cbio;
-
-	while ((cbio = bio_list_pop(children)))
-		xferblk_port_submit_reserved(q, xferblk_adopt(parent, cbio, false), &plug);
-	xferblk_port_unplug(&plug);
-	xferblk_parent_put(parent);
-}
-
 static void xferblk_parent_send_work(struct work_struct *work)
 {
 	xferblk_send(container_of(work, struct xferblk_parent, send_work));
 }
 
-static void xferblk_child_end_io(struct bio *bio)
+/*
+ * REQ_NOWAIT, several commands: all or nothing. Every tag was reserved
+ * before the parent was made, so the only thing left that can fail is a
+ * child's allocation; then none is sent, each dies with EAGAIN, and so
+ * does the parent, before submit_bio returns.
+ */
+static void xferblk_send_reserved(struct xferblk_parent *parent, struct xferblk_queue *q,
+				  const unsigned int *tags, unsigned int n)
 {
-	struct xferblk_child *child = to_child(bio);
-	struct xferblk_parent *parent = child->parent;
-	struct xferblk_dev *xd = parent->xd;
+	struct xferblk_child *children[XFERBLK_NOWAIT_MAX_CHILDREN];
+	struct xferblk_plug plug = {};
+	unsigned int i, cut;
 
-	trace_xferblk_child_complete(child);
-	if (bio->bi_status) {
-		this_cpu_inc(xd->stats->errors);
-		xferblk_parent_fail(parent, child->index, bio->bi_status);
-	} else {
-		atomic64_add(bio->bi_iter.bi_size, &parent->bytes_done);
+	for (cut = 0; cut < n; cut++) {
+		children[cut] = xferblk_child_new(parent, GFP_NOWAIT, NULL);
+		if (!children[cut])
+			break;
 	}
-	/*
-	 * The sender waits for this child: the next one goes out only now,
-	 * from process context (cutting may sleep). The sender reference
-	 * keeps the parent alive meanwhile.
-	 */
-	if (child->kick_sender)
-		queue_work(xd->wq, &parent->send_work);
-	bio_put(bio);
+	for (i = 0; i < n; i++) {
+		if (cut < n) {
+			xferblk_port_put_tag(q, tags[i]);
+			if (i < cut)
+				xferblk_child_fail(children[i], BLK_STS_AGAIN);
+		} else {
+			xferblk_child_send_on(q, tags[i], children[i], &plug);
+		}
+	}
+	xferblk_port_unplug(&plug);
 	xferblk_parent_put(parent);
-}
-
-/* Called by the port layer when the device (or the driver) is done. */
-void xferblk_child_end(struct xferblk_child *child, blk_status_t status)
-{
-	if (status != BLK_STS_OK)
-		child->bio.bi_status = status;
-	bio_endio(&child->bio);
 }
 
 static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
@@ -399,15 +464,42 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 	return BLK_STS_OK;
 }
 
+/*
+ * REQ_NOWAIT promises all or nothing, and the caller retries only an EAGAIN
+ * it sees before submit_bio returns: once one child is on the device, a
+ * later one may not fail with EAGAIN. A bio that needs several commands is
+ * taken only if a tag for each is free now (they are reserved here), not
+ * with a preflush first, nor in sync mode, where later children wait for
+ * earlier ones. Returns the queue of the @tags (*@n of them), NULL if one
+ * command will do (*@n <= 1), or an ERR_PTR(-EAGAIN).
+ */
+static struct xferblk_queue *xferblk_nowait_reserve(struct xferblk_dev *xd, struct bio *bio,
+						    bool preflush, unsigned int *tags,
+						    unsigned int *n)
+{
+	struct xferblk_queue *q;
+
+	if (preflush && bio_sectors(bio))
+		return ERR_PTR(-EAGAIN);
+	*n = xferblk_count_children(xd, bio, XFERBLK_NOWAIT_MAX_CHILDREN);
+	if (*n <= 1)
+		return NULL;
+	if (*n > XFERBLK_NOWAIT_MAX_CHILDREN || READ_ONCE(xd->send_sync))
+		return ERR_PTR(-EAGAIN);
+	q = xferblk_port_reserve(xd, *n, tags);
+	return q ?: ERR_PTR(-EAGAIN);
+}
+
 void xferblk_submit_bio(struct bio *bio)
 {
 	struct xferblk_dev *xd = bio->bi_bdev->bd_disk->private_data;
-	gfp_t gfp = bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
-	struct bio_list children = BIO_EMPTY_LIST;
+	bool nowait = bio->bi_opf & REQ_NOWAIT;
+	unsigned int tags[XFERBLK_NOWAIT_MAX_CHILDREN];
 	struct xferblk_queue *reserved = NULL;
 	struct xferblk_parent *parent;
+	unsigned int n = 0, i;
 	blk_status_t status;
-	bool preflush, nowait_split;
+	bool preflush;
 
 	status = xferblk_check_bio(xd, bio);
 	if (status != BLK_STS_OK) {
@@ -420,54 +512,23 @@ void xferblk_submit_bio(struct bio *bio)
 		xferblk_end_bio(xd, bio, BLK_STS_OK);
 		return;
 	}
-	/*
-	 * REQ_NOWAIT promises all or nothing: once one child is on the device a
-	 * later one may not fail with EAGAIN. A bio that needs several commands
-	 * is sent only if all of them can be prepared without waiting
-	 * (xferblk_cut_all_nowait()); not with a preflush first, nor in sync
-	 * mode, where later children must wait for earlier ones.
-	 */
-	nowait_split = (bio->bi_opf & REQ_NOWAIT) &&
-		       xferblk_plan_sectors(xd, bio) < bio_sectors(bio);
-	if ((bio->bi_opf & REQ_NOWAIT) && ((preflush && bio_sectors(bio)) ||
-					   (nowait_split && READ_ONCE(xd->send_sync)))) {
-		xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
-		return;
-	}
-
-	parent = mempool_alloc(&xd->parent_pool, gfp);
-	if (!parent) {
-		xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
-		return;
-	}
-	parent->bio = bio;
-	parent->xd = xd;
-	atomic_set(&parent->pending, 1);	/* the sender's reference */
-	atomic_set(&parent->first_err, XFERBLK_NO_ERROR);
-	atomic64_set(&parent->bytes_done, 0);
-	parent->nr_children = 0;
-	parent->sectors = bio_sectors(bio);
-	parent->sync = READ_ONCE(xd->send_sync);
-	parent->all_sent = false;
-	parent->preflush = preflush;
-	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
-	if (nowait_split) {
-		reserved = xferblk_cut_all_nowait(parent, &children);
-		if (!reserved) {
-			/* EAGAIN, or the error that made a cut impossible. */
-			status = xferblk_parent_status(parent);
-			mempool_free(parent, &xd->parent_pool);
-			xferblk_end_bio(xd, bio, status != BLK_STS_OK ? status : BLK_STS_AGAIN);
+	if (nowait) {
+		reserved = xferblk_nowait_reserve(xd, bio, preflush, tags, &n);
+		if (IS_ERR(reserved)) {
+			xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
 			return;
 		}
 	}
-	parent->dispatch_ns = local_clock();
-	parent->acct_start = bio_start_io_acct(bio);
-	this_cpu_inc(xd->stats->parents);
-	trace_xferblk_parent_dispatch(parent);
 
+	parent = xferblk_parent_new(xd, bio, nowait ? GFP_NOWAIT : GFP_NOIO, preflush);
+	if (!parent) {
+		for (i = 0; reserved && i < n; i++)
+			xferblk_port_put_tag(reserved, tags[i]);
+		xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
+		return;
+	}
 	if (reserved)
-		xferblk_send_reserved(parent, reserved, &children);
+		xferblk_send_reserved(parent, reserved, tags, n);
 	else
 		xferblk_send(parent);
 }

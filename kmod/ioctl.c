@@ -34,8 +34,6 @@ static int xferblk_ioc_info(struct xferblk_dev *xd, void __user *argp)
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-#define XFERBLK_SUM(xd, field) xferblk_stat_sum(xd, offsetof(struct xferblk_stats, field))
-
 static int xferblk_ioc_stats(struct xferblk_dev *xd, void __user *argp)
 {
 	struct xferblk_ioc_stats *st;
@@ -46,18 +44,11 @@ static int xferblk_ioc_stats(struct xferblk_dev *xd, void __user *argp)
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
-	st->parents = XFERBLK_SUM(xd, parents);
-	st->children = XFERBLK_SUM(xd, children);
-	st->errors = XFERBLK_SUM(xd, errors);
-	st->parent_errors = XFERBLK_SUM(xd, parent_errors);
-	st->cancelled = XFERBLK_SUM(xd, cancelled);
-	st->rejected = XFERBLK_SUM(xd, rejected);
-	st->bogus = XFERBLK_SUM(xd, bogus);
-	st->unsendable = XFERBLK_SUM(xd, unsendable);
-	st->timeouts = XFERBLK_SUM(xd, timeouts);
-	st->resets = XFERBLK_SUM(xd, resets);
+	for (i = 0; i < xferblk_nr_counters; i++)
+		*(__u64 *)((char *)st + xferblk_counters[i].ioc) =
+			xferblk_stat_sum(xd, xferblk_counters[i].stat);
 	for (i = 0; i < XFERBLK_HIST_BUCKETS; i++)
-		st->hist[i] = XFERBLK_SUM(xd, hist[i]);
+		st->hist[i] = xferblk_stat_sum(xd, offsetof(struct xferblk_stats, hist[i]));
 	st->nr_queues = xd->nr_queues;
 	for (i = 0; i < xd->nr_queues; i++)
 		st->queue_commands[i] = READ_ONCE(xd->queues[i].submitted);

@@ -91,6 +91,7 @@ const struct block_device_operations xferblk_mq_fops = {
 int xferblk_mq_init(struct xferblk_dev *xd)
 {
 	struct blk_mq_tag_set *set = &xd->tag_set;
+	int ret;
 
 	memset(set, 0, sizeof(*set));
 	set->ops = &xferblk_mq_ops;
@@ -102,7 +103,11 @@ int xferblk_mq_init(struct xferblk_dev *xd)
 	set->timeout = msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	set->driver_data = xd;
 	set->flags = BLK_MQ_F_SHOULD_MERGE;
-	return blk_mq_alloc_tag_set(set);
+	ret = blk_mq_alloc_tag_set(set);
+	/* ops marks a tag set xferblk_mq_exit() must free. */
+	if (ret)
+		set->ops = NULL;
+	return ret;
 }
 
 void xferblk_mq_exit(struct xferblk_dev *xd)

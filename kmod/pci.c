@@ -7,7 +7,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
@@ -20,7 +19,6 @@
 #define XFERBLK_MIN_DEPTH	4
 /* Largest command the driver will describe; bigger device limits are capped. */
 #define XFERBLK_MAX_XFER	(64U << 20)
-#define XFERBLK_RESET_TIMEOUT_MS 5000
 #define XFERBLK_PARENT_POOL	64
 
 static int xferblk_major;
@@ -262,23 +260,6 @@ static int xferblk_read_limits(struct xferblk_dev *xd)
 	return 0;
 }
 
-int xferblk_reset(struct xferblk_dev *xd)
-{
-	unsigned long timeout = jiffies + msecs_to_jiffies(XFERBLK_RESET_TIMEOUT_MS);
-	u32 status;
-
-	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
-	for (;;) {
-		status = xferblk_read32(xd, XFERBLK_REG_STATUS);
-		/* All ones: the device is gone and will not touch memory again. */
-		if (status == U32_MAX || !(status & XFERBLK_STATUS_READY))
-			return 0;
-		if (time_after(jiffies, timeout))
-			return -ETIMEDOUT;
-		usleep_range(1000, 2000);
-	}
-}
-
 static void xferblk_free_irqs(struct xferblk_dev *xd)
 {
 	unsigned int i;
@@ -327,12 +308,11 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 		dev_err(&pdev->dev, "no MSI-X vectors: %d\n", nvec);
 		return nvec;
 	}
+	xd->nr_vectors = nvec;
 
 	xd->cpu_queue = devm_kcalloc(&pdev->dev, nr_cpu_ids, sizeof(*xd->cpu_queue), GFP_KERNEL);
-	if (!xd->cpu_queue) {
-		ret = -ENOMEM;
-		goto free_vectors;
-	}
+	if (!xd->cpu_queue)
+		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		xd->cpu_queue[cpu] = cpu % nvec;
 	for (i = 0; i < nvec; i++) {
@@ -345,35 +325,26 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 	}
 
 	xd->queues = devm_kcalloc(&pdev->dev, nvec, sizeof(*xd->queues), GFP_KERNEL);
-	if (!xd->queues) {
-		ret = -ENOMEM;
-		goto free_vectors;
-	}
+	if (!xd->queues)
+		return -ENOMEM;
 	for (i = 0; i < nvec; i++) {
 		struct xferblk_queue *q = &xd->queues[i];
 
-		xd->nr_queues = i + 1;
+		/* A queue that fails to init has freed itself: not counted. */
 		ret = xferblk_queue_init(xd, q, i, depth);
 		if (ret)
-			goto free_queues;
+			return ret;
+		xd->nr_queues = i + 1;
 		ret = request_irq(pci_irq_vector(pdev, i), xferblk_irq, 0,
 				  dev_name(&pdev->dev), q);
 		if (ret)
-			goto free_queues;
+			return ret;
 		q->irq = pci_irq_vector(pdev, i);
 		ret = xferblk_queue_enable(xd, q);
 		if (ret)
-			goto free_queues;
+			return ret;
 	}
 	return 0;
-
-free_queues:
-	xferblk_reset(xd);
-	xferblk_free_queues(xd);
-	xd->nr_queues = 0;
-free_vectors:
-	pci_free_irq_vectors(pdev);
-	return ret;
 }
 
 static int xferblk_add_disk(struct xferblk_dev *xd)
@@ -421,6 +392,99 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 	return ret;
 }
 
+/*
+ * Undoes whatever probe built, newest first: probe's unwind and remove are
+ * this one function. Each step asks whether its piece exists, so it serves
+ * a probe that failed anywhere after the work queue was made. @failed:
+ * commands already failed by the caller, for the log.
+ */
+static void xferblk_teardown(struct xferblk_dev *xd, unsigned int failed)
+{
+	struct pci_dev *pdev = xd->pdev;
+
+	xferblk_debugfs_remove(xd);
+	/* No new bios after this; children already cut may still be on the device. */
+	if (xd->disk)
+		del_gendisk(xd->disk);
+	cancel_delayed_work_sync(&xd->timeout_work);
+	if (xd->nr_queues) {
+		/* Sync-mode senders may still cut children: from now on they fail. */
+		xferblk_set_stopped(xd, true);
+		/* After the reset the device posts nothing more: we own every command. */
+		if (xferblk_reset(xd))
+			dev_warn(&pdev->dev, "device did not reset; failing its I/O anyway\n");
+		xferblk_write32(xd, XFERBLK_REG_CTRL, 0);
+		pci_clear_master(pdev);
+		xferblk_free_irqs(xd);
+		failed += xferblk_port_fail_all(xd, BLK_STS_IOERR);
+	}
+	/* Senders kicked by those failures find their parents failed. */
+	drain_workqueue(xd->wq);
+	if (xd->disk) {
+		dev_info(&pdev->dev, "%s removed; %u commands in flight failed\n",
+			 xd->disk->disk_name, failed);
+		put_disk(xd->disk);
+		xd->disk = NULL;
+	}
+	if (xd->tag_set.ops)
+		xferblk_mq_exit(xd);
+	xferblk_free_queues(xd);
+	xd->nr_queues = 0;
+	if (xd->nr_vectors)
+		pci_free_irq_vectors(pdev);
+	xd->nr_vectors = 0;
+	if (xd->index >= 0)
+		ida_free(&xferblk_ida, xd->index);
+	mempool_exit(&xd->parent_pool);
+	bioset_exit(&xd->bioset);
+	free_percpu(xd->stats);
+	destroy_workqueue(xd->wq);
+}
+
+/* Builds everything the disk needs; on failure xferblk_teardown() undoes it. */
+static int xferblk_setup(struct xferblk_dev *xd)
+{
+	struct device *dev = &xd->pdev->dev;
+	int ret;
+
+	xd->stats = alloc_percpu(struct xferblk_stats);
+	if (!xd->stats)
+		return -ENOMEM;
+	ret = bioset_init(&xd->bioset, XFERBLK_PARENT_POOL,
+			  offsetof(struct xferblk_child, bio), 0);
+	if (ret)
+		return ret;
+	ret = mempool_init_slab_pool(&xd->parent_pool, XFERBLK_PARENT_POOL,
+				     xferblk_parent_cache);
+	if (ret)
+		return ret;
+	ret = xferblk_setup_queues(xd);
+	if (ret)
+		return ret;
+	if (xd->mq) {
+		ret = xferblk_mq_init(xd);
+		if (ret)
+			return ret;
+	}
+	ret = ida_alloc_max(&xferblk_ida, (1 << MINORBITS) / XFERBLK_MINORS - 1, GFP_KERNEL);
+	if (ret < 0)
+		return ret;
+	xd->index = ret;
+
+	queue_delayed_work(xd->wq, &xd->timeout_work, HZ);
+	ret = xferblk_add_disk(xd);
+	if (ret)
+		return ret;
+	xferblk_debugfs_add(xd);
+
+	dev_info(dev, "%s: %llu blocks of %u bytes; per command %u bytes, %u segments of %u bytes, boundary %#llx; %u queues of %u; %s mode\n",
+		 xd->disk->disk_name, xd->capacity, xd->lim.block_size,
+		 xd->lim.max_xfer, xd->lim.max_segs, xd->lim.max_seg_size,
+		 xd->lim.seg_boundary, xd->nr_queues, xd->queues[0].depth,
+		 xd->mq ? "mq" : "bio");
+	return 0;
+}
+
 static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -431,6 +495,7 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!xd)
 		return -ENOMEM;
 	xd->pdev = pdev;
+	xd->index = -1;
 	pci_set_drvdata(pdev, xd);
 
 	ret = pcim_enable_device(pdev);
@@ -468,75 +533,14 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	xd->send_sync = xferblk_send_sync;
 	xd->mq = READ_ONCE(xferblk_queue_mq);
-	/* Sync-send senders; WQ_MEM_RECLAIM: they free memory by finishing I/O. */
+	/* Sync-mode senders and timeouts; WQ_MEM_RECLAIM: they free memory by finishing I/O. */
 	xd->wq = alloc_workqueue("xferblk_%s", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, pci_name(pdev));
 	if (!xd->wq)
 		return -ENOMEM;
-	xd->stats = alloc_percpu(struct xferblk_stats);
-	if (!xd->stats) {
-		ret = -ENOMEM;
-		goto free_wq;
-	}
-	ret = bioset_init(&xd->bioset, XFERBLK_PARENT_POOL,
-			  offsetof(struct xferblk_child, bio), 0);
-	if (ret)
-		goto free_stats;
-	ret = mempool_init_slab_pool(&xd->parent_pool, XFERBLK_PARENT_POOL,
-				     xferblk_parent_cache);
-	if (ret)
-		goto free_bioset;
-
-	ret = xferblk_setup_queues(xd);
-	if (ret)
-		goto free_pool;
-	if (xd->mq) {
-		ret = xferblk_mq_init(xd);
-		if (ret)
-			goto free_queues;
-	}
-
-	ret = ida_alloc(&xferblk_ida, GFP_KERNEL);
-	if (ret < 0)
-		goto free_tag_set;
-	xd->index = ret;
-	if (xd->index >= (1 << MINORBITS) / XFERBLK_MINORS) {
-		ret = -ENOSPC;
-		goto free_index;
-	}
-
 	INIT_DELAYED_WORK(&xd->timeout_work, xferblk_timeout_work);
-	queue_delayed_work(xd->wq, &xd->timeout_work, HZ);
-
-	ret = xferblk_add_disk(xd);
+	ret = xferblk_setup(xd);
 	if (ret)
-		goto stop_timeouts;
-
-	dev_info(dev, "%s: %llu blocks of %u bytes; per command %u bytes, %u segments of %u bytes, boundary %#llx; %u queues of %u; %s mode\n",
-		 xd->disk->disk_name, xd->capacity, xd->lim.block_size,
-		 xd->lim.max_xfer, xd->lim.max_segs, xd->lim.max_seg_size,
-		 xd->lim.seg_boundary, xd->nr_queues, xd->queues[0].depth,
-		 xd->mq ? "mq" : "bio");
-	return 0;
-
-stop_timeouts:
-	cancel_delayed_work_sync(&xd->timeout_work);
-free_index:
-	ida_free(&xferblk_ida, xd->index);
-free_tag_set:
-	if (xd->mq)
-		xferblk_mq_exit(xd);
-free_queues:
-	xferblk_reset(xd);
-	xferblk_free_queues(xd);
-	pci_free_irq_vectors(pdev);
-free_pool:
-	mempool_exit(&xd->parent_pool);
-free_bioset:
-	bioset_exit(&xd->bioset);
-free_stats:
-	free_percpu(xd->stats);
-free_wq:
-	destroy_workqueue(xd->wq);
+		xferblk_teardown(xd, 0);
 	return ret;
 }
 
@@ -556,34 +560,7 @@ static void xferblk_remove(struct pci_dev *pdev)
 			synchronize_irq(xd->queues[qid].irq);
 		failed = xferblk_port_fail_all(xd, BLK_STS_IOERR);
 	}
-	/* No new bios after this; children already cut may still be on the device. */
-	del_gendisk(xd->disk);
-	cancel_delayed_work_sync(&xd->timeout_work);
-	/* Sync-mode senders may still cut children: from now on they fail. */
-	xferblk_set_stopped(xd, true);
-
-	/* After the reset the device posts nothing more: we own every command. */
-	if (xferblk_reset(xd))
-		dev_warn(&pdev->dev, "device did not reset; failing its I/O anyway\n");
-	xferblk_write32(xd, XFERBLK_REG_CTRL, 0);
-	pci_clear_master(pdev);
-	xferblk_free_irqs(xd);
-	failed += xferblk_port_fail_all(xd, BLK_STS_IOERR);
-	/* Senders kicked by those failures find their parents failed. */
-	drain_workqueue(xd->wq);
-	dev_info(&pdev->dev, "%s removed; %u commands in flight failed\n",
-		 xd->disk->disk_name, failed);
-
-	xferblk_free_queues(xd);
-	pci_free_irq_vectors(pdev);
-	put_disk(xd->disk);
-	if (xd->mq)
-		xferblk_mq_exit(xd);
-	mempool_exit(&xd->parent_pool);
-	bioset_exit(&xd->bioset);
-	free_percpu(xd->stats);
-	destroy_workqueue(xd->wq);
-	ida_free(&xferblk_ida, xd->index);
+	xferblk_teardown(xd, failed);
 }
 
 static const struct pci_device_id xferblk_ids[] = {
@@ -603,9 +580,11 @@ static int __init xferblk_init(void)
 {
 	int ret;
 
+	xferblk_sysfs_init();
 	xferblk_parent_cache = KMEM_CACHE(xferblk_parent, 0);
 	if (!xferblk_parent_cache)
 		return -ENOMEM;
+	xferblk_debugfs_init();
 	ret = register_blkdev(0, KBUILD_MODNAME);
 	if (ret < 0)
 		goto free_cache;
@@ -618,6 +597,7 @@ static int __init xferblk_init(void)
 unregister_blkdev:
 	unregister_blkdev(xferblk_major, KBUILD_MODNAME);
 free_cache:
+	xferblk_debugfs_exit();
 	kmem_cache_destroy(xferblk_parent_cache);
 	return ret;
 }
@@ -626,6 +606,7 @@ static void __exit xferblk_exit(void)
 {
 	pci_unregister_driver(&xferblk_pci_driver);
 	unregister_blkdev(xferblk_major, KBUILD_MODNAME);
+	xferblk_debugfs_exit();
 	kmem_cache_destroy(xferblk_parent_cache);
 }
 

@@ -217,7 +217,7 @@ static void xferblk_sq_ring(struct xferblk_queue *q)
  * if the queue is stopped for a reset.
  */
 static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
-			 struct xferblk_cmd *cmd, struct xferblk_child *child,
+			 struct xferblk_cmd *cmd, struct bio *child,
 			 struct request *rq, bool defer)
 {
 	unsigned long flags;
@@ -266,8 +266,7 @@ void xferblk_port_unplug(struct xferblk_plug *plug)
  * on the ring. On failure nothing is mapped and the tag is the caller's.
  */
 static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
-				  struct xferblk_child *child, struct request *rq,
-				  bool defer)
+				  struct bio *child, struct request *rq, bool defer)
 {
 	struct xferblk_dev *xd = q->xd;
 	struct xferblk_cmd *cmd = &q->cmds[tag];
@@ -277,7 +276,7 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 	enum req_op op;
 
 	if (child) {
-		bio = &child->bio;
+		bio = child;
 		/* The child that carries a parent's REQ_PREFLUSH has no data. */
 		op = bio_has_data(bio) ? bio_op(bio) : bio_op(bio) == REQ_OP_WRITE ?
 		     REQ_OP_FLUSH : bio_op(bio);
@@ -306,92 +305,92 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 	return BLK_STS_IOERR;
 }
 
-/* Sends @child on @tag of @q, or ends it; with its doorbell owed in @plug. */
-static void xferblk_port_send(struct xferblk_queue *q, unsigned int tag,
-			      struct xferblk_child *child, struct xferblk_plug *plug)
+/* Ends a bio the port layer was given, writing its status only on failure. */
+static void xferblk_port_end_bio(struct bio *bio, blk_status_t status)
+{
+	if (status != BLK_STS_OK)
+		bio->bi_status = status;
+	bio_endio(bio);
+}
+
+/* The queue of the submitting CPU: no lock is shared across queues. */
+static struct xferblk_queue *xferblk_this_queue(struct xferblk_dev *xd)
+{
+	return &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
+}
+
+/*
+ * A tag on this CPU's queue. A full ring makes the caller sleep until a
+ * completion frees one, unless @nowait: then NULL.
+ */
+struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
+					   struct xferblk_plug *plug, unsigned int *tag)
+{
+	struct xferblk_queue *q = xferblk_this_queue(xd);
+	int t = xferblk_tag_try_get(q);
+
+	if (t < 0 && nowait)
+		return NULL;
+	if (t < 0) {
+		/* The tags we wait for may be on commands not yet rung. */
+		xferblk_port_unplug(plug);
+		io_wait_event(q->tag_wait, (t = xferblk_tag_try_get(q)) >= 0);
+	}
+	*tag = t;
+	return q;
+}
+
+void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag)
+{
+	xferblk_tag_put(q, tag);
+}
+
+/*
+ * REQ_NOWAIT, all or nothing: @n tags on this CPU's queue, into @tags, or
+ * none at all.
+ */
+struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
+					   unsigned int *tags)
+{
+	struct xferblk_queue *q = xferblk_this_queue(xd);
+	unsigned int i;
+	int tag;
+
+	for (i = 0; i < n; i++) {
+		tag = xferblk_tag_try_get(q);
+		if (tag < 0)
+			goto undo;
+		tags[i] = tag;
+	}
+	return q;
+
+undo:
+	while (i--)
+		xferblk_tag_put(q, tags[i]);
+	return NULL;
+}
+
+/*
+ * Sends @bio, one child, as one command on @tag of @q, its doorbell owed
+ * in @plug: the caller rings it with xferblk_port_unplug() once it has
+ * sent what it can. If it cannot be sent, the tag is freed and the bio
+ * ended with the error.
+ */
+void xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
+		       struct xferblk_plug *plug)
 {
 	blk_status_t status;
 
 	/* The sender moved to another CPU: settle the first queue now. */
 	if (plug->q != q)
 		xferblk_port_unplug(plug);
-
-	/* A sibling failed while this child waited: it never reaches the device. */
-	status = xferblk_child_cancelled(child);
-	if (status != BLK_STS_OK)
-		this_cpu_inc(q->xd->stats->cancelled);
-	else
-		status = xferblk_issue(q, tag, child, NULL, true);
+	status = xferblk_issue(q, tag, bio, NULL, true);
 	if (status == BLK_STS_OK) {
 		plug->q = q;
 		return;
 	}
 	xferblk_tag_put(q, tag);
-	xferblk_child_end(child, status);
-}
-
-/*
- * Sends one child. With @plug its doorbell is owed rather than rung: the
- * caller rings it with xferblk_port_unplug() once it has sent what it can.
- */
-void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child,
-			 struct xferblk_plug *plug)
-{
-	/* The queue of the submitting CPU: no lock is shared across queues. */
-	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
-	int tag;
-
-	/*
-	 * A full ring makes the submitter sleep until a completion frees a tag,
-	 * unless it asked not to wait.
-	 */
-	tag = xferblk_tag_try_get(q);
-	if (tag < 0 && (child->bio.bi_opf & REQ_NOWAIT)) {
-		xferblk_child_end(child, BLK_STS_AGAIN);
-		return;
-	}
-	if (tag < 0) {
-		/* The tags we wait for may be on commands not yet rung. */
-		xferblk_port_unplug(plug);
-		io_wait_event(q->tag_wait, (tag = xferblk_tag_try_get(q)) >= 0);
-	}
-	xferblk_port_send(q, tag, child, plug);
-}
-
-/*
- * REQ_NOWAIT, all or nothing: a tag for every child on @children (linked
- * by bi_next), on the submitting CPU's queue, or none at all. Each child
- * keeps its tag in ->tag for xferblk_port_submit_reserved().
- */
-struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd,
-					   struct bio_list *children)
-{
-	struct xferblk_queue *q = &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
-	struct bio *bio, *undo;
-	int tag;
-
-	bio_list_for_each(bio, children) {
-		tag = xferblk_tag_try_get(q);
-		if (tag < 0)
-			goto undo;
-		to_child(bio)->tag = tag;
-	}
-	return q;
-
-undo:
-	bio_list_for_each(undo, children) {
-		if (undo == bio)
-			break;
-		xferblk_tag_put(q, to_child(undo)->tag);
-	}
-	return NULL;
-}
-
-/* Sends a child whose tag xferblk_port_reserve() took on @q. */
-void xferblk_port_submit_reserved(struct xferblk_queue *q, struct xferblk_child *child,
-				  struct xferblk_plug *plug)
-{
-	xferblk_port_send(q, child->tag, child, plug);
+	xferblk_port_end_bio(bio, status);
 }
 
 /*
@@ -456,8 +455,8 @@ static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
 	if (cmd->child) {
 		/* A child is the driver's own bio: nothing else writes its status. */
 		if (status != BLK_STS_OK)
-			cmd->child->bio.bi_status = status;
-		bio_list_add(&done->bios, &cmd->child->bio);
+			cmd->child->bi_status = status;
+		bio_list_add(&done->bios, cmd->child);
 	} else {
 		struct xferblk_rq *xrq = blk_mq_rq_to_pdu(cmd->rq);
 
@@ -582,7 +581,7 @@ irqreturn_t xferblk_irq(int irq, void *data)
 }
 
 /* Asks the device to end the command holding @tag. Under cq_lock. */
-static void xferblk_send_abort(struct xferblk_queue *q, unsigned int tag)
+void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag)
 {
 	struct xferblk_sqe sqe = {
 		.opcode = XFERBLK_OP_ABORT,
@@ -600,45 +599,6 @@ static void xferblk_send_abort(struct xferblk_queue *q, unsigned int tag)
 		xferblk_sq_ring(q);
 	}
 	spin_unlock_irqrestore(&q->sq_lock, flags);
-}
-
-/*
- * Looks for commands past their deadline: the oldest gets an abort (one at
- * a time per queue). Returns true if the controller must be reset: an abort
- * went unanswered, or the device cannot abort.
- */
-static bool xferblk_queue_check_timeouts(struct xferblk_dev *xd, struct xferblk_queue *q)
-{
-	unsigned long now = jiffies;
-	bool reset = false;
-	unsigned int tag;
-
-	spin_lock_irq(&q->cq_lock);
-	if (q->reset_wanted) {
-		reset = true;
-		goto out;
-	}
-	if (q->abort_target >= 0) {
-		reset = time_after(now, q->abort_deadline);
-		goto out;
-	}
-	for (tag = 0; tag < q->nr_tags; tag++) {
-		struct xferblk_cmd *cmd = &q->cmds[tag];
-
-		if (!xferblk_cmd_busy(cmd) || !time_after(now, cmd->deadline))
-			continue;
-		dev_warn_ratelimited(&xd->pdev->dev, "queue %u: command %u timed out\n",
-				     q->qid, tag);
-		if (!(xd->features & XFERBLK_FEAT_ABORT)) {
-			reset = true;
-			break;
-		}
-		xferblk_send_abort(q, tag);
-		break;
-	}
-out:
-	spin_unlock_irq(&q->cq_lock);
-	return reset;
 }
 
 /* Program one queue's registers and enable it. */
@@ -707,76 +667,6 @@ void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped)
 		q->stopped = stopped;
 		spin_unlock_irq(&q->sq_lock);
 	}
-}
-
-/*
- * The last resort: reset the device, fail everything it held, bring the
- * queues back. New commands fail with EIO while this runs, and for as long
- * as the controller stays broken (a reset that does not take, queues that
- * will not enable): the timeout work then tries again each period.
- *
- * Bus mastering goes off before any command is failed, whatever the reset
- * did (as NVMe disables the device before it cancels requests): a device
- * that ignored the reset can then no longer DMA into a buffer whose
- * command has been completed, and its owner reused. Only a reset that
- * took turns it back on.
- */
-static void xferblk_reset_controller(struct xferblk_dev *xd)
-{
-	struct device *dev = &xd->pdev->dev;
-	bool was_broken = xd->broken;
-	unsigned int qid;
-	int ret;
-
-	if (!was_broken)
-		dev_warn(dev, "resetting the controller\n");
-	this_cpu_inc(xd->stats->resets);
-	xferblk_set_stopped(xd, true);
-	ret = xferblk_reset(xd);
-	/* A device that is gone "resets" (all ones) but never comes back. */
-	if (!ret && !pci_device_is_present(xd->pdev))
-		ret = -ENODEV;
-	pci_clear_master(xd->pdev);
-	for (qid = 0; qid < xd->nr_queues; qid++)
-		synchronize_irq(xd->queues[qid].irq);
-	xferblk_port_fail_all(xd, BLK_STS_IOERR);
-
-	xd->broken = true;
-	if (ret) {
-		if (!was_broken)
-			dev_err(dev, "device did not reset; I/O fails until it does\n");
-		return;
-	}
-	pci_set_master(xd->pdev);
-	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_ENABLE);
-	for (qid = 0; qid < xd->nr_queues; qid++) {
-		if (xferblk_queue_enable(xd, &xd->queues[qid])) {
-			pci_clear_master(xd->pdev);
-			if (!was_broken)
-				dev_err(dev, "controller did not come back; I/O fails until it does\n");
-			return;
-		}
-	}
-	xd->broken = false;
-	if (was_broken)
-		dev_info(dev, "controller recovered\n");
-	xferblk_set_stopped(xd, false);
-}
-
-void xferblk_timeout_work(struct work_struct *work)
-{
-	struct xferblk_dev *xd = container_of(to_delayed_work(work), struct xferblk_dev,
-					      timeout_work);
-	/* At most a second: a shortened timeout_ms takes effect at once. */
-	unsigned int period = clamp(READ_ONCE(xferblk_timeout_ms) / 4, 10U, 1000U);
-	bool reset = false;
-	unsigned int qid;
-
-	for (qid = 0; qid < xd->nr_queues; qid++)
-		reset |= xferblk_queue_check_timeouts(xd, &xd->queues[qid]);
-	if (reset || xd->broken)
-		xferblk_reset_controller(xd);
-	queue_delayed_work(xd->wq, &xd->timeout_work, msecs_to_jiffies(period));
 }
 
 int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,

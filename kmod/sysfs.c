@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Counters in /sys/block/xferblkN/xferblk/, documented in docs/design.md.
+ * Counters and settings in /sys/block/xferblkN/xferblk/, one value per
+ * file (docs/ABI/testing/sysfs-block-xferblk), and the counters that are
+ * tables in debugfs, xferblk/xferblkN/ (docs/ABI/testing/debugfs-xferblk).
  * Driver counters are per CPU and summed on read; dev_* are the device's
  * own counters, read from BAR0, so a test can hold the two against each
  * other.
  */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
 #include "xferblk.h"
 
 int xferblk_parse_send_mode(const char *buf, bool *sync)
@@ -38,52 +43,45 @@ u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset)
 	return sum;
 }
 
-/* One line of space-separated numbers, for the attributes that are tables. */
-static ssize_t xferblk_emit_u64s(char *buf, const u64 *v, unsigned int n)
+/*
+ * The driver's counters, declared once: each names its sysfs file, its
+ * per-CPU field and its field in XFERBLK_IOC_STATS. sysfs, the ioctl and
+ * the counter reset all walk this table.
+ */
+#define XFERBLK_STAT(field)	offsetof(struct xferblk_stats, field)
+#define XFERBLK_IOC(field)	offsetof(struct xferblk_ioc_stats, field)
+#define XFERBLK_COUNTER_ATTR(name) __ATTR(name, 0444, xferblk_counter_show, NULL)
+
+static ssize_t xferblk_counter_show(struct device *dev, struct device_attribute *attr,
+				    char *buf);
+
+struct xferblk_counter_desc xferblk_counters[] = {
+	{ XFERBLK_COUNTER_ATTR(parents), XFERBLK_STAT(parents), XFERBLK_IOC(parents) },
+	{ XFERBLK_COUNTER_ATTR(children), XFERBLK_STAT(children), XFERBLK_IOC(children) },
+	{ XFERBLK_COUNTER_ATTR(errors), XFERBLK_STAT(errors), XFERBLK_IOC(errors) },
+	{ XFERBLK_COUNTER_ATTR(parent_errors), XFERBLK_STAT(parent_errors),
+	  XFERBLK_IOC(parent_errors) },
+	{ XFERBLK_COUNTER_ATTR(cancelled), XFERBLK_STAT(cancelled), XFERBLK_IOC(cancelled) },
+	{ XFERBLK_COUNTER_ATTR(rejected), XFERBLK_STAT(rejected), XFERBLK_IOC(rejected) },
+	{ XFERBLK_COUNTER_ATTR(bogus_completions), XFERBLK_STAT(bogus), XFERBLK_IOC(bogus) },
+	{ XFERBLK_COUNTER_ATTR(unsendable), XFERBLK_STAT(unsendable), XFERBLK_IOC(unsendable) },
+	{ XFERBLK_COUNTER_ATTR(timeouts), XFERBLK_STAT(timeouts), XFERBLK_IOC(timeouts) },
+	{ XFERBLK_COUNTER_ATTR(resets), XFERBLK_STAT(resets), XFERBLK_IOC(resets) },
+};
+
+/* Every scalar of struct xferblk_stats is in the table. */
+static_assert(ARRAY_SIZE(xferblk_counters) ==
+	      offsetof(struct xferblk_stats, hist) / sizeof(u64));
+const unsigned int xferblk_nr_counters = ARRAY_SIZE(xferblk_counters);
+
+static ssize_t xferblk_counter_show(struct device *dev, struct device_attribute *attr,
+				    char *buf)
 {
-	unsigned int i;
-	int len = 0;
+	const struct xferblk_counter_desc *c =
+		container_of(attr, struct xferblk_counter_desc, attr);
 
-	for (i = 0; i < n; i++)
-		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "", v[i]);
-	len += sysfs_emit_at(buf, len, "\n");
-	return len;
+	return sysfs_emit(buf, "%llu\n", xferblk_stat_sum(to_xd(dev), c->stat));
 }
-
-#define XFERBLK_STAT_ATTR(name, field)					\
-static ssize_t name##_show(struct device *dev,				\
-			   struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, "%llu\n",				\
-			  xferblk_stat_sum(to_xd(dev),			\
-				offsetof(struct xferblk_stats, field)));	\
-}									\
-static DEVICE_ATTR_RO(name)
-
-XFERBLK_STAT_ATTR(parents, parents);
-XFERBLK_STAT_ATTR(children, children);
-XFERBLK_STAT_ATTR(errors, errors);
-XFERBLK_STAT_ATTR(rejected, rejected);
-XFERBLK_STAT_ATTR(bogus_completions, bogus);
-XFERBLK_STAT_ATTR(unsendable, unsendable);
-XFERBLK_STAT_ATTR(parent_errors, parent_errors);
-XFERBLK_STAT_ATTR(cancelled, cancelled);
-XFERBLK_STAT_ATTR(timeouts, timeouts);
-XFERBLK_STAT_ATTR(resets, resets);
-
-/* One line: commands each queue has put on its ring. */
-static ssize_t queue_commands_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	struct xferblk_dev *xd = to_xd(dev);
-	u64 v[XFERBLK_MAX_QUEUES];
-	unsigned int i;
-
-	for (i = 0; i < xd->nr_queues; i++)
-		v[i] = READ_ONCE(xd->queues[i].submitted);
-	return xferblk_emit_u64s(buf, v, xd->nr_queues);
-}
-static DEVICE_ATTR_RO(queue_commands);
 
 /* "async" or "sync": how this disk sends the children of new parents. */
 static ssize_t send_mode_show(struct device *dev, struct device_attribute *attr,
@@ -117,20 +115,6 @@ static ssize_t queue_mode_show(struct device *dev, struct device_attribute *attr
 }
 static DEVICE_ATTR_RO(queue_mode);
 
-/* One line: parents with 1, 2, 3-4, 5-8, ..., 257+ children. */
-static ssize_t children_hist_show(struct device *dev,
-				  struct device_attribute *attr, char *buf)
-{
-	struct xferblk_dev *xd = to_xd(dev);
-	u64 v[XFERBLK_HIST_BUCKETS];
-	int i;
-
-	for (i = 0; i < XFERBLK_HIST_BUCKETS; i++)
-		v[i] = xferblk_stat_sum(xd, offsetof(struct xferblk_stats, hist[i]));
-	return xferblk_emit_u64s(buf, v, XFERBLK_HIST_BUCKETS);
-}
-static DEVICE_ATTR_RO(children_hist);
-
 #define XFERBLK_DEV_ATTR(name, counter)					\
 static ssize_t name##_show(struct device *dev,				\
 			   struct device_attribute *attr, char *buf)	\
@@ -157,20 +141,6 @@ XFERBLK_DEV_ATTR(dev_write_zeroes, XFERBLK_CNT_WRITE_ZEROES);
 XFERBLK_DEV_ATTR(dev_aborts, XFERBLK_CNT_ABORTS);
 XFERBLK_DEV_ATTR(dev_faults, XFERBLK_CNT_FAULTS);
 XFERBLK_DEV_ATTR(dev_backend_reqs, XFERBLK_CNT_BACKEND_REQS);
-
-/* One line: device completions per status code, 0 to XFERBLK_STS_NR - 1. */
-static ssize_t dev_status_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	struct xferblk_dev *xd = to_xd(dev);
-	u64 v[XFERBLK_STS_NR];
-	int s;
-
-	for (s = 0; s < XFERBLK_STS_NR; s++)
-		v[s] = xferblk_read64(xd, XFERBLK_REG_COUNTERS + 8 * (XFERBLK_CNT_STATUS_BASE + s));
-	return xferblk_emit_u64s(buf, v, XFERBLK_STS_NR);
-}
-static DEVICE_ATTR_RO(dev_status);
 
 /* Zeroes the driver's and the device's counters (sysfs and ioctl). */
 void xferblk_reset_counters(struct xferblk_dev *xd)
@@ -204,21 +174,10 @@ static ssize_t reset_counters_store(struct device *dev,
 }
 static DEVICE_ATTR_WO(reset_counters);
 
-static struct attribute *xferblk_attrs[] = {
-	&dev_attr_parents.attr,
-	&dev_attr_children.attr,
-	&dev_attr_children_hist.attr,
-	&dev_attr_errors.attr,
-	&dev_attr_rejected.attr,
-	&dev_attr_bogus_completions.attr,
-	&dev_attr_unsendable.attr,
-	&dev_attr_parent_errors.attr,
-	&dev_attr_cancelled.attr,
-	&dev_attr_timeouts.attr,
-	&dev_attr_resets.attr,
+/* The attributes that are not plain driver counters. */
+static struct attribute *xferblk_other_attrs[] = {
 	&dev_attr_send_mode.attr,
 	&dev_attr_queue_mode.attr,
-	&dev_attr_queue_commands.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,
 	&dev_attr_dev_reads.attr,
@@ -235,10 +194,21 @@ static struct attribute *xferblk_attrs[] = {
 	&dev_attr_dev_aborts.attr,
 	&dev_attr_dev_faults.attr,
 	&dev_attr_dev_backend_reqs.attr,
-	&dev_attr_dev_status.attr,
 	&dev_attr_reset_counters.attr,
-	NULL
 };
+
+/* The counters' then the others; filled in by xferblk_sysfs_init(). */
+static struct attribute *xferblk_attrs[ARRAY_SIZE(xferblk_counters) +
+				       ARRAY_SIZE(xferblk_other_attrs) + 1];
+
+void xferblk_sysfs_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(xferblk_counters); i++)
+		xferblk_attrs[i] = &xferblk_counters[i].attr.attr;
+	memcpy(&xferblk_attrs[i], xferblk_other_attrs, sizeof(xferblk_other_attrs));
+}
 
 static const struct attribute_group xferblk_attr_group = {
 	.name = "xferblk",
@@ -249,3 +219,82 @@ const struct attribute_group *xferblk_disk_groups[] = {
 	&xferblk_attr_group,
 	NULL
 };
+
+/* debugfs: the counters that are tables, one line of numbers each. */
+static struct dentry *xferblk_debugfs_root;
+
+static void xferblk_seq_u64s(struct seq_file *m, const u64 *v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		seq_printf(m, "%s%llu", i ? " " : "", v[i]);
+	seq_putc(m, '\n');
+}
+
+/* Parents with 1, 2, 3-4, 5-8, ..., 257+ children. */
+static int children_hist_show(struct seq_file *m, void *unused)
+{
+	struct xferblk_dev *xd = m->private;
+	u64 v[XFERBLK_HIST_BUCKETS];
+	unsigned int i;
+
+	for (i = 0; i < XFERBLK_HIST_BUCKETS; i++)
+		v[i] = xferblk_stat_sum(xd, offsetof(struct xferblk_stats, hist[i]));
+	xferblk_seq_u64s(m, v, XFERBLK_HIST_BUCKETS);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(children_hist);
+
+/* Commands each queue has put on its ring. */
+static int queue_commands_show(struct seq_file *m, void *unused)
+{
+	struct xferblk_dev *xd = m->private;
+	u64 v[XFERBLK_MAX_QUEUES];
+	unsigned int i;
+
+	for (i = 0; i < xd->nr_queues; i++)
+		v[i] = READ_ONCE(xd->queues[i].submitted);
+	xferblk_seq_u64s(m, v, xd->nr_queues);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(queue_commands);
+
+/* Device completions per status code, 0 to XFERBLK_STS_NR - 1. */
+static int dev_status_show(struct seq_file *m, void *unused)
+{
+	struct xferblk_dev *xd = m->private;
+	u64 v[XFERBLK_STS_NR];
+	unsigned int s;
+
+	for (s = 0; s < XFERBLK_STS_NR; s++)
+		v[s] = xferblk_read64(xd, XFERBLK_REG_COUNTERS + 8 * (XFERBLK_CNT_STATUS_BASE + s));
+	xferblk_seq_u64s(m, v, XFERBLK_STS_NR);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(dev_status);
+
+void xferblk_debugfs_init(void)
+{
+	xferblk_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+}
+
+void xferblk_debugfs_exit(void)
+{
+	debugfs_remove_recursive(xferblk_debugfs_root);
+}
+
+/* Errors are not checked: debugfs is for debugging, and may be off. */
+void xferblk_debugfs_add(struct xferblk_dev *xd)
+{
+	xd->debugfs = debugfs_create_dir(xd->disk->disk_name, xferblk_debugfs_root);
+	debugfs_create_file("children_hist", 0444, xd->debugfs, xd, &children_hist_fops);
+	debugfs_create_file("queue_commands", 0444, xd->debugfs, xd, &queue_commands_fops);
+	debugfs_create_file("dev_status", 0444, xd->debugfs, xd, &dev_status_fops);
+}
+
+void xferblk_debugfs_remove(struct xferblk_dev *xd)
+{
+	debugfs_remove_recursive(xd->debugfs);
+	xd->debugfs = NULL;
+}

@@ -6,10 +6,12 @@
  *            command, and complete the parent when its last child ends.
  *   mq.c     the blk-mq comparison mode: the block layer splits instead,
  *            and each request becomes one command.
- *   port.c   one child -> one descriptor on a ring; interrupts reap
- *            completions and end the children.
+ *   port.c   one bio (a child) or request -> one descriptor on a ring;
+ *            interrupts reap completions and end them with bio_endio().
+ *   reset.c  timeouts, aborts and controller resets.
  *   pci.c    probe/remove: validate the device, rings, vectors, the disk.
- *   sysfs.c  counters and settings in /sys/block/xferblkN/xferblk/.
+ *   sysfs.c  counters and settings in /sys/block/xferblkN/xferblk/, and
+ *            the counters that are tables in debugfs.
  *   ioctl.c  the same through ioctls (uapi/xferblk.h).
  *   plan.c   the split planner (pure C, also built by the host tests).
  */
@@ -22,6 +24,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/mempool.h>
 #include <linux/pci.h>
+#include <linux/refcount.h>
 #include <linux/wait.h>
 
 #include "plan.h"
@@ -35,15 +38,16 @@
  * The completion context of one parent bio (the IRP's IoStatus): lives from
  * submit_bio until its last child ends.
  *
- * pending counts the children in flight plus one "sender" reference, held
- * by whoever will cut the next child, until the whole parent has been sent.
+ * Made by xferblk_parent_new(); pending counts the children alive plus one
+ * "sender" reference, held by whoever will cut the next child, until the
+ * whole parent has been sent. The last reference completes the parent.
  * first_err packs the index of the first failing child and its status, so
  * both are claimed together: -1 while every child has succeeded.
  */
 struct xferblk_parent {
 	struct bio *bio;		/* advanced as children are cut */
 	struct xferblk_dev *xd;
-	atomic_t pending;
+	refcount_t pending;
 	atomic_t first_err;		/* child index << 8 | blk_status_t */
 	atomic64_t bytes_done;		/* by children that succeeded */
 	unsigned int nr_children;	/* cut so far */
@@ -56,12 +60,14 @@ struct xferblk_parent {
 	struct work_struct send_work;	/* sync mode: cut the next child */
 };
 
-/* A child bio and what the driver keeps for it: the bioset's front_pad. */
+/*
+ * A child bio and what the driver keeps for it: the bioset's front_pad.
+ * Born in xferblk_child_new(), dies in xferblk_child_end_io() (class.c).
+ */
 struct xferblk_child {
 	struct xferblk_parent *parent;
 	unsigned int index;		/* position within the parent */
 	bool kick_sender;		/* its end sends the parent's next child */
-	unsigned int tag;		/* reserved by xferblk_port_reserve() */
 	struct bio bio;			/* must be last */
 };
 
@@ -80,7 +86,7 @@ struct xferblk_dma_map {
  * child bio (bio mode) or a request (mq mode); neither while it is free.
  */
 struct xferblk_cmd {
-	struct xferblk_child *child;
+	struct bio *child;
 	struct request *rq;
 	struct xferblk_sge *sgl;	/* XFERBLK_SGL_ENTRIES, coherent */
 	dma_addr_t sgl_dma;
@@ -140,11 +146,13 @@ struct xferblk_queue {
 	int irq;
 };
 
-/* Driver-side counters, per CPU; sysfs sums them. */
+/*
+ * Driver-side counters, per CPU; sysfs and the ioctl sum them. Each scalar
+ * has its entry in xferblk_counters[] (sysfs.c); hist comes last.
+ */
 struct xferblk_stats {
 	u64 parents;
 	u64 children;
-	u64 hist[XFERBLK_HIST_BUCKETS];
 	u64 errors;			/* children that ended with an error */
 	u64 parent_errors;		/* parents that ended with an error */
 	u64 cancelled;			/* children ended before reaching the device */
@@ -153,6 +161,7 @@ struct xferblk_stats {
 	u64 unsendable;			/* children the port layer could not map */
 	u64 timeouts;			/* commands ended by an abort */
 	u64 resets;			/* controller resets */
+	u64 hist[XFERBLK_HIST_BUCKETS];	/* parents per children bucket */
 };
 
 struct xferblk_dev {
@@ -179,11 +188,13 @@ struct xferblk_dev {
 	struct bio_set bioset;		/* children, with xferblk_child in front */
 	mempool_t parent_pool;
 
+	unsigned int nr_vectors;	/* MSI-X vectors allocated */
 	unsigned int nr_queues;
 	struct xferblk_queue *queues;
 	unsigned int *cpu_queue;	/* nr_cpu_ids entries: queue of each CPU */
 
 	struct xferblk_stats __percpu *stats;
+	struct dentry *debugfs;		/* xferblk/xferblkN/ */
 };
 
 /* Module parameters (pci.c). */
@@ -192,8 +203,6 @@ extern unsigned int xferblk_timeout_ms;
 
 /* class.c */
 void xferblk_submit_bio(struct bio *bio);
-void xferblk_child_end(struct xferblk_child *child, blk_status_t status);
-blk_status_t xferblk_child_cancelled(struct xferblk_child *child);
 
 /* port.c */
 int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
@@ -212,15 +221,16 @@ struct xferblk_plug {
 	struct xferblk_queue *q;
 };
 
-void xferblk_port_submit(struct xferblk_dev *xd, struct xferblk_child *child,
-			 struct xferblk_plug *plug);
+struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
+					   struct xferblk_plug *plug, unsigned int *tag);
+void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag);
+struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
+					   unsigned int *tags);
+void xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
+		       struct xferblk_plug *plug);
 void xferblk_port_unplug(struct xferblk_plug *plug);
-struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd,
-					   struct bio_list *children);
-void xferblk_port_submit_reserved(struct xferblk_queue *q, struct xferblk_child *child,
-				  struct xferblk_plug *plug);
+void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag);
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);
-void xferblk_timeout_work(struct work_struct *work);
 void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped);
 blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq,
 				   bool defer);
@@ -231,14 +241,30 @@ int xferblk_mq_init(struct xferblk_dev *xd);
 void xferblk_mq_exit(struct xferblk_dev *xd);
 extern const struct block_device_operations xferblk_mq_fops;
 
-/* pci.c */
+/* reset.c */
 int xferblk_reset(struct xferblk_dev *xd);
+void xferblk_timeout_work(struct work_struct *work);
 
 /* sysfs.c */
 /* "async" or "sync", the names of send modes everywhere: 0, or -EINVAL. */
 int xferblk_parse_send_mode(const char *buf, bool *sync);
 const char *xferblk_send_mode_name(bool sync);
 extern const struct attribute_group *xferblk_disk_groups[];
+void xferblk_sysfs_init(void);
+void xferblk_debugfs_init(void);
+void xferblk_debugfs_exit(void);
+void xferblk_debugfs_add(struct xferblk_dev *xd);
+void xferblk_debugfs_remove(struct xferblk_dev *xd);
+
+/* One driver counter: sysfs file, per-CPU field, XFERBLK_IOC_STATS field. */
+struct xferblk_counter_desc {
+	struct device_attribute attr;
+	size_t stat;			/* offsetof(struct xferblk_stats, ...) */
+	size_t ioc;			/* offsetof(struct xferblk_ioc_stats, ...) */
+};
+
+extern struct xferblk_counter_desc xferblk_counters[];
+extern const unsigned int xferblk_nr_counters;
 u64 xferblk_stat_sum(struct xferblk_dev *xd, size_t offset);
 void xferblk_reset_counters(struct xferblk_dev *xd);
 

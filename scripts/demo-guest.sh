@@ -22,7 +22,7 @@ fio --name=demo --filename="/dev/$disk" --direct=1 --ioengine=io_uring --iodepth
 	--output-format=normal | grep -E "^demo|WRITE:|READ:|err="
 
 banner "what happened"
-read -ra hist <<<"$(counter children_hist)"
+read -ra hist <"/sys/kernel/debug/xferblk/$disk/children_hist"
 labels=(1 2 3-4 5-8 9-16 17-32 33-64 65-128 129-256 257+)
 printf 'parent bios:           %s\n' "$(counter parents)"
 printf 'child bios:            %s  (one device command each)\n' "$(counter children)"

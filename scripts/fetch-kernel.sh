@@ -33,9 +33,10 @@ if ! dpkg-query -W -f='${Status}' "linux-headers-$kver" 2>/dev/null | grep -q 'o
 	apt-get install -y -qq --no-install-recommends "linux-headers-$kver" >/dev/null
 fi
 
-# checkpatch.pl and the kselftest headers, from Debian's linux-source-6.12.
+# checkpatch.pl and the kselftest framework (headers, lib.mk, the runner),
+# from Debian's linux-source-6.12.
 lsrc=$XFERBLK_CACHE/linux-source
-if [ ! -f "$lsrc/.done" ]; then
+if [ ! -f "$lsrc/.done-2" ]; then
 	if ! dpkg-query -W -f='${Status}' linux-source-6.12 2>/dev/null | grep -q 'ok installed'; then
 		log "installing linux-source-6.12"
 		apt-get install -y -qq --no-install-recommends linux-source-6.12 >/dev/null
@@ -47,8 +48,11 @@ if [ ! -f "$lsrc/.done" ]; then
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch' \
 		'*/tools/testing/selftests/kselftest.h' \
-		'*/tools/testing/selftests/kselftest_harness.h'
-	touch "$lsrc/.done"
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/lib.mk' \
+		'*/tools/testing/selftests/run_kselftest.sh' \
+		'*/tools/testing/selftests/kselftest/*'
+	touch "$lsrc/.done-2"
 fi
 
 echo "KVER=$kver"

@@ -56,9 +56,10 @@ pkgs=(
 	seabios qemu-system-data
 	busybox-static cpio kmod xz-utils zstd
 	sparse bc flex bison libelf-dev libssl-dev
-	fio e2fsprogs socat
+	fio e2fsprogs socat rsync
 	cmake g++ libgtest-dev liburing-dev clang-format shellcheck
-	nlohmann-json3-dev libpng-dev
+	nlohmann-json3-dev
+	gnuplot-nox
 )
 
 missing=()

@@ -24,6 +24,8 @@ xferblk_disk() {
 	ls "/sys/bus/pci/devices/${addrs[$1]}/block" 2>/dev/null | head -n1
 }
 xferblk_stat() { cat "/sys/block/$1/xferblk/$2"; }
+# The counters that are tables live in debugfs: xferblk_table <disk> <name>
+xferblk_table() { cat "/sys/kernel/debug/xferblk/$1/$2"; }
 # fio writes random blocks of the logical block size to 4 MiB (io_uring,
 # O_DIRECT, iodepth 16) over <size> of the disk and verifies each with
 # crc32c; prints fio's complaint on failure. xferblk_fio_verify <disk> <size>

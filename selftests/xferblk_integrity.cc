@@ -257,10 +257,10 @@ void test_late_dma(const xft::Disk& d, const xft::Bar0& bar) {
 int main(int argc, char** argv) {
   bool mq = argc > 1 && std::string(argv[1]) == "--mq";
   auto disks = xft::disks();
-  if (disks.size() < 2) ksft_exit_skip("needs the two first check disks\n");
-  const xft::Disk& d = disks[0];
-  // The second check disk has tiny discard and write-zeroes limits.
-  const xft::Disk& small = disks[1];
+  const xft::Disk& d = xft::disk_with(disks, "max-transfer=131072,logical_block_size=512");
+  // Tiny discard and write-zeroes limits: a large discard needs many children.
+  const xft::Disk& small =
+      xft::disk_with(disks, "max-discard-blocks=64,max-write-zeroes-blocks=128");
   xft::Bar0 bar(d), small_bar(small);
   const char* mode = mq ? "mq" : "bio";
   size_t layouts_n = d.lim.block_size == 512 ? 3 : 2;

@@ -45,7 +45,7 @@ std::string trimmed(std::string s) {
   return s;
 }
 std::string attr(const xft::Disk& d, const std::string& name) {
-  return trimmed(xft::read_file("/sys/block/" + d.name + "/xferblk/" + name));
+  return trimmed(xft::read_file(xft::attr_path(d, name)));
 }
 uint64_t queue_u64(const xft::Disk& d, const std::string& name) {
   return xft::read_u64("/sys/block/" + d.name + "/queue/" + name);

@@ -26,12 +26,9 @@ constexpr unsigned kBioMaxVecs = 256;  // BIO_MAX_VECS
 constexpr uint32_t kSglEntries = 256;  // the driver's per-command SG table
 
 // Device property defaults, docs/device-spec.md.
-std::map<std::string, std::string> parse_props(const std::string& props) {
-  std::map<std::string, std::string> m{{"logical_block_size", "512"},
-                                       {"max-transfer", "131072"},
-                                       {"max-segments", "32"},
-                                       {"max-segment-size", "65536"},
-                                       {"seg-boundary", "0xffffffff"}};
+// "a=1,b=2" into @m, over what it holds.
+std::map<std::string, std::string> split_props(const std::string& props,
+                                               std::map<std::string, std::string> m = {}) {
   std::stringstream ss(props);
   std::string kv;
   while (std::getline(ss, kv, ',')) {
@@ -39,6 +36,15 @@ std::map<std::string, std::string> parse_props(const std::string& props) {
     if (eq != std::string::npos) m[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   return m;
+}
+
+// A disk's properties, the device's defaults filled in.
+std::map<std::string, std::string> parse_props(const std::string& props) {
+  return split_props(props, {{"logical_block_size", "512"},
+                             {"max-transfer", "131072"},
+                             {"max-segments", "32"},
+                             {"max-segment-size", "65536"},
+                             {"seg-boundary", "0xffffffff"}});
 }
 
 std::string block_name_of(const std::string& pci) {
@@ -88,6 +94,7 @@ std::vector<Disk> disks(size_t max) {
     const char* p = getenv(("XFERBLK_DISK_PROPS_" + std::to_string(i)).c_str());
     d.props = p ? p : "";
     auto m = parse_props(d.props);
+    d.prop = m;
     d.lim.block_size = std::stoul(m["logical_block_size"], nullptr, 0);
     d.lim.max_xfer = std::stoul(m["max-transfer"], nullptr, 0);
     d.lim.max_segs = std::min<uint32_t>(std::stoul(m["max-segments"], nullptr, 0), kSglEntries);
@@ -102,6 +109,22 @@ std::vector<Disk> disks(size_t max) {
   return out;
 }
 
+const Disk& disk_with(const std::vector<Disk>& disks, const std::string& shape) {
+  for (const Disk& d : disks) {
+    bool fits = true;
+    for (const auto& [k, v] : split_props(shape))
+      fits = fits && d.prop.count(k) && d.prop.at(k) == v;
+    if (fits) return d;
+  }
+  ksft_exit_skip("needs a disk with %s\n", shape.c_str());
+}
+
+std::string attr_path(const Disk& d, const std::string& name) {
+  for (const char* table : {"children_hist", "queue_commands", "dev_status"})
+    if (name == table) return "/sys/kernel/debug/xferblk/" + d.name + "/" + name;
+  return "/sys/block/" + d.name + "/xferblk/" + name;
+}
+
 Counters counters(const Disk& d) {
   std::string base = "/sys/block/" + d.name + "/xferblk/";
   Counters c{};
@@ -111,15 +134,13 @@ Counters counters(const Disk& d) {
   c.rejected = read_u64(base + "rejected");
   c.dev_commands = read_u64(base + "dev_commands");
   c.dev_rejected = read_u64(base + "dev_rejected");
-  std::stringstream ss(read_file(base + "dev_status"));
+  std::stringstream ss(read_file(attr_path(d, "dev_status")));
   uint64_t v;
   while (ss >> v) c.dev_status.push_back(v);
   return c;
 }
 
-uint64_t stat(const Disk& d, const std::string& name) {
-  return read_u64("/sys/block/" + d.name + "/xferblk/" + name);
-}
+uint64_t stat(const Disk& d, const std::string& name) { return read_u64(attr_path(d, name)); }
 
 Bar0::Bar0(const Disk& d) {
   std::string path = "/sys/bus/pci/devices/" + d.pci + "/resource0";

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,17 +33,29 @@ struct Disk {
   std::string name;  // xferblkN
   std::string dev;   // /dev/xferblkN
   std::string props;
-  xferblk_limits lim;  // what the driver must use for this device
-  uint64_t bytes;      // capacity
+  std::map<std::string, std::string> prop;  // its device properties, defaults filled in
+  xferblk_limits lim;                       // what the driver must use for this device
+  uint64_t bytes;                           // capacity
 };
 
 // The first @max disks from XFERBLK_DISKS / XFERBLK_DISK_PROPS_<i>; aborts
 // the test (ksft_exit_fail) when one of them has no block device.
 std::vector<Disk> disks(size_t max = SIZE_MAX);
 
+// The disk a test needs, named by its shape: the first of @disks whose
+// device properties include every name=value of @shape (e.g.
+// "queues=1,logical_block_size=4096"); skips the test (ksft_exit_skip)
+// when the guest has none.
+const Disk& disk_with(const std::vector<Disk>& disks, const std::string& shape);
+
 std::string read_file(const std::string& path);
 uint64_t read_u64(const std::string& path);
 bool write_file(const std::string& path, const std::string& value);
+
+// Where the driver keeps attribute @name of disk @d: /sys/block/<disk>/xferblk/
+// for single values, debugfs (/sys/kernel/debug/xferblk/<disk>/) for the
+// counters that are tables (children_hist, queue_commands, dev_status).
+std::string attr_path(const Disk& d, const std::string& name);
 
 // A snapshot of the counters in /sys/block/<disk>/xferblk/.
 struct Counters {

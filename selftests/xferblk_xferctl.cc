@@ -73,11 +73,8 @@ std::vector<uint64_t> numbers(const std::string& text) {
   return v;
 }
 
-std::string attr_path(const xft::Disk& d, const std::string& name) {
-  return "/sys/block/" + d.name + "/xferblk/" + name;
-}
 std::string attr(const xft::Disk& d, const std::string& name) {
-  return trimmed(xft::read_file(attr_path(d, name)));
+  return trimmed(xft::read_file(xft::attr_path(d, name)));
 }
 std::string param(const std::string& name) {
   return trimmed(xft::read_file("/sys/module/xferblk/parameters/" + name));
@@ -127,8 +124,30 @@ std::vector<std::string> feature_names(uint32_t f) {
   return out;
 }
 
-// One disk object of xferctl's JSON against sysfs and the PCI device.
-void check_disk(const xft::Disk& d, const Json& j, bool ioctl, Problems* p) {
+// The tables of one disk object (queues, statuses, histogram) against debugfs.
+void check_tables(const xft::Disk& d, const Json& j, Problems* p) {
+  const std::vector<uint64_t> queues = numbers(attr(d, "queue_commands"));
+  const Json& qc = j.at("queue_commands");
+  p->eq("queue_count", exact_u64(j.at("queue_count")), queues.size());
+  p->want(qc.size() == queues.size(), "queue_commands has the wrong length");
+  for (size_t i = 0; i < queues.size() && i < qc.size(); i++)
+    p->eq("queue_commands[" + std::to_string(i) + "]", exact_u64(qc.at(i)), queues[i]);
+  const std::vector<uint64_t> status = numbers(attr(d, "dev_status"));
+  const Json& ds = j.at("dev_status");
+  p->eq("dev_status entries", ds.size(), status.size());
+  for (size_t i = 0; i < status.size() && i < ds.size(); i++)
+    p->eq("dev_status." + key_at(ds, i), exact_u64(ds.at(key_at(ds, i))), status[i]);
+  p->eq("dev_status.OK is status 0", key_at(ds, 0), std::string("OK"));
+  const std::vector<uint64_t> hist = numbers(attr(d, "children_hist"));
+  const Json& ch = j.at("children_hist");
+  p->eq("children_hist buckets", ch.size(), hist.size());
+  for (size_t i = 0; i < hist.size() && i < ch.size(); i++)
+    p->eq("children_hist." + key_at(ch, i), exact_u64(ch.at(key_at(ch, i))), hist[i]);
+}
+
+// One disk object of xferctl's JSON against sysfs and the PCI device; with
+// !@tables (an ordinary user, who cannot enter debugfs) the tables are null.
+void check_disk(const xft::Disk& d, const Json& j, bool ioctl, Problems* p, bool tables = true) {
   const std::string q = "/sys/block/" + d.name + "/queue/";
   p->eq("name", j.at("name").get<std::string>(), d.name);
   p->eq("pci_address", j.at("pci_address").get<std::string>(), d.pci);
@@ -149,12 +168,11 @@ void check_disk(const xft::Disk& d, const Json& j, bool ioctl, Problems* p) {
     else
       p->want(v.is_null(), "limits." + name + " is not null, and sysfs has no such file");
   }
-  const std::vector<uint64_t> queues = numbers(attr(d, "queue_commands"));
-  const Json& qc = j.at("queue_commands");
-  p->eq("queue_count", exact_u64(j.at("queue_count")), queues.size());
-  p->want(qc.size() == queues.size(), "queue_commands has the wrong length");
-  for (size_t i = 0; i < queues.size() && i < qc.size(); i++)
-    p->eq("queue_commands[" + std::to_string(i) + "]", exact_u64(qc.at(i)), queues[i]);
+  if (tables)
+    check_tables(d, j, p);
+  else
+    for (const char* t : {"queue_count", "queue_commands", "dev_status", "children_hist"})
+      p->want(j.at(t).is_null(), std::string(t) + " is not null without debugfs");
   p->eq("send_mode", j.at("send_mode").get<std::string>(), attr(d, "send_mode"));
   p->eq("queue_mode", j.at("queue_mode").get<std::string>(), attr(d, "queue_mode"));
   const Json& counters = j.at("counters");
@@ -165,17 +183,6 @@ void check_disk(const xft::Disk& d, const Json& j, bool ioctl, Problems* p) {
   p->want(dev_counters.size() == 15, "not 15 device counters");
   for (auto it = dev_counters.begin(); it != dev_counters.end(); ++it)
     p->eq("device_counters." + it.key(), exact_u64(it.value()), xft::stat(d, it.key()));
-  const std::vector<uint64_t> status = numbers(attr(d, "dev_status"));
-  const Json& ds = j.at("dev_status");
-  p->eq("dev_status entries", ds.size(), status.size());
-  for (size_t i = 0; i < status.size() && i < ds.size(); i++)
-    p->eq("dev_status." + key_at(ds, i), exact_u64(ds.at(key_at(ds, i))), status[i]);
-  p->eq("dev_status.OK is status 0", key_at(ds, 0), std::string("OK"));
-  const std::vector<uint64_t> hist = numbers(attr(d, "children_hist"));
-  const Json& ch = j.at("children_hist");
-  p->eq("children_hist buckets", ch.size(), hist.size());
-  for (size_t i = 0; i < hist.size() && i < ch.size(); i++)
-    p->eq("children_hist." + key_at(ch, i), exact_u64(ch.at(key_at(ch, i))), hist[i]);
 
   p->eq("source", j.at("source").get<std::string>(), std::string(ioctl ? "ioctl" : "sysfs"));
   if (!ioctl) {
@@ -199,7 +206,8 @@ void check_disk(const xft::Disk& d, const Json& j, bool ioctl, Problems* p) {
   const auto features = dev.at("features").get<std::vector<std::string>>();
   p->want(features == feature_names(bar.read32(XFERBLK_REG_FEATURES)),
           "device.features differ from the FEATURES register");
-  p->eq("device.nr_queues", exact_u64(dev.at("nr_queues")), queues.size());
+  p->eq("device.nr_queues", exact_u64(dev.at("nr_queues")),
+        numbers(attr(d, "queue_commands")).size());
   p->eq("device.queue_depth", exact_u64(dev.at("queue_depth")),
         std::min<uint64_t>(std::stoull(param("queue_depth")), bar.read32(XFERBLK_REG_MAX_DEPTH)));
 }
@@ -468,7 +476,7 @@ int main() {
     Problems p;
     xft::Proc r = N({"--json", "show", d0.name});
     p.eq("exit", r.exit_code, 0);
-    guarded(&p, [&] { check_disk(d0, Json::parse(r.out), false, &p); });
+    guarded(&p, [&] { check_disk(d0, Json::parse(r.out), false, &p, false); });
     ksft_test_result(p.ok(), "uid %d: xferctl --json show %s reads sysfs (source sysfs)%s\n",
                      kNobody, d0.name.c_str(), p.str().c_str());
   }

@@ -151,7 +151,7 @@ Snap snap(const xft::Disk& d) {
   Snap s;
   for (const char* name : kCounters) s.c[name] = xft::stat(d, name);
   std::vector<uint64_t> h;
-  std::stringstream ss(xft::read_file("/sys/block/" + d.name + "/xferblk/children_hist"));
+  std::stringstream ss(xft::read_file(xft::attr_path(d, "children_hist")));
   for (uint64_t v; ss >> v;) h.push_back(v);
   if (h.size() != xft::kHistBuckets) ksft_exit_fail_msg("children_hist: %zu buckets\n", h.size());
   std::copy(h.begin(), h.end(), s.hist.begin());
