@@ -81,7 +81,7 @@ static void xferblk_parent_send_work(struct work_struct *work);
  * the driver splits: it lives until its last child and its sender are done.
  */
 static struct xferblk_parent *xferblk_parent_new(struct xferblk_dev *xd, struct bio *bio,
-						 gfp_t gfp, bool preflush)
+						 gfp_t gfp, bool preflush, bool sync)
 {
 	struct xferblk_parent *parent = mempool_alloc(&xd->parent_pool, gfp);
 
@@ -94,7 +94,7 @@ static struct xferblk_parent *xferblk_parent_new(struct xferblk_dev *xd, struct 
 	atomic64_set(&parent->bytes_done, 0);
 	parent->nr_children = 0;
 	parent->sectors = bio_sectors(bio);
-	parent->sync = READ_ONCE(xd->send_sync);
+	parent->sync = sync;
 	parent->all_sent = false;
 	parent->preflush = preflush;
 	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
@@ -142,7 +142,7 @@ static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio
 	struct bvec_iter pos;
 	struct bio_vec bv;
 
-	if (!xferblk_split)
+	if (!READ_ONCE(xferblk_split))
 		return iter.bi_size >> SECTOR_SHIFT;
 
 	switch (bio_op(bio)) {
@@ -408,30 +408,37 @@ static void xferblk_parent_send_work(struct work_struct *work)
 
 /*
  * REQ_NOWAIT, several commands: all or nothing. Every tag was reserved
- * before the parent was made, so the only thing left that can fail is a
- * child's allocation; then none is sent, each dies with EAGAIN, and so
- * does the parent, before submit_bio returns.
+ * before the parent was made, so what is left that can fail is a child's
+ * allocation, or a cut that does not match the count (the split module
+ * parameter changed in between). Then none is sent: the tags go back, each
+ * child dies with EAGAIN, and so does the parent, before submit_bio
+ * returns.
  */
 static void xferblk_send_reserved(struct xferblk_parent *parent, struct xferblk_queue *q,
-				  const unsigned int *tags, unsigned int n)
+				  const u16 *tags, unsigned int n)
 {
-	struct xferblk_child *children[XFERBLK_NOWAIT_MAX_CHILDREN];
+	struct bio_list children = BIO_EMPTY_LIST;
 	struct xferblk_plug plug = {};
-	unsigned int i, cut;
+	struct xferblk_child *child;
+	unsigned int i, cut = 0;
+	struct bio *bio;
 
-	for (cut = 0; cut < n; cut++) {
-		children[cut] = xferblk_child_new(parent, GFP_NOWAIT, NULL);
-		if (!children[cut])
+	while (cut < n && !parent->all_sent) {
+		child = xferblk_child_new(parent, GFP_NOWAIT, NULL);
+		if (!child)
 			break;
+		bio_list_add(&children, &child->bio);
+		cut++;
 	}
-	for (i = 0; i < n; i++) {
-		if (cut < n) {
+	if (cut != n || !parent->all_sent) {
+		xferblk_parent_fail(parent, parent->nr_children, BLK_STS_AGAIN);
+		for (i = 0; i < n; i++)
 			xferblk_port_put_tag(q, tags[i]);
-			if (i < cut)
-				xferblk_child_fail(children[i], BLK_STS_AGAIN);
-		} else {
-			xferblk_child_send_on(q, tags[i], children[i], &plug);
-		}
+		while ((bio = bio_list_pop(&children)))
+			xferblk_child_fail(to_child(bio), BLK_STS_AGAIN);
+	} else {
+		for (i = 0; (bio = bio_list_pop(&children)); i++)
+			xferblk_child_send_on(q, tags[i], to_child(bio), &plug);
 	}
 	xferblk_port_unplug(&plug);
 	xferblk_parent_put(parent);
@@ -471,10 +478,11 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
  * taken only if a tag for each is free now (they are reserved here), not
  * with a preflush first, nor in sync mode, where later children wait for
  * earlier ones. Returns the queue of the @tags (*@n of them), NULL if one
- * command will do (*@n <= 1), or an ERR_PTR(-EAGAIN).
+ * command will do (*@n <= 1), or an ERR_PTR: -EAGAIN, or -EIO for a bio
+ * that cannot be split to the device's limits at all.
  */
 static struct xferblk_queue *xferblk_nowait_reserve(struct xferblk_dev *xd, struct bio *bio,
-						    bool preflush, unsigned int *tags,
+						    bool preflush, bool sync, u16 *tags,
 						    unsigned int *n)
 {
 	struct xferblk_queue *q;
@@ -482,9 +490,11 @@ static struct xferblk_queue *xferblk_nowait_reserve(struct xferblk_dev *xd, stru
 	if (preflush && bio_sectors(bio))
 		return ERR_PTR(-EAGAIN);
 	*n = xferblk_count_children(xd, bio, XFERBLK_NOWAIT_MAX_CHILDREN);
+	if (!*n && bio_sectors(bio))
+		return ERR_PTR(-EIO);
 	if (*n <= 1)
 		return NULL;
-	if (*n > XFERBLK_NOWAIT_MAX_CHILDREN || READ_ONCE(xd->send_sync))
+	if (*n > XFERBLK_NOWAIT_MAX_CHILDREN || sync)
 		return ERR_PTR(-EAGAIN);
 	q = xferblk_port_reserve(xd, *n, tags);
 	return q ?: ERR_PTR(-EAGAIN);
@@ -494,7 +504,9 @@ void xferblk_submit_bio(struct bio *bio)
 {
 	struct xferblk_dev *xd = bio->bi_bdev->bd_disk->private_data;
 	bool nowait = bio->bi_opf & REQ_NOWAIT;
-	unsigned int tags[XFERBLK_NOWAIT_MAX_CHILDREN];
+	/* One read: the reservation and the parent must agree on the mode. */
+	bool sync = READ_ONCE(xd->send_sync);
+	u16 tags[XFERBLK_NOWAIT_MAX_CHILDREN];
 	struct xferblk_queue *reserved = NULL;
 	struct xferblk_parent *parent;
 	unsigned int n = 0, i;
@@ -513,14 +525,15 @@ void xferblk_submit_bio(struct bio *bio)
 		return;
 	}
 	if (nowait) {
-		reserved = xferblk_nowait_reserve(xd, bio, preflush, tags, &n);
+		reserved = xferblk_nowait_reserve(xd, bio, preflush, sync, tags, &n);
 		if (IS_ERR(reserved)) {
-			xferblk_end_bio(xd, bio, BLK_STS_AGAIN);
+			xferblk_end_bio(xd, bio, PTR_ERR(reserved) == -EIO ? BLK_STS_IOERR :
+					BLK_STS_AGAIN);
 			return;
 		}
 	}
 
-	parent = xferblk_parent_new(xd, bio, nowait ? GFP_NOWAIT : GFP_NOIO, preflush);
+	parent = xferblk_parent_new(xd, bio, nowait ? GFP_NOWAIT : GFP_NOIO, preflush, sync);
 	if (!parent) {
 		for (i = 0; reserved && i < n; i++)
 			xferblk_port_put_tag(reserved, tags[i]);

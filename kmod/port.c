@@ -350,7 +350,7 @@ void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag)
  * none at all.
  */
 struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
-					   unsigned int *tags)
+					   u16 *tags)
 {
 	struct xferblk_queue *q = xferblk_this_queue(xd);
 	unsigned int i;

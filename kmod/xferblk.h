@@ -225,7 +225,7 @@ struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
 					   struct xferblk_plug *plug, unsigned int *tag);
 void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag);
 struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
-					   unsigned int *tags);
+					   u16 *tags);
 void xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
 		       struct xferblk_plug *plug);
 void xferblk_port_unplug(struct xferblk_plug *plug);
