@@ -7,10 +7,12 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 CACHE := $(or $(XFERBLK_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xferblk)
 KSFT := $(CACHE)/linux-source/tools/testing/selftests
-# Resolved once per make run; fetch-kernel.sh is a no-op when cached.
-KVER = $(shell scripts/fetch-kernel.sh | sed -n 's/^KVER=//p')
-KDIR = /usr/src/linux-headers-$(KVER)
-KMAKE = $(MAKE) -C $(KDIR) M=$(TOP)
+# The Debian kernel to build for and boot: 6.12 (default), 6.1 or 7.3
+# (`make check KERNEL=6.1`). fetch-kernel.sh fetches it into the cache and
+# kmake.sh runs the kernel's make for it (7.3: in a trixie root).
+KERNEL ?= $(or $(XFERBLK_SERIES),6.12)
+export XFERBLK_SERIES := $(KERNEL)
+KMAKE = scripts/kmake.sh M=$(TOP)
 
 # The disks `make check` boots with: the device defaults; tiny limits (also
 # for discard and write-zeroes); a 64 KiB segment boundary with few
@@ -52,7 +54,7 @@ selftests: kernel tools
 	@$(MAKE) -s -C selftests KSFT_DIR=$(KSFT) OUTPUT=$(BUILD)/selftests \
 		INSTALL_PATH=$(BUILD)/selftests install >/dev/null
 	@install -m 0755 $(BUILD)/tools/xferio/xferio $(BUILD)/tools/xferctl/xferctl $(BUILD)/selftests/
-	@$(MAKE) -s -C $(KDIR) M=$(TOP)/selftests/biotest W=1 modules
+	@scripts/kmake.sh M=$(TOP)/selftests/biotest -s W=1 modules
 	@install -m 0644 selftests/biotest/xferblk_biotest.ko $(BUILD)/selftests/
 	@mkdir -p $(BUILD)/kselftest/kselftest
 	@install -m 0755 $(KSFT)/run_kselftest.sh $(BUILD)/kselftest/
@@ -138,6 +140,6 @@ bench: module qemu tools
 
 clean:
 	-@$(KMAKE) clean 2>/dev/null
-	-@$(MAKE) -C $(KDIR) M=$(TOP)/selftests/biotest clean 2>/dev/null
+	-@scripts/kmake.sh M=$(TOP)/selftests/biotest clean 2>/dev/null
 	-@$(MAKE) -s -C selftests KSFT_DIR=$(KSFT) OUTPUT=$(BUILD)/selftests clean 2>/dev/null
 	rm -rf $(BUILD)

@@ -126,7 +126,7 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	trace_xferblk_parent_complete(parent, err == XFERBLK_NO_ERROR ? -1 : err >> 8,
 				      status, local_clock() - parent->dispatch_ns);
 	/* The parent's iterator has moved with each split: account the whole. */
-	bdev_end_io_acct(bio->bi_bdev, bio_op(bio), parent->sectors, parent->acct_start);
+	xferblk_end_io_acct(bio, parent->sectors, parent->acct_start);
 	mempool_free(parent, &xd->parent_pool);
 	xferblk_end_bio(xd, bio, status);
 }
@@ -467,7 +467,7 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 	    bio_end_sector(bio) < bio->bi_iter.bi_sector)
 		return BLK_STS_IOERR;
 	if ((bio->bi_iter.bi_sector | bio_sectors(bio)) & (lbs_sectors - 1))
-		return BLK_STS_INVAL;
+		return XFERBLK_STS_MISALIGNED;
 	return BLK_STS_OK;
 }
 

@@ -7,8 +7,6 @@
  * benchmark can hold the driver's own splitting against the block layer's
  * on the same device; bio mode stays the default.
  */
-#include <linux/blk-mq-pci.h>
-
 #include "xferblk.h"
 
 static blk_status_t xferblk_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -64,7 +62,7 @@ static void xferblk_map_queues(struct blk_mq_tag_set *set)
 {
 	struct xferblk_dev *xd = set->driver_data;
 
-	blk_mq_pci_map_queues(&set->map[HCTX_TYPE_DEFAULT], xd->pdev, 0);
+	xferblk_map_hw_queues(&set->map[HCTX_TYPE_DEFAULT], xd->pdev);
 }
 
 /* The driver's own timeout work aborts late commands, in both modes. */
@@ -102,7 +100,7 @@ int xferblk_mq_init(struct xferblk_dev *xd)
 	set->cmd_size = sizeof(struct xferblk_rq);
 	set->timeout = msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	set->driver_data = xd;
-	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->flags = XFERBLK_MQ_FLAGS;
 	ret = blk_mq_alloc_tag_set(set);
 	/* ops marks a tag set xferblk_mq_exit() must free. */
 	if (ret)

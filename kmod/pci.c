@@ -359,9 +359,6 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 		.seg_boundary_mask = l->seg_boundary,
 		/* Block-aligned buffers keep every bvec, so every plan, in whole blocks. */
 		.dma_alignment = l->block_size - 1,
-		/* Parent I/O in iostat; REQ_NOWAIT is honoured down to the tags. */
-		.features = BLK_FEAT_IO_STAT | BLK_FEAT_NOWAIT |
-			    (xd->write_cache ? BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA : 0),
 		.max_hw_discard_sectors = xd->max_discard * (l->block_size >> SECTOR_SHIFT),
 		.discard_granularity = xd->discard_gran * l->block_size,
 		.max_write_zeroes_sectors = xd->max_wzeroes * (l->block_size >> SECTOR_SHIFT),
@@ -369,10 +366,12 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 	struct gendisk *disk;
 	int ret;
 
-	if (xd->mq)
-		disk = blk_mq_alloc_disk(&xd->tag_set, &lim, xd);
-	else
-		disk = blk_alloc_disk(&lim, dev_to_node(&xd->pdev->dev));
+	/*
+	 * Parent I/O in iostat; REQ_NOWAIT is honoured down to the tags; FLUSH
+	 * and FUA matter only with a volatile write cache.
+	 */
+	disk = xferblk_alloc_disk(xd->mq ? &xd->tag_set : NULL, &lim, xd->write_cache,
+				  dev_to_node(&xd->pdev->dev), xd);
 	if (IS_ERR(disk))
 		return PTR_ERR(disk);
 	disk->major = xferblk_major;
@@ -501,7 +500,7 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	xd->regs = pcim_iomap_region(pdev, 0, KBUILD_MODNAME);
+	xd->regs = xferblk_iomap_bar(pdev, 0, KBUILD_MODNAME);
 	if (IS_ERR(xd->regs))
 		return PTR_ERR(xd->regs);
 	if (pci_resource_len(pdev, 0) < XFERBLK_BAR0_SIZE) {

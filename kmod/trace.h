@@ -22,7 +22,7 @@ TRACE_EVENT(xferblk_parent_dispatch,
 			     __field(unsigned int, sectors)
 			     __field(unsigned int, opf)
 			     __field(bool, sync)),
-	    TP_fast_assign(__assign_str(disk);
+	    TP_fast_assign(xferblk_assign_str(disk, parent->xd->disk->disk_name);
 			   __entry->parent = parent;
 			   __entry->sector = parent->bio->bi_iter.bi_sector;
 			   __entry->sectors = parent->sectors;

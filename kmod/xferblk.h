@@ -27,6 +27,7 @@
 #include <linux/refcount.h>
 #include <linux/wait.h>
 
+#include "compat.h"
 #include "plan.h"
 #include "../uapi/xferblk.h"
 #include "../uapi/xferblk_hw.h"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the guest initramfs: static busybox, the 9p modules of the guest
-# kernel and guest-init.sh as /init. Cached by content; prints its path.
+# Builds the guest initramfs: static busybox, the virtio PCI and 9p modules
+# of the guest kernel and guest-init.sh as /init. Cached by content; prints its path.
 # A module the kernel has built in (modules.builtin; the debug kernel of
 # scripts/build-debug-kernel.sh has all of 9p built in) is left out.
 # Usage: mkinitramfs.sh <kernel-version> <kernel-root>
@@ -13,6 +13,9 @@ moddir=$kroot/lib/modules/$kver
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox-static is not installed"
 want=(9pnet_virtio 9p)
+# Built into 6.12 and 7.3 (whose packages list no modules.builtin), a module
+# in 6.1: taken when modules.dep has it.
+maybe=(virtio_pci)
 
 builtin=$moddir/modules.builtin
 [ -f "$builtin" ] || builtin=/dev/null
@@ -35,6 +38,7 @@ add() {
 	for d in "${order[@]}"; do [ "$d" = "$path" ] && return 0; done
 	order+=("$path")
 }
+for m in "${maybe[@]}"; do grep -q "/$m\.ko:" "$moddir/modules.dep" && add "$m"; done
 for m in "${want[@]}"; do add "$m"; done
 
 stage=$(mktemp -d)

@@ -7,8 +7,9 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$XFERBLK_TOP" || exit 1
 
-eval "$(scripts/fetch-kernel.sh)"
-kmake=(make -C "/usr/src/linux-headers-$KVER" M="$XFERBLK_TOP")
+# W=1 and sparse on the default kernel, whatever KERNEL the run is for:
+# kmake.sh rebuilds the module for that kernel when it is next needed.
+kmake=(env XFERBLK_SERIES=6.12 scripts/kmake.sh M="$XFERBLK_TOP")
 # Lines a clean kbuild prints; anything else is a diagnostic.
 quiet='^(make|  (CC|LD|AR|CHECK|MODPOST|BTF|CLEAN)( \[M\])? |Skipping BTF)'
 n=0 pass=0 fail=0
@@ -20,9 +21,14 @@ result() {
 show() { [ -n "$1" ] && echo "$1" | head -n 30 | sed 's/^/# /'; }
 echo "TAP version 13"
 
-kfiles=(kmod/*.c kmod/*.h uapi/*.h selftests/biotest/xferblk_biotest.c)
-out=$(perl "$XFERBLK_CACHE/linux-source/scripts/checkpatch.pl" --no-tree --strict --terse \
-	--show-types -f "${kfiles[@]}" 2>&1 | grep -E 'ERROR|WARNING|CHECK')
+checkpatch() { perl "$XFERBLK_CACHE/linux-source/scripts/checkpatch.pl" --no-tree --strict \
+	--terse --show-types "$@" 2>&1 | grep -E 'ERROR|WARNING|CHECK'; }
+kfiles=(kmod/*.c kmod/[!c]*.h uapi/*.h selftests/biotest/xferblk_biotest.c)
+# kmod/compat.h is where an out-of-tree driver tests kernel versions, so
+# the warnings about doing that are its purpose; everything else applies.
+out=$(checkpatch -f "${kfiles[@]}"
+	checkpatch --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,NEW_TYPEDEFS,MACRO_ARG_UNUSED \
+		-f kmod/compat.h)
 show "$out"
 result "$([ -z "$out" ]; echo $?)" "checkpatch --strict: kmod/ uapi/ selftests/biotest/"
 

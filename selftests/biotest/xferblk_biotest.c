@@ -18,6 +18,8 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 
+#include "../../kmod/compat.h"
+
 #define BIOTEST_MAX_BYTES	(BIO_MAX_VECS * PAGE_SIZE)
 
 static struct dentry *biotest_dir;
@@ -28,17 +30,17 @@ static int biotest_run(const char *path, blk_opf_t opf, sector_t sector,
 	unsigned int npages = op_is_discard(opf) ||
 			      (opf & REQ_OP_MASK) == REQ_OP_WRITE_ZEROES ?
 			      0 : DIV_ROUND_UP(bytes, PAGE_SIZE);
+	struct xferblk_bdev_handle bdev;
 	struct page **pages;
-	struct file *file;
 	struct bio *bio;
 	unsigned int i, j;
 	int ret;
 
-	file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, NULL, NULL);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
+	ret = xferblk_bdev_open(path, &bdev);
+	if (ret)
+		return ret;
 	pages = kcalloc(max(npages, 1U), sizeof(*pages), GFP_KERNEL);
-	bio = bio_alloc(file_bdev(file), npages, opf, GFP_KERNEL);
+	bio = bio_alloc(bdev.bdev, npages, opf, GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!pages || !bio)
 		goto out;
@@ -66,7 +68,7 @@ out:
 		if (pages[i])
 			__free_page(pages[i]);
 	kfree(pages);
-	fput(file);
+	xferblk_bdev_close(&bdev);
 	return ret;
 }
 

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xferblk: what differs between the kernels it builds for, Debian's 6.1,
+ * 6.12 and 7.3 (README, "Kernels"). Every version test of the driver is
+ * here; the driver files call these names and never test a version
+ * themselves. The thresholds are the kernel releases that made each
+ * change; only the three kernels above are built and tested.
+ */
+#ifndef XFERBLK_COMPAT_H
+#define XFERBLK_COMPAT_H
+
+#include <linux/bio.h>
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/pci.h>
+#include <linux/version.h>
+
+/* 6.5 gave open modes their own type. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+typedef fmode_t blk_mode_t;
+#endif
+
+/* 6.10 named a bvec's physical address. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+static inline phys_addr_t bvec_phys(const struct bio_vec *bvec)
+{
+	return page_to_phys(bvec->bv_page) + bvec->bv_offset;
+}
+#endif
+
+/* Misaligned I/O: BLK_STS_INVAL (EINVAL) from 6.11, plain EIO before. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+#define XFERBLK_STS_MISALIGNED	BLK_STS_IOERR
+#else
+#define XFERBLK_STS_MISALIGNED	BLK_STS_INVAL
+#endif
+
+/* I/O accounting: before 6.3 the sectors were counted at the start. */
+static inline void xferblk_end_io_acct(struct bio *bio, unsigned int sectors,
+				       unsigned long start)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	bdev_end_io_acct(bio->bi_bdev, bio_op(bio), start);
+#else
+	bdev_end_io_acct(bio->bi_bdev, bio_op(bio), sectors, start);
+#endif
+}
+
+/* BAR @bar, requested and mapped for the device's life (managed). */
+static inline void __iomem *xferblk_iomap_bar(struct pci_dev *pdev, int bar,
+					      const char *name)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	int ret = pcim_iomap_regions(pdev, BIT(bar), name);
+
+	return ret ? IOMEM_ERR_PTR(ret) : pcim_iomap_table(pdev)[bar];
+#else
+	return pcim_iomap_region(pdev, bar, name);
+#endif
+}
+
+/*
+ * A bio-based disk (@set NULL) or a blk-mq one, with the limits @lim and
+ * I/O statistics, REQ_NOWAIT, and a volatile write cache with FUA if @wc.
+ * From 6.11 limits and features are given at allocation; 6.1 sets them on
+ * the queue afterwards (and returns NULL, not an ERR_PTR, on failure).
+ */
+static inline struct gendisk *xferblk_alloc_disk(struct blk_mq_tag_set *set,
+						 struct queue_limits *lim, bool wc,
+						 int node, void *queuedata)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	struct gendisk *disk = set ? blk_mq_alloc_disk(set, queuedata) : blk_alloc_disk(node);
+	struct request_queue *q;
+
+	if (IS_ERR_OR_NULL(disk))
+		return disk ?: ERR_PTR(-ENOMEM);
+	q = disk->queue;
+	blk_queue_logical_block_size(q, lim->logical_block_size);
+	blk_queue_physical_block_size(q, lim->physical_block_size);
+	blk_queue_max_hw_sectors(q, lim->max_hw_sectors);
+	blk_queue_max_segments(q, lim->max_segments);
+	blk_queue_max_segment_size(q, lim->max_segment_size);
+	blk_queue_segment_boundary(q, lim->seg_boundary_mask);
+	blk_queue_dma_alignment(q, lim->dma_alignment);
+	blk_queue_max_discard_sectors(q, lim->max_hw_discard_sectors);
+	q->limits.discard_granularity = lim->discard_granularity;
+	blk_queue_max_write_zeroes_sectors(q, lim->max_write_zeroes_sectors);
+	blk_queue_flag_set(QUEUE_FLAG_IO_STAT, q);
+	blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
+	blk_queue_write_cache(q, wc, wc);
+	return disk;
+#else
+	lim->features = BLK_FEAT_IO_STAT | BLK_FEAT_NOWAIT |
+			(wc ? BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA : 0);
+	return set ? blk_mq_alloc_disk(set, lim, queuedata) : blk_alloc_disk(lim, node);
+#endif
+}
+
+/* 6.14 made merging the default and dropped the flag that asked for it. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+#define XFERBLK_MQ_FLAGS	BLK_MQ_F_SHOULD_MERGE
+#else
+#define XFERBLK_MQ_FLAGS	0
+#endif
+
+/* The hardware queue of each CPU: its MSI-X vector's (6.14 made it generic). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+#include <linux/blk-mq-pci.h>
+#endif
+
+static inline void xferblk_map_hw_queues(struct blk_mq_queue_map *map, struct pci_dev *pdev)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+	blk_mq_pci_map_queues(map, pdev, 0);
+#else
+	blk_mq_map_hw_queues(map, &pdev->dev, 0);
+#endif
+}
+
+/* 6.10 dropped the source argument of __assign_str(): it is in __string(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#define xferblk_assign_str(field, src)	__assign_str(field, src)
+#else
+#define xferblk_assign_str(field, src)	__assign_str(field)
+#endif
+
+/* A block device opened by path for reading and writing (the test module). */
+struct xferblk_bdev_handle {
+	struct block_device *bdev;
+	struct file *file;		/* from 6.9 */
+};
+
+static inline int xferblk_bdev_open(const char *path, struct xferblk_bdev_handle *h)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+	h->bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE, NULL);
+	return PTR_ERR_OR_ZERO(h->bdev);
+#else
+	h->file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, NULL, NULL);
+	if (IS_ERR(h->file))
+		return PTR_ERR(h->file);
+	h->bdev = file_bdev(h->file);
+	return 0;
+#endif
+}
+
+static inline void xferblk_bdev_close(struct xferblk_bdev_handle *h)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+	blkdev_put(h->bdev, FMODE_READ | FMODE_WRITE);
+#else
+	fput(h->file);
+#endif
+}
+
+#endif /* XFERBLK_COMPAT_H */
