@@ -29,7 +29,7 @@ HOSTILE_DISKS := $(foreach h,bad-magic bad-version zero-capacity huge-capacity \
 	bad-boundary zero-queues many-queues bad-depth,--disk hostile-limits=$(h))
 
 .PHONY: all deps kernel module qemu selftests tools host-tests static guest-tests \
-	check check-debug demo bench clean
+	check check-debug demo bench clean smoke install dkms-install dkms-check
 
 all: module selftests tools
 
@@ -129,6 +129,25 @@ soak: module selftests qemu
 
 demo:
 	@scripts/demo.sh
+
+# A short boot on the selected kernel (make smoke KERNEL=7.3): insmod, fio
+# verify on the four disks of `make check` (every split limit), rmmod and a
+# clean kernel log. CI runs it on the kernels other than the default.
+smoke: module selftests qemu
+	@$(RUN_GUEST) --smp 2 --timeout 900 --log $(GUEST_LOGS)/smoke-$(KERNEL).log \
+		$(CHECK_DISKS) -- env XFERBLK_TESTS=xferblk_fio.sh XFERBLK_SEND_MODES=async \
+		build/selftests/run.sh
+
+# Real hosts (docs/install.md): the module for the running kernel (KVER=...)
+# and the tools under PREFIX; or the module through DKMS, rebuilt for every
+# kernel installed later. dkms-check is CI's test of the DKMS path: a DKMS
+# build against the project kernel's installed headers, then removed.
+install: deps tools
+	@scripts/install.sh
+dkms-install: deps
+	@scripts/dkms.sh install $(KVER)
+dkms-check: deps kernel
+	@scripts/dkms.sh check
 
 # One guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
 # null_blk; the same fio jobs on each, several repetitions; the table of

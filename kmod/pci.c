@@ -57,6 +57,7 @@ static const struct kernel_param_ops xferblk_queue_mode_ops = {
 };
 
 module_param_cb(queue_mode, &xferblk_queue_mode_ops, NULL, 0644);
+__MODULE_PARM_TYPE(queue_mode, "charp");
 MODULE_PARM_DESC(queue_mode,
 		 "\"bio\" (default): the driver splits bios into chained children; \"mq\": a blk-mq disk, the block layer splits, for comparison. Applies to devices probed afterwards");
 
@@ -80,6 +81,7 @@ static const struct kernel_param_ops xferblk_send_mode_ops = {
 };
 
 module_param_cb(send_mode, &xferblk_send_mode_ops, NULL, 0444);
+__MODULE_PARM_TYPE(send_mode, "charp");
 MODULE_PARM_DESC(send_mode,
 		 "How a parent's children are sent: \"async\" (default, each as soon as it is cut) or \"sync\" (one at a time); per disk in sysfs xferblk/send_mode");
 
@@ -118,6 +120,7 @@ static const struct kernel_param_ops xferblk_timeout_ops = {
 };
 
 module_param_cb(timeout_ms, &xferblk_timeout_ops, &xferblk_timeout_ms, 0644);
+__MODULE_PARM_TYPE(timeout_ms, "uint");
 MODULE_PARM_DESC(timeout_ms,
 		 "Command timeout in ms, 100 to 3600000 (default 30000): then the command is aborted, and the controller reset if the abort is not answered");
 
@@ -134,6 +137,7 @@ static const struct kernel_param_ops xferblk_queue_depth_ops = {
 };
 
 module_param_cb(queue_depth, &xferblk_queue_depth_ops, &xferblk_queue_depth, 0444);
+__MODULE_PARM_TYPE(queue_depth, "uint");
 MODULE_PARM_DESC(queue_depth,
 		 "Ring entries per queue, a power of two from 4 to 4096 (default 128; capped by the device)");
 
@@ -614,3 +618,4 @@ module_exit(xferblk_exit);
 
 MODULE_DESCRIPTION("xferblk: IRP-style split and chained DMA block driver");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(XFERBLK_VERSION);

@@ -79,9 +79,11 @@ struct Delta {
   const xft::Disk& d;
   uint64_t parents = xft::stat(d, "parents");
   uint64_t parent_errors = xft::stat(d, "parent_errors");
-  uint64_t dev_writes = xft::stat(d, "dev_writes");
+  uint64_t media_errors = xft::counters(d).dev_status.at(XFERBLK_STS_MEDIA_ERROR);
   uint64_t parents_now() const { return xft::stat(d, "parents") - parents; }
-  uint64_t dev_writes_now() const { return xft::stat(d, "dev_writes") - dev_writes; }
+  uint64_t media_errors_now() const {
+    return xft::counters(d).dev_status.at(XFERBLK_STS_MEDIA_ERROR) - media_errors;
+  }
   uint64_t errors_now() const { return xft::stat(d, "parent_errors") - parent_errors; }
 };
 
@@ -151,10 +153,12 @@ void test_chained(const xft::Disk& d, const xft::Bar0& bar, bool mq) {
       p.want(err == ENODATA || err == EIO, std::string("errno ") + strerror(err));
       // Before 6.11 blkdev_issue_zeroout() answers a failed write-zeroes by
       // writing zeroed pages over the range, which fail in the same block:
-      // two failed chains then, one error the caller sees. The device's
-      // WRITE count tells whether the kernel did.
-      const bool fell_back = req == BLKZEROOUT && fault.dev_writes_now() > 0;
-      p.eq("parent_errors rose by", fault.errors_now(), fell_back ? 2u : 1u);
+      // two failed chains then, one error the caller sees. Each chain
+      // fails in one command: the device's MEDIA_ERROR count says how many.
+      const uint64_t chains = fault.media_errors_now();
+      p.want(chains == 1 || (chains == 2 && req == BLKZEROOUT),
+             "the device failed " + std::to_string(chains) + " commands");
+      p.eq("parent_errors rose by", fault.errors_now(), chains);
       ksft_test_result(p.ok(), "[%s] %s of 1 MiB (%llu bios) failing in its %s block: fails%s\n",
                        mode, name, (unsigned long long)bios, last ? "last" : "first",
                        p.str().c_str());

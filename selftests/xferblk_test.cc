@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -219,7 +220,12 @@ ParamGuard::~ParamGuard() { write_file(path_, saved_); }
 std::vector<Range> page_chunks(const std::vector<iovec>& iov) {
   int fd = open("/proc/self/pagemap", O_RDONLY);
   if (fd < 0) ksft_exit_fail_msg("cannot open pagemap\n");
+  // A compound tail page continues the folio of the page before it.
+  int flags_fd = open("/proc/kpageflags", O_RDONLY);
+  if (flags_fd < 0) ksft_exit_fail_msg("cannot open kpageflags\n");
+  constexpr uint64_t kCompoundTail = 1ULL << 16;  // KPF_COMPOUND_TAIL
   std::vector<Range> out;
+  unsigned seg = 0;
   for (const iovec& v : iov) {
     auto addr = reinterpret_cast<uint64_t>(v.iov_base);
     uint64_t left = v.iov_len;
@@ -230,12 +236,21 @@ std::vector<Range> page_chunks(const std::vector<iovec>& iov) {
           !(entry >> 63) || !(entry & pfn_mask))
         ksft_exit_fail_msg("no physical address for %#llx\n", (unsigned long long)addr);
       uint32_t len = std::min<uint64_t>(left, kPage - addr % kPage);
-      out.push_back({(entry & pfn_mask) * kPage + addr % kPage, len});
+      const uint64_t pfn = entry & pfn_mask;
+      uint64_t flags = 0;
+      if (pread(flags_fd, &flags, sizeof(flags), pfn * sizeof(flags)) != sizeof(flags))
+        ksft_exit_fail_msg("no page flags for pfn %#llx\n", (unsigned long long)pfn);
+      Range r{pfn * kPage + addr % kPage, len, seg};
+      r.folio_tail = (flags & kCompoundTail) && !out.empty() && out.back().seg == seg &&
+                     out.back().phys + out.back().len == r.phys;
+      out.push_back(r);
       addr += len;
       left -= len;
     }
+    seg++;
   }
   close(fd);
+  close(flags_fd);
   return out;
 }
 
@@ -301,11 +316,58 @@ Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
   return expect_split(iov, page_chunks(iov), lim);
 }
 
+
+bool bios_from_folios() {
+  utsname u{};
+  unsigned major = 0, minor = 0;
+  if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+    ksft_exit_fail_msg("uname: cannot read the kernel release\n");
+  return major >= 7;
+}
+
+namespace {
+
+// 7.3: a bio has as many bvecs as the rest of the iovec spans pages (at most
+// BIO_MAX_VECS). Each extraction takes up to that many pages still free from
+// one iovec element and makes a bvec of each run of pages within one folio;
+// extractions go on until every bvec is used.
+Expect expect_split_folios(const std::vector<iovec>& iov, const std::vector<Range>& pages,
+                           const xferblk_limits& lim) {
+  Expect e;
+  uint64_t pos = 0;
+  size_t p = 0;
+  while (p < pages.size()) {
+    const unsigned slots = pages_from(iov, pos, kBioMaxVecs);
+    std::vector<Range> bio;
+    while (p < pages.size() && bio.size() < slots) {
+      const unsigned seg = pages[p].seg;
+      unsigned taken = 0;
+      const unsigned room = slots - bio.size();
+      bool first = true;
+      while (p < pages.size() && taken < room && pages[p].seg == seg) {
+        if (first || !pages[p].folio_tail)
+          bio.push_back(pages[p]);
+        else
+          bio.back().len += pages[p].len;
+        first = false;
+        pos += pages[p].len;
+        taken++;
+        p++;
+      }
+    }
+    split_bio(bio, lim, &e);
+  }
+  return e;
+}
+
+}  // namespace
+
 Expect expect_split(const std::vector<iovec>& iov, const std::vector<Range>& pages,
                     const xferblk_limits& lim) {
-  // Bios as blkdev direct I/O builds them: slots for as many pages as the
-  // rest of the iovec spans (at most BIO_MAX_VECS); a page merges into the
-  // last bvec when physically contiguous.
+  if (bios_from_folios()) return expect_split_folios(iov, pages, lim);
+  // 6.1 and 6.12: bios as blkdev direct I/O builds them: slots for as many
+  // pages as the rest of the iovec spans (at most BIO_MAX_VECS); a page
+  // merges into the last bvec when physically contiguous.
   Expect e;
   uint64_t pos = 0;
   size_t p = 0;

@@ -111,11 +111,17 @@ class ParamGuard {
 struct Range {
   uint64_t phys;
   uint32_t len;
+  unsigned seg = 0;         // the iovec element it lies in
+  bool folio_tail = false;  // continues the previous chunk's folio, contiguously
 };
 
 // The iovec cut at page boundaries, each chunk with its physical address
 // (from /proc/self/pagemap: needs root and resident, locked pages).
 std::vector<Range> page_chunks(const std::vector<iovec>& iov);
+
+// Whether the running kernel builds direct-I/O bios from folio runs
+// (iov_iter_extract_bvecs(), 7.x) rather than page by page (6.1, 6.12).
+bool bios_from_folios();
 
 // Parents per bucket of children, as xferblk/children_hist counts them:
 // 1, 2, 3-4, 5-8, ..., 257+.

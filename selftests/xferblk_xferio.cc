@@ -65,10 +65,14 @@ std::vector<iovec> xferio_iovecs(const std::string& layout, uint64_t arena, uint
 // k-th page used lies at base + 2k pages (@packed false: no two pages
 // adjacent) or at base + (@shift + k) pages (@packed true: each page right
 // after the previous one, so pieces that meet at a page end merge).
-std::vector<xft::Range> place(const std::vector<iovec>& iov, bool packed, uint64_t shift) {
+// With @folio (packed only) every page is in one large folio with the one
+// before it, as a 7.x kernel may allocate anonymous memory.
+std::vector<xft::Range> place(const std::vector<iovec>& iov, bool packed, uint64_t shift,
+                              bool folio = false) {
   const uint64_t base = 1ULL << 32;
   std::vector<xft::Range> out;
   uint64_t last_vpage = UINT64_MAX, k = 0;
+  unsigned seg = 0;
   for (const iovec& v : iov) {
     auto a = reinterpret_cast<uint64_t>(v.iov_base);
     for (uint64_t left = v.iov_len; left;) {
@@ -77,10 +81,14 @@ std::vector<xft::Range> place(const std::vector<iovec>& iov, bool packed, uint64
       last_vpage = vpage;
       uint64_t page = packed ? base + (shift + k) * kPage : base + 2 * k * kPage;
       uint32_t len = std::min(left, kPage - a % kPage);
-      out.push_back({page + a % kPage, len});
+      xft::Range r{page + a % kPage, len, seg};
+      r.folio_tail = folio && !out.empty() && out.back().seg == seg &&
+                     out.back().phys + out.back().len == r.phys;
+      out.push_back(r);
       a += len;
       left -= len;
     }
+    seg++;
   }
   return out;
 }
@@ -132,8 +140,11 @@ Model model(const xft::Disk& d, const std::string& layout, uint64_t len) {
   // Packed, at every page offset within a segment boundary window, if the
   // disk has one (where the packed pages start matters only for it).
   uint64_t window = d.lim.seg_boundary < 512 * kPage ? (d.lim.seg_boundary + 1) / kPage : 1;
-  for (uint64_t s = 0; s < window; s++)
+  for (uint64_t s = 0; s < window; s++) {
     m.placements.push_back(xft::expect_split(iov, place(iov, true, s), d.lim));
+    if (xft::bios_from_folios())
+      m.placements.push_back(xft::expect_split(iov, place(iov, true, s, true), d.lim));
+  }
   return m;
 }
 
