@@ -316,7 +316,6 @@ Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
   return expect_split(iov, page_chunks(iov), lim);
 }
 
-
 bool bios_from_folios() {
   utsname u{};
   unsigned major = 0, minor = 0;
