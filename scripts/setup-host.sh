@@ -58,7 +58,7 @@ pkgs=(
 	sparse bc flex bison libelf-dev libssl-dev
 	fio e2fsprogs socat rsync
 	cmake g++ libgtest-dev liburing-dev clang-format shellcheck
-	nlohmann-json3-dev
+	nlohmann-json3-dev help2man
 	gnuplot-nox
 )
 

@@ -26,23 +26,25 @@ constexpr const char* kUsage =
     "usage: xferbench line FIO_JSON\n"
     "       xferbench report [--raw DIR] [--out DIR] [--quiet] [--gnuplot PROGRAM]\n"
     "       xferbench --help\n"
+    "       xferbench --version\n"
     "\n"
-    "line    prints one line about a fio run (--output-format=json): bandwidth,\n"
-    "        IOPS, mean and p99 latency; used for the progress lines of `make bench`.\n"
-    "report  reads DIR/manifest.tsv (default DIR: build/bench/raw) and the fio\n"
-    "        outputs and memory measurements it names, and writes to the --out\n"
-    "        directory (default: the parent of DIR) table.txt (also printed\n"
-    "        unless --quiet), results.json (raw results and summary), charts.gp\n"
-    "        and, drawn from it by gnuplot (--gnuplot: a name on PATH or a path;\n"
-    "        default gnuplot), chart.svg and chart.png (median and spread per\n"
-    "        device per job) and latency.svg and latency.png (p50, p99, p99.9).\n"
-    "        Without gnuplot the charts are skipped with a message.\n"
+    "  line    prints one line about a fio run (--output-format=json): bandwidth,\n"
+    "          IOPS, mean and p99 latency; used for the progress lines of\n"
+    "          `make bench`.\n"
+    "  report  reads DIR/manifest.tsv (default DIR: build/bench/raw) and the fio\n"
+    "          outputs and memory measurements it names, and writes to the --out\n"
+    "          directory (default: the parent of DIR) table.txt (also printed\n"
+    "          unless --quiet), results.json (raw results and summary), charts.gp\n"
+    "          and, drawn from it by gnuplot (--gnuplot: a name on PATH or a\n"
+    "          path; default gnuplot), chart.svg and chart.png (median and spread\n"
+    "          per device per job) and latency.svg and latency.png (p50, p99,\n"
+    "          p99.9). Without gnuplot the charts are skipped with a message.\n"
     "\n"
     "Exit status: 0 done (whether targets were met or not, charts or not), 1\n"
     "unreadable input or output that could not be written, 2 bad usage.\n";
 
 // Codes of the options that have no short form: none is a character.
-enum LongOption { kRaw = 256, kOut, kQuiet, kGnuplot };
+enum LongOption { kRaw = 256, kOut, kQuiet, kGnuplot, kVersion };
 
 // Takes one option and its argument ("" if it takes none).
 using OptionHandler = std::function<void(int option, const std::string& arg)>;
@@ -83,16 +85,29 @@ int Usage(std::ostream& err, const std::string& problem) {
   return kExitUsage;
 }
 
-constexpr option kHelpOnly[] = {{"help", no_argument, nullptr, 'h'}, {}};
+// --help and --version work before a command and after it; --help wins.
+constexpr option kHelpAndVersion[] = {
+    {"help", no_argument, nullptr, 'h'}, {"version", no_argument, nullptr, kVersion}, {}};
+
+// --help's text, --version's, or nothing.
+const char* HelpOrVersion(bool help, bool version) {
+  if (help) return kUsage;
+  if (version) return "xferbench " XFERBLK_VERSION "\n";
+  return nullptr;
+}
 
 int Line(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   bool help = false;
+  bool version = false;
   std::vector<std::string> files;
-  auto handle = [&](int, const std::string&) { help = true; };
-  if (auto problem = ParseOptions(argv, ":h", kHelpOnly, handle, files); !problem.empty())
+  auto handle = [&](int option, const std::string&) {
+    help |= option == 'h';
+    version |= option == kVersion;
+  };
+  if (auto problem = ParseOptions(argv, ":h", kHelpAndVersion, handle, files); !problem.empty())
     return Usage(err, problem);
-  if (help) {
-    out << kUsage;
+  if (const char* text = HelpOrVersion(help, version)) {
+    out << text;
     return kExitOk;
   }
   if (files.size() != 1) return Usage(err, "line takes one fio output");
@@ -106,27 +121,32 @@ int Line(const std::vector<std::string>& argv, std::ostream& out, std::ostream& 
 }
 
 int Report(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  static constexpr option kOptions[] = {
-      {"raw", required_argument, nullptr, kRaw}, {"out", required_argument, nullptr, kOut},
-      {"quiet", no_argument, nullptr, kQuiet},   {"gnuplot", required_argument, nullptr, kGnuplot},
-      {"help", no_argument, nullptr, 'h'},       {}};
+  static constexpr option kOptions[] = {{"raw", required_argument, nullptr, kRaw},
+                                        {"out", required_argument, nullptr, kOut},
+                                        {"quiet", no_argument, nullptr, kQuiet},
+                                        {"gnuplot", required_argument, nullptr, kGnuplot},
+                                        {"help", no_argument, nullptr, 'h'},
+                                        {"version", no_argument, nullptr, kVersion},
+                                        {}};
   fs::path raw = "build/bench/raw";
   fs::path dest;
   std::string gnuplot = "gnuplot";
   bool quiet = false;
   bool help = false;
+  bool version = false;
   auto handle = [&](int option, const std::string& arg) {
     if (option == kRaw) raw = arg;
     if (option == kOut) dest = arg;
     if (option == kGnuplot) gnuplot = arg;
     quiet |= option == kQuiet;
     help |= option == 'h';
+    version |= option == kVersion;
   };
   std::vector<std::string> rest;
   if (auto problem = ParseOptions(argv, ":h", kOptions, handle, rest); !problem.empty())
     return Usage(err, problem);
-  if (help) {
-    out << kUsage;
+  if (const char* text = HelpOrVersion(help, version)) {
+    out << text;
     return kExitOk;
   }
   if (!rest.empty()) return Usage(err, "unexpected argument '" + rest[0] + "'");
@@ -165,13 +185,18 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   std::vector<std::string> argv = {"xferbench"};
   argv.insert(argv.end(), args.begin(), args.end());
   bool help = false;
+  bool version = false;
   std::vector<std::string> command;
-  auto handle = [&](int, const std::string&) { help = true; };
+  auto handle = [&](int option, const std::string&) {
+    help |= option == 'h';
+    version |= option == kVersion;
+  };
   // '+': the options after the command are the command's.
-  if (auto problem = ParseOptions(argv, "+:h", kHelpOnly, handle, command); !problem.empty())
+  if (auto problem = ParseOptions(argv, "+:h", kHelpAndVersion, handle, command); !problem.empty())
     return Usage(err, problem);
-  if (help || (!command.empty() && command[0] == "help")) {
-    out << kUsage;
+  if (!command.empty() && command[0] == "help") help = true;
+  if (const char* text = HelpOrVersion(help, version)) {
+    out << text;
     return kExitOk;
   }
   if (command.empty()) return Usage(err, "no command");

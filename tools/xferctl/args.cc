@@ -38,9 +38,10 @@ options (anywhere on the line):
   --sysfs-root DIR   use DIR instead of /sys (for tests against a fake tree);
                      the ioctls are used only on the disk DIR/block/DISK/dev names
   -h, --help         help, for the command if one is given
+  --version          print xferctl's version and exit
 
 exit status:
-  0  success (also: help, and a list with no disks)
+  0  success (also: help, version, and a list with no disks)
   1  runtime failure: no such disk, module not loaded, sysfs unreadable,
      permission denied, the kernel refused the value
   2  usage error: unknown command or option, wrong arguments, invalid disk
@@ -197,13 +198,14 @@ ValueCheck Invalid(std::string error) {
 }
 
 // What getopt_long returns for each long option (-h is 'h').
-enum OptionCode : int { kOptJson = 256, kOptNoIoctl, kOptSysfsRoot, kOptHelp };
+enum OptionCode : int { kOptJson = 256, kOptNoIoctl, kOptSysfsRoot, kOptHelp, kOptVersion };
 
 constexpr option kLongOptions[] = {
     {"json", no_argument, nullptr, kOptJson},
     {"no-ioctl", no_argument, nullptr, kOptNoIoctl},
     {"sysfs-root", required_argument, nullptr, kOptSysfsRoot},
     {"help", no_argument, nullptr, kOptHelp},
+    {"version", no_argument, nullptr, kOptVersion},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -245,12 +247,18 @@ struct Scan {
   std::string error;   // an option getopt_long refused
 };
 
-// Runs getopt_long over `args` from scratch, setting `opt` and `help` from
+// What the options asked for besides the Options fields.
+struct Flags {
+  bool help = false;     // -h, --help
+  bool version = false;  // --version
+};
+
+// Runs getopt_long over `args` from scratch, setting `opt` and `flags` from
 // the options. With `first_operand_only`, stops after the first operand (the
 // command) so its arguments can be scanned on their own; otherwise options
 // and operands may come in any order. "--" ends the options.
 Scan ScanOptions(const std::vector<std::string>& args, bool first_operand_only, Options* opt,
-                 bool* help) {
+                 Flags* flags) {
   Scan scan;
   Argv argv(args);
   optind = 0;  // a fresh scan: this runs twice per ParseArgs, and ParseArgs more than once
@@ -278,7 +286,10 @@ Scan ScanOptions(const std::vector<std::string>& args, bool first_operand_only, 
         break;
       case 'h':
       case kOptHelp:
-        *help = true;
+        flags->help = true;
+        break;
+      case kOptVersion:
+        flags->version = true;
         break;
       case ':':  // only --sysfs-root takes a value
         scan.error = "--sysfs-root needs a directory";
@@ -298,6 +309,8 @@ Scan ScanOptions(const std::vector<std::string>& args, bool first_operand_only, 
 }
 
 }  // namespace
+
+std::string VersionText() { return "xferctl " XFERBLK_VERSION "\n"; }
 
 std::string HelpText(std::string_view topic) {
   if (topic == "list") return std::string(kListHelp);
@@ -339,10 +352,10 @@ ValueCheck CheckTimeoutMs(std::string_view arg) {
 
 ParseResult ParseArgs(const std::vector<std::string>& args) {
   Options opt;
-  bool help = false;
+  Flags flags;
 
   // The options before the command, then the command.
-  Scan global = ScanOptions(args, /*first_operand_only=*/true, &opt, &help);
+  Scan global = ScanOptions(args, /*first_operand_only=*/true, &opt, &flags);
   if (!global.error.empty()) return Fail(global.error, "");
   std::vector<std::string> pos = std::move(global.operands);
   const std::string cmd = pos.empty() ? "list" : pos[0];
@@ -350,14 +363,14 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
 
   // Then the command's arguments, with options anywhere among them.
   const std::vector<std::string> after(args.begin() + global.scanned, args.end());
-  Scan local = ScanOptions(after, /*first_operand_only=*/false, &opt, &help);
+  Scan local = ScanOptions(after, /*first_operand_only=*/false, &opt, &flags);
   if (!local.error.empty()) return Fail(local.error, cmd);
   pos.insert(pos.end(), local.operands.begin(), local.operands.end());
   if (opt.sysfs_root.empty()) return Fail("--sysfs-root needs a directory", "");
   const std::vector<std::string> rest(pos.begin() + (pos.empty() ? 0 : 1), pos.end());
 
   ParseResult r;
-  if (help || cmd == "help") {
+  if (flags.help || cmd == "help") {
     // "xferctl help set", "xferctl set --help", "xferctl --help set ...".
     // With no command, --help is the general help, not list's.
     std::string topic = pos.empty() || cmd == "help" ? "" : cmd;
@@ -368,6 +381,14 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     }
     opt.command = Command::kHelp;
     opt.help_topic = topic;
+    r.ok = true;
+    r.options = opt;
+    return r;
+  }
+  if (flags.version) {
+    // Anywhere on the line, like --help (which wins when both are given),
+    // and over a bad value: "xferctl set xferblk0 send-mode x --version".
+    opt.command = Command::kVersion;
     r.ok = true;
     r.options = opt;
     return r;

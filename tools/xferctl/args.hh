@@ -14,7 +14,7 @@
 namespace xferctl {
 
 // Exit codes, documented in the general help text.
-inline constexpr int kExitOk = 0;       // success (also: help, an empty list)
+inline constexpr int kExitOk = 0;       // success (also: help, version, an empty list)
 inline constexpr int kExitFailure = 1;  // runtime failure: no such disk, sysfs unreadable,
                                         // the kernel refused a write, permission denied
 inline constexpr int kExitUsage = 2;    // usage error: bad command, option, disk name or value
@@ -23,7 +23,7 @@ inline constexpr int kExitUsage = 2;    // usage error: bad command, option, dis
 inline constexpr uint32_t kTimeoutMinMs = 100;
 inline constexpr uint32_t kTimeoutMaxMs = 3600000;
 
-enum class Command { kList, kShow, kReset, kSet, kHelp };
+enum class Command { kList, kShow, kReset, kSet, kHelp, kVersion };
 
 // What `xferctl set` changes.
 enum class Setting {
@@ -56,6 +56,9 @@ ParseResult ParseArgs(const std::vector<std::string>& args);
 // The help text for a topic: "" for the general one, or "list", "show",
 // "reset", "set", "help". An unknown topic gets the general text.
 std::string HelpText(std::string_view topic);
+
+// What --version prints: "xferctl MAJOR.MINOR.PATCH\n" (the project's VERSION).
+std::string VersionText();
 
 // A validated value, or why it is not one.
 struct ValueCheck {

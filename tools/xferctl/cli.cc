@@ -256,6 +256,10 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     out << HelpText(opt.help_topic);
     return kExitOk;
   }
+  if (opt.command == Command::kVersion) {
+    out << VersionText();
+    return kExitOk;
+  }
   Sysfs sys(opt.sysfs_root);
   const Context ctx{opt, sys, open};
   try {
@@ -269,6 +273,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       case Command::kSet:
         return Set(ctx, out, err);
       case Command::kHelp:
+      case Command::kVersion:
         break;
     }
   } catch (const SysfsError& e) {

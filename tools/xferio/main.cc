@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
     std::fputs(UsageText("xferio").c_str(), stdout);
     return kExitOk;
   }
+  if (parsed->version) {
+    std::fputs(VersionText().c_str(), stdout);
+    return kExitOk;
+  }
   const Options& opts = parsed->options;
 
   struct stat st;

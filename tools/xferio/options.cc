@@ -37,6 +37,7 @@ enum OptionCode : int {
   kOptNoVerify,
   kOptJson,
   kOptHelp,
+  kOptVersion,
 };
 
 constexpr option kLongOptions[] = {
@@ -55,6 +56,7 @@ constexpr option kLongOptions[] = {
     {"no-verify", no_argument, nullptr, kOptNoVerify},
     {"json", no_argument, nullptr, kOptJson},
     {"help", no_argument, nullptr, kOptHelp},
+    {"version", no_argument, nullptr, kOptVersion},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -239,6 +241,8 @@ Result<ParsedArgs> ParseArgs(const std::vector<std::string>& args) {
       devices.emplace_back(optarg);
     } else if (c == 'h' || c == kOptHelp) {
       parsed.help = true;
+    } else if (c == kOptVersion) {
+      parsed.version = true;
     } else if (c == ':') {
       return Error{OptionName(optopt) + " needs a value"};
     } else if (c == '?') {
@@ -252,7 +256,7 @@ Result<ParsedArgs> ParseArgs(const std::vector<std::string>& args) {
   devices.insert(devices.end(), strings.begin() + optind, strings.end());
 
   Options& o = parsed.options;
-  if (parsed.help) return parsed;
+  if (parsed.help || parsed.version) return parsed;
   if (devices.empty()) return Error{"no device given (xferio [options] /dev/DEVICE)"};
   if (devices.size() > 1) {
     return Error{"more than one device given: \"" + devices[0] + "\" and \"" + devices[1] + "\""};
@@ -262,6 +266,8 @@ Result<ParsedArgs> ParseArgs(const std::vector<std::string>& args) {
   if (!o.verify && o.mode != Mode::kRead) return Error{"--no-verify only applies to --mode read"};
   return parsed;
 }
+
+std::string VersionText() { return "xferio " XFERBLK_VERSION "\n"; }
 
 std::string UsageText(std::string_view prog) {
   std::string p(prog);
@@ -273,42 +279,22 @@ a stamp: its byte offset on the disk, a generation number and a checksum of
 the rest of the block, so a block read back from the wrong place, a stale one
 (an older generation) or a corrupted one is reported with its offset.
 
-  --mode MODE        read: read the region and check every block carries
-                       generation --gen (as left by an earlier write run)
-                     write: write the region with generation --gen
-                     verify: write the region, then read it back and check it;
-                       each further pass (see --runtime, --total) writes the
-                       next generation
+  --mode MODE        read, write or verify (see Modes below)
   --pattern P        seq (default) or random: the region is cut into I/Os of
                      the chosen sizes and they are issued in order (seq) or
                      shuffled (random); either way each pass covers every
                      block once
-  --bs LIST          I/O sizes, comma-separated, each I/O picks one at random:
-                       SIZE      a fixed size: 512, 4k, 128k, 1m
-                       LO-HI     any multiple of the logical block size from LO
-                                 to HI, e.g. 4k-1m
-                       auto      (default) sizes around the device's limits:
-                                 one block, below, at and one block over
-                                 max_hw_sectors_kb, at and over max_segments
-                                 pages, and 3 and 16 times max_hw_sectors_kb
-                     Sizes must be multiples of the logical block size.
-  --layout LIST      how each I/O's buffer is laid out in memory; with more
-                     than one, each I/O picks one at random:
-                       contiguous  (default) one page-aligned buffer
-                       fragmented  one piece per page with a gap after each
-                                   piece (readv/writev, IORING_OP_READV/WRITEV);
-                                   pieces grow to several pages when an I/O
-                                   would need more than 1024 of them
-                       misaligned  one buffer starting one logical block
-                                   (512 bytes on a 512-byte disk) into a page;
-                                   needs a block size below the page size
-                       all         all three
+  --bs LIST          I/O sizes, comma-separated, each I/O picks one at random
+                     (see I/O sizes below). Sizes must be multiples of the
+                     logical block size.
+  --layout LIST      how each I/O's buffer is laid out in memory (see Layouts
+                     below); with more than one, each I/O picks one at random
   --qd N             I/Os in flight, 1 to 1024 (default 16)
   --runtime SECONDS  stop issuing new writes (or reads, in read mode) after
                      this long; in verify mode what was written is still read
                      back and checked
   --total SIZE       stop after this many bytes written (write, verify) or
-                     read (read); passes repeat over the region until then
+                     read (read); passes repeat over the region until then.
                      Without --runtime and --total: one pass over the region.
   --offset SIZE      start of the region on the device (default 0)
   --size SIZE        length of the region (default: to the end of the device)
@@ -320,9 +306,33 @@ the rest of the block, so a block read back from the wrong place, a stale one
                      at the lowest offsets (default 10)
   --json             print a JSON summary on stdout instead of the text one
   -h, --help         this text
+  --version          print xferio's version and exit
 
 Sizes: a number with an optional k, m, g or t suffix (powers of 1024),
 optionally followed by b or ib: 4096, 4k, 4KiB, 1m.
+
+Modes:
+  read        read the region and check every block carries generation --gen
+              (as left by an earlier write run)
+  write       write the region with generation --gen
+  verify      write the region, then read it back and check it; each further
+              pass (see --runtime, --total) writes the next generation
+
+I/O sizes (--bs):
+  SIZE        a fixed size: 512, 4k, 128k, 1m
+  LO-HI       any multiple of the logical block size from LO to HI, e.g. 4k-1m
+  auto        (default) sizes around the device's limits: one block, below, at
+              and one block over max_hw_sectors_kb, at and over max_segments
+              pages, and 3 and 16 times max_hw_sectors_kb
+
+Layouts (--layout):
+  contiguous  (default) one page-aligned buffer
+  fragmented  one piece per page with a gap after each piece (readv/writev,
+              IORING_OP_READV/WRITEV); pieces grow to several pages when an
+              I/O would need more than 1024 of them
+  misaligned  one buffer starting one logical block (512 bytes on a 512-byte
+              disk) into a page; needs a block size below the page size
+  all         all three
 
 Exit status:
   0  every I/O completed and every block checked was correct

@@ -56,7 +56,8 @@ struct Options {
 };
 
 struct ParsedArgs {
-  bool help = false;  // --help: print UsageText() and exit 0
+  bool help = false;     // --help: print UsageText() and exit 0
+  bool version = false;  // --version: print VersionText() and exit 0 (--help wins)
   Options options;
 };
 
@@ -74,5 +75,8 @@ const char* PatternName(Pattern pattern);
 const char* LayoutName(Layout layout);
 
 std::string UsageText(std::string_view prog);
+
+// What --version prints: "xferio MAJOR.MINOR.PATCH\n" (the project's VERSION).
+std::string VersionText();
 
 }  // namespace xferio

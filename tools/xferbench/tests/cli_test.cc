@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "fio_sample.hh"
@@ -170,6 +171,28 @@ TEST_F(CliTest, Help) {
     EXPECT_EQ(out_.str().find("usage: xferbench"), 0u);
     EXPECT_TRUE(err_.str().empty());
   }
+}
+
+TEST_F(CliTest, Version) {
+  const std::string expected = std::string("xferbench ") + XFERBLK_VERSION + "\n";
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"--version"},
+                                             {"report", "--version"},
+                                             {"line", "--version"},
+                                             {"line", "--version", "x", "y"}}) {
+    EXPECT_EQ(Run(args), kExitOk) << args[0];
+    EXPECT_EQ(out_.str(), expected);
+    EXPECT_TRUE(err_.str().empty());
+  }
+  // "NAME MAJOR.MINOR.PATCH" on one line: what help2man reads.
+  EXPECT_TRUE(std::regex_match(expected, std::regex("xferbench [0-9]+\\.[0-9]+\\.[0-9]+\n")));
+  // --help wins; --version takes no value.
+  EXPECT_EQ(Run({"--version", "--help"}), kExitOk);
+  EXPECT_EQ(out_.str().find("usage: xferbench"), 0u);
+  EXPECT_EQ(Run({"report", "--version=1"}), kExitUsage);
+  EXPECT_EQ(err_.str().find("xferbench: option '--version=1' takes no argument\n"), 0u)
+      << err_.str();
+  EXPECT_NE(err_.str().find("       xferbench --version\n"), std::string::npos) << "in the usage";
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -285,6 +286,36 @@ TEST(Args, Help) {
   }
   EXPECT_FALSE(P({"help", "bogus"}).ok);
   EXPECT_FALSE(P({"help", "set", "show"}).ok);
+}
+
+TEST(Args, Version) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--version"},
+                                             {"--json", "--version"},
+                                             {"--version", "list"},
+                                             {"show", "xferblk0", "--version"},
+                                             // Like --help, it wins over a bad value.
+                                             {"set", "xferblk0", "send-mode", "bogus", "--version"},
+                                             {"--version", "reset", "--json"}}) {
+    ParseResult r = ParseArgs(args);
+    ASSERT_TRUE(r.ok) << ::testing::PrintToString(args) << ": " << r.error;
+    EXPECT_EQ(r.options.command, Command::kVersion) << ::testing::PrintToString(args);
+  }
+  // --help wins when both are given.
+  EXPECT_EQ(P({"--version", "--help"}).options.command, Command::kHelp);
+  EXPECT_EQ(P({"help", "--version"}).options.command, Command::kHelp);
+  // Still refused: what comes before it is read, and it takes no value.
+  EXPECT_EQ(Err({"frobnicate", "--version"}), "unknown command 'frobnicate'");
+  EXPECT_EQ(Err({"--version=1"}), "unknown option '--version=1'");
+  EXPECT_EQ(Err({"-V"}), "unknown option '-V'");
+}
+
+TEST(Args, VersionText) {
+  EXPECT_EQ(VersionText(), std::string("xferctl ") + XFERBLK_VERSION + "\n");
+  // "NAME MAJOR.MINOR.PATCH" on one line: what help2man reads.
+  EXPECT_TRUE(std::regex_match(VersionText(), std::regex("xferctl [0-9]+\\.[0-9]+\\.[0-9]+\n")))
+      << VersionText();
+  EXPECT_NE(HelpText("").find("  --version "), std::string::npos);
 }
 
 TEST(Args, HelpTexts) {

@@ -278,6 +278,17 @@ TEST_F(Cli, Help) {
   EXPECT_EQ(X({"help", "list"}).out, HelpText("list"));
 }
 
+TEST_F(Cli, Version) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--version"}, {"show", "xferblk9", "--version"}}) {
+    Result r = X(args);
+    EXPECT_EQ(r.rc, kExitOk) << ::testing::PrintToString(args);
+    EXPECT_EQ(r.out, VersionText());
+    EXPECT_EQ(r.err, "");
+  }
+  EXPECT_EQ(X({"--version"}).out, std::string("xferctl ") + XFERBLK_VERSION + "\n");
+}
+
 TEST_F(Cli, SetSendModeBadValueWritesNothing) {
   fake_.AddModule();
   AddDisks(1);

@@ -188,6 +188,29 @@ TEST(ParseArgs, HelpNeedsNothingElse) {
   EXPECT_FALSE(p.ok()) << "a bad option is reported even with --help";
 }
 
+TEST(ParseArgs, VersionNeedsNothingElse) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--version"}, {"--mode", "read", "--version"}, {"--version", "/dev/a", "/dev/b"}}) {
+    auto p = Parse(args);
+    ASSERT_TRUE(p.ok()) << p.error();
+    EXPECT_TRUE(p->version);
+    EXPECT_FALSE(p->help);
+  }
+  auto p = Parse({"--version", "--help"});
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_TRUE(p->help) << "--help wins: main() checks it first";
+  EXPECT_FALSE(Parse({"--mode", "bogus", "--version"}).ok())
+      << "a bad option is reported even with --version";
+  EXPECT_FALSE(Parse({"--version=1"}).ok());
+  EXPECT_FALSE(Parse({"--mode", "read", "/dev/x"})->version);
+}
+
+TEST(VersionText, NameAndProjectVersion) {
+  EXPECT_EQ(VersionText(), std::string("xferio ") + XFERBLK_VERSION + "\n");
+  EXPECT_THAT(VersionText(), ::testing::MatchesRegex("xferio [0-9]+\\.[0-9]+\\.[0-9]+\n"));
+  EXPECT_THAT(UsageText("xferio"), HasSubstr("  --version "));
+}
+
 // Parses args, which must be refused with an error containing `error`.
 void ExpectRefused(const std::vector<std::string>& args, const std::string& error) {
   auto p = Parse(args);
@@ -237,6 +260,7 @@ TEST(ParseArgs, BadOptionsAreExplained) {
       {{"--layout", "twisted"}, "unknown layout \"twisted\""},
       {{"--json=yes"}, "--json takes no value"},
       {{"--help=yes"}, "--help takes no value"},
+      {{"--version=yes"}, "--version takes no value"},
       {{"--runtime", "0"}, "--runtime (seconds) must be 1 to"},
       {{"--runtime", "1m"}, "is not a decimal number"},
       {{"--size", "0"}, "--size must be more than 0"},
@@ -326,11 +350,23 @@ TEST(Names, OfEveryValueAndTheOptionsTakeThem) {
 TEST(Usage, DocumentsOptionsAndExitCodes) {
   std::string text = UsageText("xferio");
   EXPECT_THAT(text, HasSubstr("usage: xferio --mode MODE"));
-  for (const char* option :
-       {"--mode", "--pattern", "--bs", "--layout", "--qd", "--runtime", "--total", "--offset",
-        "--size", "--seed", "--gen", "--no-verify", "--max-report", "--json", "--help"}) {
+  for (const char* option : {"--mode", "--pattern", "--bs", "--layout", "--qd", "--runtime",
+                             "--total", "--offset", "--size", "--seed", "--gen", "--no-verify",
+                             "--max-report", "--json", "--help", "--version"}) {
     EXPECT_THAT(text, HasSubstr(option));
   }
+  // The values, each list in a section of its own ("Name:" then indented
+  // "  value  text" lines: what help2man makes a subsection of the man page).
+  for (const char* value :
+       {"\nModes:\n  read ", "\n  write ", "\n  verify ", "\nI/O sizes (--bs):\n  SIZE ",
+        "\n  LO-HI ", "\n  auto ", "\nLayouts (--layout):\n  contiguous ", "\n  fragmented ",
+        "\n  misaligned ", "\n  all "}) {
+    EXPECT_THAT(text, HasSubstr(value));
+  }
+  // 80 columns.
+  size_t start = 0;
+  for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+    EXPECT_LE(end - start, 80u) << text.substr(start, end - start);
   for (const char* status :
        {"Exit status", "  0  ", "  1  verify failure", "  2  I/O error", "  3  usage error"}) {
     EXPECT_THAT(text, HasSubstr(status));
