@@ -317,11 +317,15 @@ Expect expect_split(const std::vector<iovec>& iov, const xferblk_limits& lim) {
 }
 
 bool bios_from_folios() {
-  utsname u{};
-  unsigned major = 0, minor = 0;
-  if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
-    ksft_exit_fail_msg("uname: cannot read the kernel release\n");
-  return major >= 7;
+  // The kernel does not change under a test: read its release once.
+  static const bool from_folios = [] {
+    utsname u{};
+    unsigned major = 0, minor = 0;
+    if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+      ksft_exit_fail_msg("uname: cannot read the kernel release\n");
+    return major >= 7;
+  }();
+  return from_folios;
 }
 
 namespace {
