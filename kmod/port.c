@@ -191,6 +191,11 @@ static void xferblk_sq_put(struct xferblk_queue *q, const struct xferblk_sqe *sq
 	memcpy(&q->sq[q->sq_tail], sqe, sizeof(*sqe));
 	q->sq_slot_tag[q->sq_tail] = tag;
 	q->sq_tail = (q->sq_tail + 1) & (q->depth - 1);
+	if (tag < q->nr_tags)
+		q->cmds[tag].sq_pos = q->sq_puts;
+	else
+		q->abort_pos = q->sq_puts;
+	q->sq_puts++;
 }
 
 /*
@@ -208,6 +213,8 @@ static void xferblk_sq_ring(struct xferblk_queue *q)
 			/* After its owner and generation: pairs with xferblk_cqe_valid(). */
 			smp_store_release(&q->cmds[q->sq_slot_tag[slot]].rung, true);
 	q->sq_rung = q->sq_tail;
+	/* Before the doorbell: pairs with xferblk_cqe_fetched(). */
+	smp_store_release(&q->sq_rung_puts, q->sq_puts);
 	/* writel orders the descriptors and SG lists before the doorbell. */
 	writel(q->sq_tail, q->sq_doorbell);
 }
@@ -491,10 +498,35 @@ static void xferblk_abort_done(struct xferblk_queue *q, u16 status, u32 result)
 }
 
 /*
+ * Spec 1.3: the count of entries the device says it had fetched from the
+ * SQ when it wrote this completion. It never goes back and never passes
+ * what we have rung; otherwise the entry is a lie and refused. Under
+ * cq_lock; true if @fetched is believable, and then it is the new count.
+ */
+static bool xferblk_cqe_fetched(struct xferblk_queue *q, u32 fetched)
+{
+	/* Pairs with the release in xferblk_sq_ring(). */
+	u32 rung = smp_load_acquire(&q->sq_rung_puts);
+
+	if (!q->fetch_counts)
+		return true;
+	if (fetched - q->cq_fetched > rung - q->cq_fetched)
+		return false;
+	q->cq_fetched = fetched;
+	return true;
+}
+
+/* Whether the entry at SQ position @pos was fetched before the completion. */
+static bool xferblk_fetched_before(struct xferblk_queue *q, u32 pos)
+{
+	return !q->fetch_counts || (s32)(q->cq_fetched - pos) > 0;
+}
+
+/*
  * Whether a completion names a command of ours that the device may
  * complete. The device is not trusted: a tag we did not issue, issued
- * before its slot was reused, or put on the ring but not yet rung (the
- * device cannot have fetched it) is refused.
+ * before its slot was reused, put on the ring but not yet rung, or (spec
+ * 1.3) not yet fetched when the device wrote the completion, is refused.
  */
 static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag)
 {
@@ -503,9 +535,9 @@ static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag)
 	if (tag >= q->nr_tags)
 		return false;
 	cmd = &q->cmds[tag];
-	/* Rung implies this owner's child and generation are visible. */
+	/* Rung implies this owner's child, generation and position are visible. */
 	return smp_load_acquire(&cmd->rung) && xferblk_cmd_busy(cmd) &&
-	       wire_tag >> q->gen_shift == cmd->gen;
+	       wire_tag >> q->gen_shift == cmd->gen && xferblk_fetched_before(q, cmd->sq_pos);
 }
 
 /* The status of a completion for @cmd, its byte count checked. */
@@ -528,19 +560,24 @@ static blk_status_t xferblk_cqe_status(struct xferblk_queue *q, struct xferblk_c
 	return xferblk_status_to_blk(status);
 }
 
-irqreturn_t xferblk_irq(int irq, void *data)
+/*
+ * Reaps @q's completion ring: from its interrupt, and from the timeout work
+ * so that a completion whose interrupt never came is found before its
+ * command is aborted. Returns the entries reaped.
+ */
+unsigned int xferblk_port_reap(struct xferblk_queue *q)
 {
-	struct xferblk_queue *q = data;
 	struct xferblk_dev *xd = q->xd;
 	struct xferblk_done done;
 	unsigned int reaped = 0;
+	unsigned long flags;
 
 	xferblk_done_init(&done);
-	spin_lock(&q->cq_lock);
+	spin_lock_irqsave(&q->cq_lock, flags);
 	for (;;) {
 		struct xferblk_cqe *cqe = &q->cq[q->cq_head];
 		u16 wire_tag, tag, status;
-		u32 result;
+		u32 result, fetched;
 
 		if ((le16_to_cpu(READ_ONCE(cqe->flags)) & XFERBLK_CQE_PHASE) != q->cq_phase)
 			break;
@@ -550,6 +587,7 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		tag = wire_tag & ((1U << q->gen_shift) - 1);
 		status = le16_to_cpu(cqe->status);
 		result = le32_to_cpu(cqe->result);
+		fetched = le32_to_cpu(cqe->sq_fetched);
 
 		if (++q->cq_head == q->depth) {
 			q->cq_head = 0;
@@ -557,7 +595,16 @@ irqreturn_t xferblk_irq(int irq, void *data)
 		}
 		reaped++;
 
-		if (wire_tag == q->nr_tags && q->abort_target >= 0) {
+		if (!xferblk_cqe_fetched(q, fetched)) {
+			this_cpu_inc(xd->stats->bogus);
+			dev_warn_ratelimited(&xd->pdev->dev,
+					     "queue %u: completion claims %u entries fetched, %u rung\n",
+					     q->qid, fetched - q->cq_fetched,
+					     READ_ONCE(q->sq_rung_puts) - q->cq_fetched);
+			continue;
+		}
+		if (wire_tag == q->nr_tags && q->abort_target >= 0 &&
+		    xferblk_fetched_before(q, q->abort_pos)) {
 			xferblk_abort_done(q, status, result);
 			continue;
 		}
@@ -573,11 +620,15 @@ irqreturn_t xferblk_irq(int irq, void *data)
 	}
 	if (reaped)
 		writel(q->cq_head, q->cq_doorbell);
-	spin_unlock(&q->cq_lock);
+	spin_unlock_irqrestore(&q->cq_lock, flags);
 
 	xferblk_done_end(xd, &done);
+	return reaped;
+}
 
-	return reaped ? IRQ_HANDLED : IRQ_NONE;
+irqreturn_t xferblk_irq(int irq, void *data)
+{
+	return xferblk_port_reap(data) ? IRQ_HANDLED : IRQ_NONE;
 }
 
 /* Asks the device to end the command holding @tag. Under cq_lock. */
@@ -646,6 +697,9 @@ unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 		q->reset_wanted = false;
 		q->sq_tail = 0;
 		q->sq_rung = 0;
+		q->sq_puts = 0;
+		q->sq_rung_puts = 0;
+		q->cq_fetched = 0;
 		q->cq_head = 0;
 		q->cq_phase = XFERBLK_CQE_PHASE;
 		memset(q->sq, 0, q->depth * sizeof(*q->sq));
@@ -680,6 +734,7 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 	q->depth = depth;
 	q->nr_tags = depth - 2;
 	q->gen_shift = ilog2(depth);
+	q->fetch_counts = xd->version_minor >= 3;
 	q->abort_target = -1;
 	q->cq_phase = XFERBLK_CQE_PHASE;
 	spin_lock_init(&q->sq_lock);

@@ -40,6 +40,8 @@ static bool xferblk_queue_check_timeouts(struct xferblk_dev *xd, struct xferblk_
 	bool reset = false;
 	unsigned int tag;
 
+	/* A completion whose interrupt went missing is not a timeout. */
+	xferblk_port_reap(q);
 	spin_lock_irq(&q->cq_lock);
 	if (q->reset_wanted) {
 		reset = true;

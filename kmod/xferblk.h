@@ -96,6 +96,7 @@ struct xferblk_cmd {
 	enum dma_data_direction dir;
 	unsigned long deadline;		/* jiffies: then it is aborted */
 	u64 seq;			/* the queue's seq when it was put on */
+	u32 sq_pos;			/* the queue's sq_puts when it was put on */
 	u32 bytes;			/* READ/WRITE: what the completion must report */
 	u16 gen;			/* bumped each time the slot is reused */
 	bool rung;			/* the device has been told of it */
@@ -127,6 +128,16 @@ struct xferblk_queue {
 	u32 sq_tail;
 	u32 sq_rung;			/* the tail last written to the doorbell */
 	u16 *sq_slot_tag;		/* per SQ entry: its command's tag */
+	/*
+	 * Spec 1.3 fetch counts: entries put on the ring since it was set up,
+	 * their number at the last doorbell, and the device's count of
+	 * entries fetched as the last accepted completion reported it.
+	 */
+	bool fetch_counts;		/* the device reports them (1.3) */
+	u32 sq_puts;
+	u32 sq_rung_puts;		/* written under sq_lock, read in reaping */
+	u32 cq_fetched;			/* cq_lock */
+	u32 abort_pos;			/* sq_puts of the abort entry */
 
 	spinlock_t cq_lock;		/* cq_head, cq_phase, reaping */
 	struct xferblk_cqe *cq;
@@ -211,6 +222,7 @@ int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q);
 int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q);
 irqreturn_t xferblk_irq(int irq, void *data);
+unsigned int xferblk_port_reap(struct xferblk_queue *q);
 
 /*
  * A sender's owed doorbell: the queue whose ring it has put commands on

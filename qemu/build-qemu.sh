@@ -13,6 +13,11 @@
 # tree, configures once and rebuilds incrementally in one shared build
 # directory, with ccache under the cache.
 #
+# XFERBLK_QEMU_VARIANT picks a build apart from the normal one (its own
+# build directory and key): "sanitize" (ASan and UBSan, for make
+# check-sanitize and make fuzz) or "coverage" (gcov, for the fuzzer's
+# coverage report).
+#
 # Needs the packages scripts/setup-host.sh installs (and its deb-src lines).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
@@ -44,9 +49,17 @@ version=$(resolve_version)
 upstream=${version#*:}		# 10.0.2+ds-2+deb13u1~bpo12+1
 upstream=${upstream%-*}		# 10.0.2+ds
 
+variant=${XFERBLK_QEMU_VARIANT:-}
+case $variant in
+"") variant_cfg=() ;;
+sanitize) variant_cfg=(--enable-asan --enable-ubsan) ;;
+coverage) variant_cfg=(--enable-gcov) ;;
+*) die "XFERBLK_QEMU_VARIANT must be empty, sanitize or coverage, not '$variant'" ;;
+esac
+
 key=$({
 	hash_files "$dev_dir"/* "$dev_h" "$dev_mak" "$self"
-	printf '%s\n' "$version"
+	printf '%s\n' "$version" "$variant"
 } | sha256sum | cut -c1-16)
 out=$qroot/$key/$bin_name
 
@@ -64,7 +77,7 @@ if [ -x "$out" ]; then		# built by a concurrent run
 fi
 
 t0=$(date +%s)
-blog=$qroot/build.log
+blog=$qroot/build${variant:+-$variant}.log
 : >"$blog"
 run_logged() {
 	if ! "$@" >>"$blog" 2>&1; then
@@ -152,7 +165,7 @@ if grep -q 'unpack_edk2_blobs = bzip2.found()' "$src/meson.build"; then
 fi
 
 # --- configure (once per set of options) ----------------------------------
-build=$qroot/build
+build=$qroot/build${variant:+-$variant}
 cc=gcc
 if command -v ccache >/dev/null; then
 	cc="ccache gcc"
@@ -174,6 +187,7 @@ cfg=(
 	--disable-download
 	--disable-install-blobs
 	--firmwarepath=/usr/share/seabios:/usr/share/qemu:/usr/lib/ipxe/qemu
+	"${variant_cfg[@]}"
 )
 cfg_id=$(printf '%s\n' "$src" "${cfg[@]}")
 if [ ! -f "$build/build.ninja" ] ||
@@ -190,15 +204,15 @@ export CCACHE_DIR=$qroot/ccache
 export CCACHE_BASEDIR=$XFERBLK_CACHE
 export CCACHE_DEPEND=1
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
-log "building $bin_name (-j$(nproc)); log: $blog"
+log "building $bin_name${variant:+ ($variant)} (-j$(nproc)); log: $blog"
 run_logged ninja -C "$build" -j"$(nproc)" "$bin_name"
 
 mkdir -p "$qroot/$key"
 cp "$build/$bin_name" "$out.tmp"
 mv "$out.tmp" "$out"
 
-# Keep the five most recent results.
-ls -1dt "$qroot"/????????????????/ 2>/dev/null | tail -n +6 | xargs -r rm -rf
+# Keep the eight most recent results (of every variant).
+ls -1dt "$qroot"/????????????????/ 2>/dev/null | tail -n +9 | xargs -r rm -rf
 
 log "built in $(($(date +%s) - t0)) s"
 echo "$out"

@@ -4,17 +4,36 @@
 # 7.3 inside the trixie root, with the project tree mounted at the same path.
 # Kbuild keeps objects next to the sources, so a directory last built for
 # another kernel is cleaned first (its kernel is in DIR/.xferblk-kver).
+#
+# `kmake.sh --cache NAME.ko M=DIR [args...]` keeps the module it builds in
+# the cache, keyed by the kernel, the arguments and the sources (DIR's
+# Kbuild and C files, kmod/, uapi/, VERSION), and on a hit copies it in
+# instead of building: a fresh clone does not rebuild what an earlier one
+# built for the same kernel. The static checks build without --cache, so
+# their compiler and sparse always run.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 eval "$("$XFERBLK_TOP/scripts/fetch-kernel.sh")"
 
+cached_ko=
+if [ "${1:-}" = --cache ]; then
+	cached_ko=$2
+	shift 2
+fi
 mdir=
 for a in "$@"; do [[ $a == M=* ]] && mdir=${a#M=}; done
 [ -n "$mdir" ] || die "usage: kmake.sh M=DIR [make arguments]"
 
+# On the host the compiler runs under ccache (the Makefile's CCACHE_* make
+# its entries shareable between clones); W=1 warnings come back from it too.
+cc=()
+if [ -z "$KCHROOT" ] && command -v ccache >/dev/null; then
+	cc=(CC="ccache gcc")
+fi
+
 kmake() {
 	if [ -z "$KCHROOT" ]; then
-		make -C "$KDIR" "$@"
+		make -C "$KDIR" "${cc[@]}" "$@"
 	else
 		mkdir -p "$KCHROOT$XFERBLK_TOP"
 		# A private mount namespace: the tree and /proc (objtool reads it)
@@ -30,4 +49,27 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$KVER" ]; then
 	kmake M="$mdir" clean >/dev/null 2>&1 || true
 fi
 echo "$KVER" >"$stamp"
+[ -n "$cached_ko" ] || { kmake "$@"; exit; }
+
+shopt -s nullglob
+sources=()
+for f in "$mdir"/Kbuild "$mdir"/*.[ch] "$mdir"/kmod/*.[ch] "$XFERBLK_TOP"/uapi/*.h \
+	"$XFERBLK_TOP"/VERSION "$0"; do
+	[[ $f == *.mod.c ]] || sources+=("$f")
+done
+# The key holds no path of this clone: M= is left out of the arguments.
+args=("${@/#M=*/}")
+key=$( (echo "$KVER ${KCHROOT:+chroot} ${args[*]}"; hash_files "${sources[@]}") |
+	sha256sum | cut -c1-16)
+store=$XFERBLK_CACHE/modules/$KVER
+if [ -f "$store/$key/$cached_ko" ]; then
+	cmp -s "$store/$key/$cached_ko" "$mdir/$cached_ko" ||
+		cp "$store/$key/$cached_ko" "$mdir/$cached_ko"
+	exit 0
+fi
 kmake "$@"
+mkdir -p "$store/$key"
+cp "$mdir/$cached_ko" "$store/$key/$cached_ko.tmp"
+mv "$store/$key/$cached_ko.tmp" "$store/$key/$cached_ko"
+# Keep the eight newest builds of each module.
+ls -dt "$store"/*/"$cached_ko" | tail -n +9 | xargs -r -n1 dirname | xargs -r rm -rf

@@ -3,7 +3,8 @@
 // that fails takes down exactly the parents touching it; completions for
 // tags never issued, duplicated or surplus are counted and ignored; under
 // random failures and jittered, reordered completions every acknowledged
-// write reads back; nothing hangs.
+// write reads back; nothing hangs. And on a device that lies at random
+// (spec 1.3) no lie gets through and no block is wrong.
 #include <fcntl.h>
 #include <liburing.h>
 #include <unistd.h>
@@ -48,6 +49,11 @@ bool stamped(const uint8_t* p, uint64_t block, uint64_t gen) {
 }
 
 // The errno the spec promises for each status the device can report.
+unsigned env_uint(const char* name, unsigned fallback) {
+  const char* v = getenv(name);
+  return v ? std::stoul(v) : fallback;
+}
+
 int expected_errno(uint32_t status) {
   switch (status) {
     case XFERBLK_STS_MEDIA_ERROR:
@@ -163,15 +169,32 @@ void test_hostile_completions(const xft::Disk& d, const xft::Bar0& bar) {
 // pages: each failed call then has between one failed parent and one per
 // bio, and the check is those bounds.
 // XFERBLK_SEED=<n> replays a run; each run prints its seed.
+//
+// The chaos run is the same workload on a device that lies (spec 1.3, "A
+// lying device"): every kind of lie but REGISTER, each at XFERBLK_CHAOS_PPM
+// (default 50000). The driver must refuse exactly the lies it can see
+// through (its bogus_completions rise by the STRAY, DUPLICATE and EARLY
+// lies told), fail the commands whose reports lie (STATUS, RESULT), and
+// lose nothing to dropped interrupts or delays.
 struct RunResult {
   unsigned ios = 0, failed = 0;
   uint64_t checked = 0, wrong = 0, faults = 0;
-  bool counted = false;  // the driver's parent_errors agree with the failures seen
+  bool counted = false;      // the driver's parent_errors agree with the failures seen
+  bool lies_refused = true;  // chaos: bogus_completions == the refusable lies
+  std::string lies;          // chaos: the lies told, per kind
   bool ok = false;
 };
 
+uint64_t lies_told(const xft::Bar0& bar, unsigned kind) {
+  uint32_t off = XFERBLK_REG_FAULT_CHAOS_LIES + 8 * kind;
+  return bar.read32(off) | static_cast<uint64_t>(bar.read32(off + 4)) << 32;
+}
+
+constexpr const char* kLieNames[XFERBLK_CHAOS_NR] = {"stray",  "duplicate", "early", "status",
+                                                     "result", "no-irq",    "delay", "register"};
+
 RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, unsigned total,
-                     bool multi_bio) {
+                     bool multi_bio, bool chaos = false) {
   const uint64_t blocks = (64 << 20) / kBlock, base = (96 << 20) / kBlock;
   const unsigned depth = 32;
   const unsigned max_log2 = multi_bio ? 14 : 11;  // 512 B << max_log2
@@ -196,9 +219,18 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
   uint64_t max_failed_bios = 0;  // one per 256 pages of each failed call
   uint64_t parent_errors = xft::stat(d, "parent_errors");
   uint64_t faults = bar.counter(XFERBLK_CNT_FAULTS);
+  uint64_t bogus = xft::stat(d, "bogus_completions");
+  uint64_t lies0[XFERBLK_CHAOS_NR];
+  for (unsigned k = 0; k < XFERBLK_CHAOS_NR; k++) lies0[k] = lies_told(bar, k);
   bar.write32(XFERBLK_REG_FAULT_SEED, static_cast<uint32_t>(rng()));
-  bar.write32(XFERBLK_REG_FAULT_PROB_PPM, 10000);
-  bar.write32(XFERBLK_REG_FAULT_JITTER_US, 2000);
+  if (chaos) {
+    bar.write32(XFERBLK_REG_FAULT_CHAOS_KINDS,
+                ((1u << XFERBLK_CHAOS_NR) - 1) & ~(1u << XFERBLK_CHAOS_REGISTER));
+    bar.write32(XFERBLK_REG_FAULT_CHAOS_PPM, env_uint("XFERBLK_CHAOS_PPM", 50000));
+  } else {
+    bar.write32(XFERBLK_REG_FAULT_PROB_PPM, 10000);
+    bar.write32(XFERBLK_REG_FAULT_JITTER_US, 2000);
+  }
   std::vector<unsigned> free_slots;
   for (unsigned i = 0; i < depth; i++) free_slots.push_back(i);
   unsigned submitted = 0, gen = 0;
@@ -251,9 +283,29 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
   }
   bar.write32(XFERBLK_REG_FAULT_PROB_PPM, 0);
   bar.write32(XFERBLK_REG_FAULT_JITTER_US, 0);
+  bar.write32(XFERBLK_REG_FAULT_CHAOS_PPM, 0);
   io_uring_queue_exit(&ring);
   r.faults = bar.counter(XFERBLK_CNT_FAULTS) - faults;
   uint64_t driver_errors = xft::stat(d, "parent_errors") - parent_errors;
+  if (chaos) {
+    // Lies behind a dropped interrupt wait for the driver's timeout scan
+    // (at most a second apart).
+    sleep(3);
+    uint64_t told[XFERBLK_CHAOS_NR], refusable = 0;
+    for (unsigned k = 0; k < XFERBLK_CHAOS_NR; k++) {
+      told[k] = lies_told(bar, k) - lies0[k];
+      r.faults += told[k];
+      r.lies += std::string(k ? ", " : "") + kLieNames[k] + " " + std::to_string(told[k]);
+    }
+    refusable =
+        told[XFERBLK_CHAOS_STRAY] + told[XFERBLK_CHAOS_DUPLICATE] + told[XFERBLK_CHAOS_EARLY];
+    uint64_t refused = xft::stat(d, "bogus_completions") - bogus;
+    r.lies_refused = refused == refusable;
+    for (unsigned k = 0; k < XFERBLK_CHAOS_NR; k++)
+      r.lies_refused = r.lies_refused && (told[k] > 0 || k == XFERBLK_CHAOS_REGISTER);
+    ksft_print_msg("seed %llu: lies told: %s; %llu refused by the driver\n",
+                   (unsigned long long)seed, r.lies.c_str(), (unsigned long long)refused);
+  }
 
   xft::Buffer all(blocks * kBlock, false);
   bool read_ok = pread(fd, all.data(), blocks * kBlock, base * kBlock) ==
@@ -266,7 +318,7 @@ RunResult random_run(const xft::Disk& d, const xft::Bar0& bar, uint64_t seed, un
   }
   r.counted = multi_bio ? driver_errors >= r.failed && driver_errors <= max_failed_bios
                         : driver_errors == r.failed;
-  r.ok = r.ios == total && r.failed > 0 && read_ok && !r.wrong && r.counted;
+  r.ok = r.ios == total && r.failed > 0 && read_ok && !r.wrong && r.counted && r.lies_refused;
   ksft_print_msg(
       "seed %llu: %u I/Os, %u failed (driver counted %llu), %llu faults injected, "
       "%llu blocks checked, %llu wrong%s\n",
@@ -297,18 +349,29 @@ void test_random_faults(const xft::Disk& d, const xft::Bar0& bar, unsigned runs,
   }
 }
 
-unsigned env_uint(const char* name, unsigned fallback) {
-  const char* v = getenv(name);
-  return v ? std::stoul(v) : fallback;
+// The chaos run: a lying device, the same workload; XFERBLK_CHAOS_IOS
+// I/Os (default 1500).
+void test_chaos(const xft::Disk& d, const xft::Bar0& bar) {
+  uint64_t seed = fresh_seed();
+  RunResult r = random_run(d, bar, seed, env_uint("XFERBLK_CHAOS_IOS", 1500), false, true);
+  ksft_test_result(r.ok,
+                   "seed %llu: %u reads and writes on a lying device: %llu lies (%s), %s; %u "
+                   "failed, %s by the driver, none hung; %llu blocks verified, %llu wrong\n",
+                   (unsigned long long)seed, r.ios, (unsigned long long)r.faults, r.lies.c_str(),
+                   r.lies_refused ? "every refusable one refused" : "MISCOUNTED REFUSALS", r.failed,
+                   r.counted ? "as many counted" : "MISCOUNTED", (unsigned long long)r.checked,
+                   (unsigned long long)r.wrong);
 }
 
 }  // namespace
 
 // XFERBLK_FAULT_RUNS (default 4) random runs of XFERBLK_FAULT_IOS (1500)
-// I/Os each, the last a multi-bio run; with --soak only those, for
-// `make soak`, multi-bio if XFERBLK_FAULT_MULTI_BIO=1.
+// I/Os each, the last a multi-bio run, then a chaos run; with --soak only
+// the random runs, for `make soak`, multi-bio if XFERBLK_FAULT_MULTI_BIO=1;
+// with --chaos only a chaos run, for `make chaos`.
 int main(int argc, char** argv) {
   bool soak = argc > 1 && std::string(argv[1]) == "--soak";
+  bool chaos = argc > 1 && std::string(argv[1]) == "--chaos";
   auto disks = xft::disks();
   const xft::Disk& d = disks.front();
   xft::Bar0 bar(d);
@@ -321,10 +384,17 @@ int main(int argc, char** argv) {
     test_random_faults(d, bar, runs, ios, env_uint("XFERBLK_FAULT_MULTI_BIO", 0));
     ksft_finished();
   }
-  ksft_set_plan(XFERBLK_STS_NR - 1 + 1 + 2 + 1 + runs);
+  if (chaos) {
+    ksft_set_plan(1);
+    test_chaos(d, bar);
+    ksft_finished();
+  }
+  bool lies = version >= (1u << 16 | 3);
+  ksft_set_plan(XFERBLK_STS_NR - 1 + 1 + 2 + 1 + runs + lies);
   test_error_mapping(d, bar);
   test_lba_range(d, bar);
   test_hostile_completions(d, bar);
   test_random_faults(d, bar, runs, ios, true);
+  if (lies) test_chaos(d, bar);
   ksft_finished();
 }

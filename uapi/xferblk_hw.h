@@ -19,7 +19,7 @@
 
 #define XFERBLK_MAGIC			0x4b4c4258	/* "XBLK" */
 #define XFERBLK_VERSION_MAJOR		1
-#define XFERBLK_VERSION_MINOR		2
+#define XFERBLK_VERSION_MINOR		3
 
 /* BAR0: registers; BAR2: MSI-X table and PBA. */
 #define XFERBLK_BAR0_SIZE		0x4000
@@ -65,6 +65,23 @@
 #define XFERBLK_REG_FAULT_SHORT_NTH	0x088	/* OK, but a block short */
 #define XFERBLK_REG_FAULT_STUCK		0x08c	/* XFERBLK_STUCK_* */
 #define XFERBLK_REG_FAULT_RELEASE	0x090	/* write: hung commands go on */
+#define XFERBLK_REG_FAULT_CHAOS_PPM	0x094	/* lie with this probability */
+#define XFERBLK_REG_FAULT_CHAOS_KINDS	0x098	/* BIT(enum xferblk_chaos) */
+/* 64 bit each, read-only: the lies told, per kind, since the device started. */
+#define XFERBLK_REG_FAULT_CHAOS_LIES	0x0c0
+
+/* The lies of the chaos mode (docs/device-spec.md, "A lying device"). */
+enum xferblk_chaos {
+	XFERBLK_CHAOS_STRAY = 0,	/* a completion for a tag the device does not hold */
+	XFERBLK_CHAOS_DUPLICATE,	/* a recent completion, again */
+	XFERBLK_CHAOS_EARLY,		/* a completion for an entry before it is fetched */
+	XFERBLK_CHAOS_STATUS,		/* a real completion with a random failing status */
+	XFERBLK_CHAOS_RESULT,		/* a real OK completion with a wrong byte count */
+	XFERBLK_CHAOS_NO_IRQ,		/* completions posted, the interrupt not sent */
+	XFERBLK_CHAOS_DELAY,		/* a completion held up to 2 ms more */
+	XFERBLK_CHAOS_REGISTER,		/* CTRL, STATUS or a queue register read random */
+	XFERBLK_CHAOS_NR,
+};
 
 /* Hostile completions, armed by writing the bit; each clears once done. */
 #define XFERBLK_HOSTILE_UNKNOWN_TAG	_BITUL(0)	/* a CQE for a tag never sent */
@@ -171,7 +188,7 @@ struct xferblk_cqe {
 	__le16 flags;		/* XFERBLK_CQE_PHASE */
 	__le16 rsvd0;
 	__le32 result;		/* bytes moved; ABORT: 1 if it ended the target */
-	__le32 rsvd1;
+	__le32 sq_fetched;	/* 1.3: SQ entries fetched since the queue was enabled */
 };
 
 #define XFERBLK_CQE_PHASE		_BITUL(0)

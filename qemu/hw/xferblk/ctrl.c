@@ -114,8 +114,14 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
     }
     if (addr >= XFERBLK_REG_QUEUE_BASE && addr < q_end) {
         addr -= XFERBLK_REG_QUEUE_BASE;
-        return xferblk_queue_read(&s->queues[addr / XFERBLK_REG_QUEUE_STRIDE],
-                                  addr % XFERBLK_REG_QUEUE_STRIDE);
+        val = xferblk_queue_read(&s->queues[addr / XFERBLK_REG_QUEUE_STRIDE],
+                                 addr % XFERBLK_REG_QUEUE_STRIDE);
+        return xferblk_chaos_register(s, val);
+    }
+    if (addr >= XFERBLK_REG_FAULT_CHAOS_LIES &&
+        addr < XFERBLK_REG_FAULT_CHAOS_LIES + 8 * XFERBLK_CHAOS_NR) {
+        val = s->chaos_lies[(addr - XFERBLK_REG_FAULT_CHAOS_LIES) / 8];
+        return addr & 4 ? val >> 32 : val;
     }
 
     switch (addr) {
@@ -152,9 +158,10 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
     case XFERBLK_REG_MAX_WZEROES:
         return s->features & XFERBLK_FEAT_WRITE_ZEROES ? s->max_wzeroes : 0;
     case XFERBLK_REG_CTRL:
-        return s->ctrl;
+        return xferblk_chaos_register(s, s->ctrl);
     case XFERBLK_REG_STATUS:
-        return s->ctrl & XFERBLK_CTRL_ENABLE ? XFERBLK_STATUS_READY : 0;
+        return xferblk_chaos_register(s, s->ctrl & XFERBLK_CTRL_ENABLE ?
+                                      XFERBLK_STATUS_READY : 0);
     case XFERBLK_REG_FAULT_FAIL_NTH:
         return s->fault.fail_nth;
     case XFERBLK_REG_FAULT_STATUS:
@@ -187,6 +194,10 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
         return s->fault.short_nth;
     case XFERBLK_REG_FAULT_STUCK:
         return s->fault.stuck;
+    case XFERBLK_REG_FAULT_CHAOS_PPM:
+        return s->fault.chaos_ppm;
+    case XFERBLK_REG_FAULT_CHAOS_KINDS:
+        return s->fault.chaos_kinds;
     }
     return 0;
 }
@@ -278,6 +289,12 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
     case XFERBLK_REG_FAULT_RELEASE:
         xferblk_release_hung(s);
         break;
+    case XFERBLK_REG_FAULT_CHAOS_PPM:
+        s->fault.chaos_ppm = MIN(val, XFERBLK_PPM);
+        break;
+    case XFERBLK_REG_FAULT_CHAOS_KINDS:
+        s->fault.chaos_kinds = val & XFERBLK_CHAOS_ALL;
+        break;
     default:
         /* Read-only or undefined: ignored. */
         break;
@@ -355,6 +372,16 @@ static bool xferblk_check_fault_props(XferblkState *s, Error **errp)
     if (f->prob_ppm > XFERBLK_PPM) {
         error_setg(errp, "fault-prob-ppm must be at most %u, not %u",
                    XFERBLK_PPM, f->prob_ppm);
+        return false;
+    }
+    if (f->chaos_ppm > XFERBLK_PPM) {
+        error_setg(errp, "fault-chaos-ppm must be at most %u, not %u",
+                   XFERBLK_PPM, f->chaos_ppm);
+        return false;
+    }
+    if (f->chaos_kinds & ~XFERBLK_CHAOS_ALL) {
+        error_setg(errp, "fault-chaos-kinds must be a mask within 0x%x, "
+                   "not 0x%x", XFERBLK_CHAOS_ALL, f->chaos_kinds);
         return false;
     }
     return xferblk_parse_hostile(s, errp);
@@ -644,6 +671,10 @@ static const Property xferblk_props[] = {
     DEFINE_PROP_UINT64("fault-lba-count", XferblkState,
                        fault_props.lba_count, 0),
     DEFINE_PROP_UINT32("fault-dma-nth", XferblkState, fault_props.dma_nth, 0),
+    DEFINE_PROP_UINT32("fault-chaos-ppm", XferblkState, fault_props.chaos_ppm,
+                       0),
+    DEFINE_PROP_UINT32("fault-chaos-kinds", XferblkState,
+                       fault_props.chaos_kinds, 0),
 };
 
 static const VMStateDescription vmstate_xferblk = {

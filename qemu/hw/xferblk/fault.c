@@ -26,12 +26,13 @@ uint64_t xferblk_rng_below(XferblkRng *rng, uint64_t n)
     return ((xferblk_rng_next(rng) >> 32) * n) >> 32;
 }
 
-/* FAULT_SEED: both generators restart, each on its own stream. */
+/* FAULT_SEED: every generator restarts, each on its own stream. */
 void xferblk_seed(XferblkState *s, uint32_t seed)
 {
     s->fault.seed = seed;
     s->prob_rng.state = (uint64_t)seed << 1;
     s->jitter_rng.state = (uint64_t)seed << 1 | 1;
+    s->chaos_rng.state = ((uint64_t)seed << 32) ^ 0x6a09e667f3bcc908ULL;
 }
 
 /*
@@ -60,6 +61,175 @@ uint16_t xferblk_stray_tag(XferblkQueue *q)
 }
 
 /* Queues a made-up completion after @prev, or first if @prev is NULL. */
+static XferblkRequest *xferblk_fake_new(XferblkQueue *q, XferblkFake kind,
+                                        XferblkRequest *prev);
+
+static const char *const xferblk_chaos_names[XFERBLK_CHAOS_NR] = {
+    [XFERBLK_CHAOS_STRAY] = "chaos: stray",
+    [XFERBLK_CHAOS_DUPLICATE] = "chaos: duplicate",
+    [XFERBLK_CHAOS_EARLY] = "chaos: early",
+    [XFERBLK_CHAOS_STATUS] = "chaos: status",
+    [XFERBLK_CHAOS_RESULT] = "chaos: result",
+    [XFERBLK_CHAOS_NO_IRQ] = "chaos: no interrupt",
+    [XFERBLK_CHAOS_DELAY] = "chaos: delay",
+    [XFERBLK_CHAOS_REGISTER] = "chaos: register",
+};
+
+/*
+ * The chaos mode (FAULT_CHAOS_*): at each chance of a lie of an armed kind
+ * one draw from its own seeded stream decides. A lie is counted once the
+ * guest can see it (xferblk_chaos_count()).
+ */
+bool xferblk_chaos_draw(XferblkState *s, enum xferblk_chaos kind)
+{
+    XferblkFaults *f = &s->fault;
+
+    if (!f->chaos_ppm || !(f->chaos_kinds & BIT(kind))) {
+        return false;
+    }
+    return xferblk_rng_below(&s->chaos_rng, XFERBLK_PPM) < f->chaos_ppm;
+}
+
+void xferblk_chaos_count(XferblkState *s, enum xferblk_chaos kind)
+{
+    s->chaos_lies[kind]++;
+}
+
+/* Draws, and counts a lie told at once. */
+bool xferblk_chaos(XferblkState *s, enum xferblk_chaos kind)
+{
+    if (!xferblk_chaos_draw(s, kind)) {
+        return false;
+    }
+    xferblk_chaos_count(s, kind);
+    return true;
+}
+
+static XferblkRequest *xferblk_lie_new(XferblkQueue *q,
+                                       enum xferblk_chaos kind)
+{
+    XferblkRequest *lie = xferblk_fake_new(q, XFERBLK_FAKE_LIE, NULL);
+
+    lie->lie_kind = kind;
+    return lie;
+}
+
+/*
+ * An SQ entry is about to be fetched: a completion for it, perfect but for
+ * the fetch count, which says it was not fetched yet. It is posted before
+ * anything else the doorbell finishes.
+ */
+void xferblk_chaos_early(XferblkQueue *q, const struct xferblk_sqe *sqe)
+{
+    XferblkState *s = q->s;
+    XferblkRequest *lie;
+
+    if (!xferblk_chaos_draw(s, XFERBLK_CHAOS_EARLY)) {
+        return;
+    }
+    lie = xferblk_lie_new(q, XFERBLK_CHAOS_EARLY);
+    lie->opcode = sqe->opcode;
+    lie->tag = le16_to_cpu(sqe->tag);
+    if (sqe->opcode == XFERBLK_OP_READ || sqe->opcode == XFERBLK_OP_WRITE) {
+        lie->result = le32_to_cpu(sqe->nblocks) * s->conf.logical_block_size;
+    }
+    lie->early = true;
+    lie->early_fetched = q->sq_fetched;
+}
+
+/*
+ * A real completion is about to be written: a random failing status, or
+ * for a READ or WRITE that succeeded, a byte count it did not move. The
+ * command did finish; only its report lies.
+ */
+void xferblk_chaos_lie(XferblkRequest *req, struct xferblk_cqe *cqe)
+{
+    XferblkState *s = req->q->s;
+    uint32_t result = le32_to_cpu(cqe->result);
+
+    if (xferblk_chaos(s, XFERBLK_CHAOS_STATUS)) {
+        cqe->status = cpu_to_le16(1 + xferblk_rng_below(&s->chaos_rng,
+                                                        UINT16_MAX));
+        cqe->result = 0;
+        trace_xferblk_fault(xferblk_qid(req->q), req->tag,
+                            xferblk_chaos_names[XFERBLK_CHAOS_STATUS]);
+        return;
+    }
+    if (req->status == XFERBLK_STS_OK &&
+        (req->opcode == XFERBLK_OP_READ || req->opcode == XFERBLK_OP_WRITE) &&
+        xferblk_chaos(s, XFERBLK_CHAOS_RESULT)) {
+        result ^= 1 + xferblk_rng_below(&s->chaos_rng, UINT32_MAX);
+        cqe->result = cpu_to_le32(result);
+        trace_xferblk_fault(xferblk_qid(req->q), req->tag,
+                            xferblk_chaos_names[XFERBLK_CHAOS_RESULT]);
+    }
+}
+
+/*
+ * A real completion has been written: kept for duplicates, then maybe a
+ * stray and a duplicate follow it. A duplicate of a tag the device holds
+ * again would be a real completion's twin, not a lie: it is not told.
+ */
+void xferblk_chaos_posted(XferblkQueue *q, const struct xferblk_cqe *cqe)
+{
+    XferblkState *s = q->s;
+    const struct xferblk_cqe *old;
+    XferblkRequest *lie;
+
+    q->recent[q->recent_n++ % XFERBLK_CHAOS_RECENT] = *cqe;
+    if (xferblk_chaos_draw(s, XFERBLK_CHAOS_DUPLICATE)) {
+        old = &q->recent[xferblk_rng_below(&s->chaos_rng,
+                         MIN(q->recent_n, XFERBLK_CHAOS_RECENT))];
+        if (!xferblk_tag_owner(q, le16_to_cpu(old->tag))) {
+            lie = xferblk_lie_new(q, XFERBLK_CHAOS_DUPLICATE);
+            lie->tag = le16_to_cpu(old->tag);
+            lie->status = le16_to_cpu(old->status);
+            lie->result = le32_to_cpu(old->result);
+        }
+    }
+    if (xferblk_chaos_draw(s, XFERBLK_CHAOS_STRAY)) {
+        lie = xferblk_lie_new(q, XFERBLK_CHAOS_STRAY);
+        if (xferblk_rng_below(&s->chaos_rng, 2)) {
+            lie->status = 1 + xferblk_rng_below(&s->chaos_rng, UINT16_MAX);
+        } else {
+            /* A plausible success: whole blocks, within MAX_XFER. */
+            lie->result = (1 + xferblk_rng_below(&s->chaos_rng,
+                           s->max_xfer / s->conf.logical_block_size)) *
+                          s->conf.logical_block_size;
+        }
+    }
+}
+
+/* A tag for a stray lie: random, and held by no command of the device. */
+uint16_t xferblk_chaos_stray_tag(XferblkQueue *q)
+{
+    uint16_t tag;
+    int i;
+
+    for (i = 0; i < 16; i++) {
+        tag = xferblk_rng_below(&q->s->chaos_rng, XFERBLK_TAG_SPACE);
+        if (!xferblk_tag_owner(q, tag)) {
+            return tag;
+        }
+    }
+    return xferblk_stray_tag(q);
+}
+
+/* CTRL, STATUS and queue register reads: maybe random bits instead. */
+uint32_t xferblk_chaos_register(XferblkState *s, uint32_t val)
+{
+    if (!xferblk_chaos(s, XFERBLK_CHAOS_REGISTER)) {
+        return val;
+    }
+    trace_xferblk_fault(-1, 0, xferblk_chaos_names[XFERBLK_CHAOS_REGISTER]);
+    return xferblk_rng_below(&s->chaos_rng, 1ULL << 32);
+}
+
+const char *xferblk_chaos_name(enum xferblk_chaos kind)
+{
+    return xferblk_chaos_names[kind];
+}
+
 static XferblkRequest *xferblk_fake_new(XferblkQueue *q, XferblkFake kind,
                                         XferblkRequest *prev)
 {

@@ -48,6 +48,11 @@ void xferblk_irq_flush(XferblkQueue *q)
         return;
     }
     q->irq_pending = false;
+    if (xferblk_chaos(q->s, XFERBLK_CHAOS_NO_IRQ)) {
+        trace_xferblk_fault(xferblk_qid(q), 0,
+                            xferblk_chaos_name(XFERBLK_CHAOS_NO_IRQ));
+        return;
+    }
     if (msix_enabled(pdev)) {
         msix_notify(pdev, q->vector);
     }
@@ -145,16 +150,28 @@ static void xferblk_post(XferblkRequest *req)
     uint16_t phase = q->phase ? XFERBLK_CQE_PHASE : 0;
     MemTxResult res;
 
+    /* Picked now: no command may hold it when the entry appears. */
     if (req->fake == XFERBLK_FAKE_STRAY) {
-        /* Picked now: no command may hold it when the entry appears. */
         req->tag = xferblk_stray_tag(q);
+    } else if (req->fake == XFERBLK_FAKE_LIE &&
+               req->lie_kind == XFERBLK_CHAOS_STRAY) {
+        req->tag = xferblk_chaos_stray_tag(q);
     }
     cqe.tag = cpu_to_le16(req->tag);
     cqe.status = cpu_to_le16(req->status);
     cqe.flags = cpu_to_le16(phase ^ XFERBLK_CQE_PHASE);
+    cqe.sq_fetched = cpu_to_le32(req->early ? req->early_fetched :
+                                 q->sq_fetched);
     if (req->status == XFERBLK_STS_OK) {
         cqe.result = cpu_to_le32(req->result - (req->short_xfer ?
                                  s->conf.logical_block_size : 0));
+    }
+    if (req->fake == XFERBLK_FAKE_NONE) {
+        xferblk_chaos_lie(req, &cqe);
+    } else if (req->fake == XFERBLK_FAKE_LIE) {
+        xferblk_chaos_count(s, req->lie_kind);
+        trace_xferblk_fault(xferblk_qid(q), req->tag,
+                            xferblk_chaos_name(req->lie_kind));
     }
     res = pci_dma_write(pdev, addr, &cqe, sizeof(cqe));
     cqe.flags = cpu_to_le16(phase);
@@ -177,6 +194,9 @@ static void xferblk_post(XferblkRequest *req)
     xferblk_count_completion(s, req);
     if (req->fake == XFERBLK_FAKE_NONE && s->hostile_armed) {
         xferblk_hostile(req);
+    }
+    if (req->fake == XFERBLK_FAKE_NONE && s->fault.chaos_ppm) {
+        xferblk_chaos_posted(q, &cqe);
     }
     xferblk_release(req);
 }
@@ -242,6 +262,9 @@ void xferblk_finish(XferblkRequest *req, int64_t not_before)
         hold_us += xferblk_rng_below(&s->jitter_rng,
                                      (uint64_t)s->fault.jitter_us + 1);
     }
+    if (xferblk_chaos(s, XFERBLK_CHAOS_DELAY)) {
+        hold_us += xferblk_rng_below(&s->chaos_rng, XFERBLK_CHAOS_DELAY_US + 1);
+    }
     req->ready_ns = 0;
     if (hold_us) {
         req->ready_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
@@ -302,7 +325,9 @@ void xferblk_sq_doorbell(XferblkQueue *q, uint32_t tail)
                           PRIx64 "\n", xferblk_qid(q), (uint64_t)addr);
             break;
         }
+        xferblk_chaos_early(q, &sqe);
         q->sq_head = (q->sq_head + 1) & (q->depth - 1);
+        q->sq_fetched++;
         xferblk_process_sqe(q, &sqe);
     }
     xferblk_batch_submit(q);
@@ -459,6 +484,8 @@ void xferblk_queue_enable(XferblkQueue *q)
     q->irq_pending = false;
     bitmap_zero(q->seen_tags, XFERBLK_TAG_SPACE);
     q->stray_next = XFERBLK_TAG_SPACE - 1;
+    q->sq_fetched = 0;
+    q->recent_n = 0;
     q->enabled = true;
 }
 

@@ -8,7 +8,7 @@
  *   fault.c  fault injection and the hostile modes (test only)
  *
  * The register map, ring layouts, validation order and status codes are
- * the project's docs/device-spec.md (version 1.2), rendered in C as
+ * the project's docs/device-spec.md (version 1.3), rendered in C as
  * xferblk_hw.h; merging is its section "Merging", faults "Fault injection".
  *
  * Life of a command: the SQ doorbell fetches and validates it; a rejected
@@ -85,6 +85,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(XferblkState, XFERBLK)
                                  XFERBLK_HOSTILE_EXTRA)
 #define XFERBLK_HOSTILE_EXTRA_N 8
 #define XFERBLK_PPM             1000000
+#define XFERBLK_CHAOS_ALL       ((1u << XFERBLK_CHAOS_NR) - 1)
+#define XFERBLK_CHAOS_RECENT    8       /* what a duplicate is taken from */
+#define XFERBLK_CHAOS_DELAY_US  2000
 #define XFERBLK_DEFAULT_SEED    0x58fb
 #define XFERBLK_NULL_DEFAULT_SIZE (1 * GiB)
 #define XFERBLK_MERGE_MAX_CMDS  32
@@ -136,6 +139,8 @@ typedef struct XferblkFaults {
     uint32_t dma_nth;
     uint32_t short_nth;
     uint32_t stuck;     /* XFERBLK_STUCK_* */
+    uint32_t chaos_ppm;         /* each chance of a lie, in ppm */
+    uint32_t chaos_kinds;       /* BIT(enum xferblk_chaos) */
 } XferblkFaults;
 
 /*
@@ -173,6 +178,7 @@ typedef enum XferblkFake {
     XFERBLK_FAKE_NONE,      /* a real command */
     XFERBLK_FAKE_COPY,      /* a second completion of a posted command */
     XFERBLK_FAKE_STRAY,     /* for a tag not in flight, picked when posted */
+    XFERBLK_FAKE_LIE,       /* chaos: posted as made, counted as lie_kind */
 } XferblkFake;
 
 /* One fetched command, from its fetch until its completion is written. */
@@ -182,6 +188,9 @@ struct XferblkRequest {
     QLIST_ENTRY(XferblkRequest) tag_link;       /* while owns_tag */
     XferblkReqState state;
     XferblkFake fake;
+    enum xferblk_chaos lie_kind;        /* XFERBLK_FAKE_LIE */
+    bool early;         /* reports early_fetched, not the queue's count */
+    uint32_t early_fetched;
     BlockAIOCB *aiocb;  /* not while merged: then merge->aiocb */
     XferblkMerge *merge;        /* the merged request it is part of */
     BlockAcctCookie acct;
@@ -253,6 +262,10 @@ struct XferblkQueue {
     XferblkTagChain *tag_table;
     unsigned long *seen_tags;   /* tags fetched since the queue was enabled */
     uint32_t stray_next;        /* where the next stray tag search starts */
+    uint32_t sq_fetched;        /* entries fetched since enabled (spec 1.3) */
+    /* The last completions posted, for the chaos mode's duplicates. */
+    struct xferblk_cqe recent[XFERBLK_CHAOS_RECENT];
+    unsigned recent_n;
     QTAILQ_HEAD(, XferblkRequest) backend;
     QTAILQ_HEAD(, XferblkRequest) hung;
     QTAILQ_HEAD(, XferblkRequest) done;
@@ -300,6 +313,8 @@ struct XferblkState {
     uint32_t hostile_armed;     /* XFERBLK_HOSTILE_* still to do */
     XferblkRng prob_rng;        /* FAULT_PROB_PPM draws, one per command */
     XferblkRng jitter_rng;      /* FAULT_JITTER_US draws, one per completion */
+    XferblkRng chaos_rng;       /* FAULT_CHAOS_* draws */
+    uint64_t chaos_lies[XFERBLK_CHAOS_NR];
 };
 
 static inline BlockAcctStats *xferblk_stats(XferblkState *s)
@@ -344,6 +359,15 @@ void xferblk_io_cb(void *opaque, int ret);
 void xferblk_process_sqe(XferblkQueue *q, const struct xferblk_sqe *sqe);
 
 /* fault.c */
+bool xferblk_chaos(XferblkState *s, enum xferblk_chaos kind);
+bool xferblk_chaos_draw(XferblkState *s, enum xferblk_chaos kind);
+void xferblk_chaos_count(XferblkState *s, enum xferblk_chaos kind);
+void xferblk_chaos_early(XferblkQueue *q, const struct xferblk_sqe *sqe);
+void xferblk_chaos_posted(XferblkQueue *q, const struct xferblk_cqe *cqe);
+void xferblk_chaos_lie(XferblkRequest *req, struct xferblk_cqe *cqe);
+uint32_t xferblk_chaos_register(XferblkState *s, uint32_t val);
+const char *xferblk_chaos_name(enum xferblk_chaos kind);
+uint16_t xferblk_chaos_stray_tag(XferblkQueue *q);
 void xferblk_hostile(XferblkRequest *req);
 XferblkFaultKind xferblk_pick_fault(XferblkState *s,
                                     const struct xferblk_sqe *sqe);
