@@ -44,9 +44,24 @@ kmake() {
 	fi
 }
 
+# Kbuild's clean of an external module deletes objects anywhere under M=,
+# the tools' and selftests' objects in build/ included, which then all
+# rebuild. This one deletes only what Kbuild makes for a module: in DIR and
+# its source folders, never under build/, tools/ or selftests/.
+kclean() {
+	find "$1" -maxdepth 2 \( -path "$1/build" -o -path "$1/tools" -o -path "$1/selftests" \) \
+		-prune -o -type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '.*.d' -o -name 'Module.symvers' -o -name 'modules.order' \) \
+		-exec rm -f {} +
+}
+if [ "${*: -1}" = clean ]; then
+	kclean "$mdir"
+	exit 0
+fi
+
 stamp=$mdir/.xferblk-kver
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$KVER" ]; then
-	kmake M="$mdir" clean >/dev/null 2>&1 || true
+	kclean "$mdir"
 fi
 echo "$KVER" >"$stamp"
 [ -n "$cached_ko" ] || { kmake "$@"; exit; }
