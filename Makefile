@@ -145,6 +145,15 @@ soak: module selftests qemu
 		env XFERBLK_SOAK_RUNS=$(SOAK_RUNS) XFERBLK_SOAK_MINUTES=$(SOAK_MINUTES) \
 		build/selftests/xferblk_soak.sh
 
+# The device model fuzzed by a hostile guest (tools/xferfuzz, through
+# qtest) on the ASan/UBSan QEMU: FUZZ_SECONDS (default 3600) or FUZZ_OPS,
+# FUZZ_SEED; FUZZ_COVERAGE=1 on the gcov build, with the model's line
+# coverage at the end. `make check` runs a short fixed-seed run (ctest
+# fuzz_short) and every replay in tools/xferfuzz/regressions.
+.PHONY: fuzz
+fuzz: tools
+	@scripts/fuzz.sh
+
 # The lying device at length (selftests/xferblk_faults.cc --chaos): one run
 # of CHAOS_IOS random reads and writes (default 30000) on the first disk
 # while the device tells every kind of completion lie at CHAOS_PPM (default

@@ -41,6 +41,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -107,7 +108,8 @@ static_assert(sizeof(xferblk_sqe) == 64 && offsetof(xferblk_sqe, flags) == 1 &&
 static_assert(sizeof(xferblk_sge) == 16 && offsetof(xferblk_sge, len) == 8 &&
               offsetof(xferblk_sge, rsvd) == 12);
 static_assert(sizeof(xferblk_cqe) == 16 && offsetof(xferblk_cqe, status) == 2 &&
-              offsetof(xferblk_cqe, flags) == 4 && offsetof(xferblk_cqe, result) == 8);
+              offsetof(xferblk_cqe, flags) == 4 && offsetof(xferblk_cqe, result) == 8 &&
+              offsetof(xferblk_cqe, sq_fetched) == 12);
 
 // Where the test puts things: the BARs, and rings, MSI-X messages, SG lists
 // and data buffers in the 64 MiB of guest RAM.
@@ -267,6 +269,7 @@ struct Cqe {
   int status;
   int phase;
   int64_t result;
+  int64_t fetched;  // spec 1.3: SQ entries fetched when it was written
 };
 
 using TagStatus = std::tuple<int, int>;
@@ -485,7 +488,8 @@ class Dev {
     xferblk_cqe e;
     std::memcpy(&e, raw.data(), sizeof(e));
     return Cqe{le16toh(e.tag), le16toh(e.status),
-               static_cast<int>(le16toh(e.flags) & XFERBLK_CQE_PHASE), le32toh(e.result)};
+               static_cast<int>(le16toh(e.flags) & XFERBLK_CQE_PHASE), le32toh(e.result),
+               le32toh(e.sq_fetched)};
   }
 
   // Waits for n new completions on q; returns them in ring order.
@@ -830,10 +834,13 @@ TEST_F(DeviceTest, BadProperties) {
       {"max-discard-blocks and max-write-zeroes", {"max-discard-blocks=0"}},
       {"max-discard-blocks and max-write-zero", {"max-write-zeroes-blocks=0"}},
       {"fault-status must be a status from 1 to 10", {"fault-status=0", "fault-status=11"}},
+      {"fault-chaos-ppm must be at most 1000000", {"fault-chaos-ppm=1000001"}},
+      {"fault-chaos-kinds must be a mask within 0xff", {"fault-chaos-kinds=256"}},
       {"null-size is for null=on without a drive", {"null-size=1M", "null=on,null-size=1M"}},
       {std::nullopt,
        {"seg-boundary=0", "null=on",
-        "seg-boundary=0xffffffffffffffff,max-segments=4096,queue-depth=2"}},
+        "seg-boundary=0xffffffffffffffff,max-segments=4096,queue-depth=2",
+        "fault-chaos-ppm=1000000,fault-chaos-kinds=255"}},
   };
   for (const auto& [refusal, list] : props) {
     for (const std::string& p : list) {
@@ -1712,6 +1719,96 @@ TEST_F(DeviceTest, FaultStatusRegister) {
       << "the failure uses the last valid status";
   // no injected failure completes with OK
   ASSERT_TRUE(d.CountersAre({Cnt(XFERBLK_CNT_FAULTS, 1), Cnt(StatusCounter(XFERBLK_STS_OK), 0)}));
+}
+// Spec 1.3: every completion carries the number of SQ entries fetched since
+// the queue was enabled, at the time it was written.
+TEST_F(DeviceTest, FetchCount) {
+  Case& c = StartCase(CaseOptions().Up({8}));
+  Dev& d = c.dev();
+  ASSERT_EQ(d.Run(0, Cmd(XFERBLK_OP_FLUSH, 1)).fetched, 1) << "one entry fetched";
+  d.Submit(0, {Cmd(XFERBLK_OP_FLUSH, 2), Cmd(9, 3), Cmd(XFERBLK_OP_FLUSH, 4)});
+  for (const Cqe& e : d.Reap(0, 3)) ASSERT_EQ(e.fetched, 4) << "tag " << e.tag;
+  d.W32(QReg(0, XFERBLK_QREG_CTRL), 0);
+  d.Queue(0, 8);
+  ASSERT_EQ(d.Run(0, Cmd(XFERBLK_OP_FLUSH, 5)).fetched, 1) << "counted again from enable";
+}
+
+// Spec 1.3, "A lying device": each kind alone at 100%, what it makes the
+// device write, and that the command itself still runs as it should.
+TEST_F(DeviceTest, ChaosLies) {
+  Case& c = StartCase(CaseOptions().Up({8}, 1));
+  Dev& d = c.dev();
+  auto lies = [&](unsigned kind) { return d.R64(XFERBLK_REG_FAULT_CHAOS_LIES + 8 * kind); };
+  auto arm = [&](unsigned kind) {
+    d.W32(XFERBLK_REG_FAULT_CHAOS_KINDS, 1u << kind);
+    d.W32(XFERBLK_REG_FAULT_CHAOS_PPM, 1000000);
+  };
+  d.W32(XFERBLK_REG_FAULT_CHAOS_PPM, 2000000);
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_CHAOS_PPM), 1000000u) << "PPM capped";
+  d.W32(XFERBLK_REG_FAULT_CHAOS_KINDS, 0xffffffff);
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_CHAOS_KINDS), 0xffu) << "KINDS masked";
+  d.W32(XFERBLK_REG_FAULT_CHAOS_PPM, 0);
+
+  c.qt().Write(kRamData, Pattern(6, 4096));
+  c.qt().Write(kRamSgl, SgList({{kRamData, 4096}}));
+  const Cmd wr = Cmd(XFERBLK_OP_WRITE, 1).Lba(40).Blocks(8).Sgl(kRamSgl, 1);
+  const Cmd rd = Cmd(XFERBLK_OP_READ, 2).Lba(40).Blocks(8).Sgl(kRamSgl, 1);
+
+  arm(XFERBLK_CHAOS_EARLY);
+  d.Submit(0, {wr});
+  std::vector<Cqe> got = d.Reap(0, 2);
+  ASSERT_EQ(std::tuple(got[0].tag, got[0].status, got[0].result, got[0].fetched),
+            std::tuple(1, XFERBLK_STS_OK, 4096, 0))
+      << "EARLY: a perfect completion but for the fetch count";
+  ASSERT_EQ(std::tuple(got[1].tag, got[1].status, got[1].fetched), std::tuple(1, 0, 1))
+      << "then the real one";
+  ASSERT_EQ(lies(XFERBLK_CHAOS_EARLY), 1u);
+
+  arm(XFERBLK_CHAOS_STATUS);
+  Cqe r = d.Run(0, Cmd(XFERBLK_OP_FLUSH, 3));
+  ASSERT_TRUE(r.status != XFERBLK_STS_OK && r.result == 0) << "STATUS: " << r.status;
+  ASSERT_EQ(lies(XFERBLK_CHAOS_STATUS), 1u);
+
+  arm(XFERBLK_CHAOS_RESULT);
+  c.qt().Write(kRamData, Zeros(4096));
+  r = d.Run(0, rd);
+  ASSERT_TRUE(r.status == XFERBLK_STS_OK && r.result != 4096) << "RESULT: " << r.result;
+  ASSERT_TRUE(SameBytes(c.qt().Read(kRamData, 4096), Pattern(6, 4096))) << "the data moved";
+
+  arm(XFERBLK_CHAOS_DUPLICATE);
+  d.Submit(0, {Cmd(XFERBLK_OP_FLUSH, 4)});
+  got = d.Reap(0, 2);
+  ASSERT_EQ(got[0].tag, 4) << "the real completion";
+  ASSERT_EQ(lies(XFERBLK_CHAOS_DUPLICATE), 1u);
+
+  arm(XFERBLK_CHAOS_STRAY);
+  d.Submit(0, {Cmd(XFERBLK_OP_FLUSH, 5)});
+  got = d.Reap(0, 2);
+  ASSERT_EQ(got[0].tag, 5) << "the real completion first";
+  ASSERT_EQ(lies(XFERBLK_CHAOS_STRAY), 1u);
+
+  arm(XFERBLK_CHAOS_NO_IRQ);
+  c.qt().Writel(kRamMsi, 0);
+  ASSERT_EQ(d.Run(0, Cmd(XFERBLK_OP_FLUSH, 6)).status, XFERBLK_STS_OK) << "posted";
+  WatchQuietly();
+  ASSERT_FALSE(d.MsiSeen(0)) << "NO_IRQ: no MSI-X message";
+  ASSERT_GE(lies(XFERBLK_CHAOS_NO_IRQ), 1u);
+
+  arm(XFERBLK_CHAOS_REGISTER);
+  std::set<uint32_t> seen;
+  for (int i = 0; i < 16; i++) seen.insert(d.R32(XFERBLK_REG_STATUS));
+  ASSERT_GT(seen.size(), 1u) << "REGISTER: STATUS reads random";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FAULT_CHAOS_PPM), 1000000u) << "fault registers tell the truth";
+  ASSERT_EQ(d.R32(XFERBLK_REG_MAGIC), 0x4B4C4258u) << "identity registers too";
+  d.W32(XFERBLK_REG_FAULT_CHAOS_PPM, 0);
+  ASSERT_EQ(lies(XFERBLK_CHAOS_REGISTER), 16u);
+
+  // the same seed, the same lies
+  arm(XFERBLK_CHAOS_STATUS);
+  d.W32(XFERBLK_REG_FAULT_SEED, 77);
+  int first = d.Run(0, Cmd(XFERBLK_OP_FLUSH, 7)).status;
+  d.W32(XFERBLK_REG_FAULT_SEED, 77);
+  ASSERT_EQ(d.Run(0, Cmd(XFERBLK_OP_FLUSH, 8)).status, first) << "reproducible";
 }
 
 // A hang or failure that falls on a command whose tag is in flight is not

@@ -334,10 +334,32 @@ static void xferblk_submit_rw(XferblkRequest *req)
 }
 
 /*
+ * Whether @req's memory is still what step 8 accepted: bus mastering may
+ * have gone off since (xferfuzz found a retry that then crawled through
+ * bounce buffers past a queue disable).
+ */
+static bool xferblk_qsg_ok(XferblkRequest *req)
+{
+    DMADirection dir = req->opcode == XFERBLK_OP_READ ?
+                       DMA_DIRECTION_FROM_DEVICE : DMA_DIRECTION_TO_DEVICE;
+    int i;
+
+    for (i = 0; i < req->qsg.nsg; i++) {
+        if (!xferblk_dma_range_ok(req->qsg.as, req->qsg.sg[i].base,
+                                  req->qsg.sg[i].len, dir)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
  * The end of a merged request. On success its commands end with it. On
  * failure each is sent again alone, so that each ends with a status of
- * its own, but for an aborted one, which ends now (with ABORTED). With its
- * queue disabled, every completion is discarded anyway.
+ * its own, but for an aborted one, which ends now (with ABORTED), and one
+ * whose memory the device can no longer reach, which ends with DMA_ERROR
+ * without touching it. With its queue disabled, every completion is
+ * discarded anyway.
  */
 static void xferblk_merge_cb(void *opaque, int ret)
 {
@@ -350,9 +372,10 @@ static void xferblk_merge_cb(void *opaque, int ret)
         XferblkRequest *req = m->reqs[i];
 
         req->merge = NULL;
-        if (retry && !req->aborted) {
+        if (retry && !req->aborted && xferblk_qsg_ok(req)) {
             xferblk_submit_rw(req);
         } else {
+            req->dma_fault |= retry && !req->aborted;
             xferblk_io_cb(req, ret);
         }
     }

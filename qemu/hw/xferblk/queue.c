@@ -368,6 +368,32 @@ static bool xferblk_disabled_busy(XferblkState *s)
     return false;
 }
 
+/* Cancels what the disabled queues hold; see xferblk_drain_disabled(). */
+static void xferblk_cancel_disabled(XferblkState *s)
+{
+    g_autoptr(GPtrArray) acbs = g_ptr_array_new();
+    XferblkRequest *req;
+    uint32_t i;
+
+    for (i = 0; i < s->num_queues; i++) {
+        XferblkQueue *q = &s->queues[i];
+
+        if (q->enabled) {
+            continue;
+        }
+        QTAILQ_FOREACH(req, &q->backend, entry) {
+            if (!req->merge) {
+                g_ptr_array_add(acbs, req->aiocb);
+            } else if (req == req->merge->reqs[0]) {
+                g_ptr_array_add(acbs, req->merge->aiocb);
+            }
+        }
+    }
+    for (i = 0; i < acbs->len; i++) {
+        blk_aio_cancel_async(g_ptr_array_index(acbs, i));
+    }
+}
+
 /*
  * Waits until no disabled queue has a command in the block layer; their
  * completions are discarded as they arrive (xferblk_io_cb()), so that once
@@ -389,44 +415,23 @@ static bool xferblk_disabled_busy(XferblkState *s)
  */
 static void xferblk_drain_disabled(XferblkState *s)
 {
-    BlockBackend *blk = s->conf.blk;
-    g_autoptr(GPtrArray) acbs = NULL;
-    XferblkRequest *req;
-    uint32_t i;
-
-    if (!xferblk_disabled_busy(s)) {
-        return;
-    }
-    blk_drain(blk);
-
     /*
-     * A request still here never reached the block layer: dma_blk_io()
-     * is waiting for a bounce buffer. Cancelling it completes it at once,
-     * and with it every command merged into it: the AIOCBs are collected
-     * first, one per merged request, as the list changes under a cancel.
+     * A request still here after a drain either never reached the block
+     * layer (dma_blk_io() is waiting for a bounce buffer: cancelling it
+     * completes it at once, and with it every command merged into it; the
+     * AIOCBs are collected first, as the list changes under a cancel), or
+     * moves in rounds (through a bounce buffer once bus mastering is off),
+     * each issued from the last one's callback: a round issued inside a
+     * drain is queued and restarted when the drain ends. Each pass ends at
+     * least one round, so this ends. xferfuzz found the second case:
+     * tools/xferfuzz/regressions/drain-disabled-*.txt.
      */
-    acbs = g_ptr_array_new();
-    for (i = 0; i < s->num_queues; i++) {
-        XferblkQueue *q = &s->queues[i];
-
-        if (q->enabled) {
-            continue;
-        }
-        QTAILQ_FOREACH(req, &q->backend, entry) {
-            if (!req->merge) {
-                g_ptr_array_add(acbs, req->aiocb);
-            } else if (req == req->merge->reqs[0]) {
-                g_ptr_array_add(acbs, req->merge->aiocb);
-            }
+    while (xferblk_disabled_busy(s)) {
+        blk_drain(s->conf.blk);
+        if (xferblk_disabled_busy(s)) {
+            xferblk_cancel_disabled(s);
         }
     }
-    for (i = 0; i < acbs->len; i++) {
-        blk_aio_cancel_async(g_ptr_array_index(acbs, i));
-    }
-    if (xferblk_disabled_busy(s)) {
-        blk_drain(blk);
-    }
-    assert(!xferblk_disabled_busy(s));
 }
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// qtest/QMP client for host tests; see qtest_client.hh.
+// qtest/QMP client for host programs; see qtest_client.hh.
 
 #include "qtest_client.hh"
 
@@ -29,8 +29,8 @@
 namespace qtest {
 namespace {
 
-// How long one qtest command may take to be answered, and QEMU to exit.
-constexpr Millis kQtestTimeout(30000);
+// How long QEMU may take to answer its first qtest command, and to exit.
+constexpr Millis kStartTimeout(30000);
 constexpr Millis kExitTimeout(10000);
 constexpr Millis kQmpGreetingTimeout(10000);
 constexpr Millis kQmpReplyTimeout(20000);
@@ -137,7 +137,8 @@ struct Child {
   int pidfd = -1;  // -1 if pidfd_open is not available
 };
 
-Child Spawn(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd) {
+Child Spawn(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd,
+            bool own_group = false) {
   std::vector<char*> cargv;
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
@@ -153,6 +154,7 @@ Child Spawn(const std::vector<std::string>& argv, int in_fd, int out_fd, int err
     // Only async-signal-safe calls from here to exec.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    if (own_group) setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
     const int from[3] = {in_fd, out_fd, err_fd};
     for (int target = 0; target < 3; target++) {
@@ -213,12 +215,6 @@ int KillChild(const Child& child) {
   return status;
 }
 
-std::string DescribeStatus(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-  return "wait status " + std::to_string(status);
-}
-
 std::string ToHex(const Bytes& data) {
   static const char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -239,6 +235,16 @@ int HexNibble(char c) {
 
 }  // namespace
 
+std::string DescribeStatus(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = strsignal(WTERMSIG(status));
+    return "signal " + std::to_string(WTERMSIG(status)) +
+           (name ? " (" + std::string(name) + ")" : "");
+  }
+  return "wait status " + std::to_string(status);
+}
+
 // ---------------------------------------------------------------------------
 // ScratchDir
 
@@ -256,7 +262,7 @@ ScratchDir::~ScratchDir() {
 // ---------------------------------------------------------------------------
 // Qemu
 
-Qemu::Qemu(const QemuOptions& options) {
+Qemu::Qemu(const QemuOptions& options) : timeout_(options.timeout) {
   // A write to the stdin of a QEMU that died fails with EPIPE, not a signal.
   signal(SIGPIPE, SIG_IGN);
 
@@ -274,7 +280,7 @@ Qemu::Qemu(const QemuOptions& options) {
   Pipe(out_read, out_write);
   Fd err(memfd_create("qemu-stderr", MFD_CLOEXEC));
   if (err.get() < 0) throw Error(Errno("memfd_create"));
-  Child child = Spawn(argv, in_read.get(), out_write.get(), err.get());
+  Child child = Spawn(argv, in_read.get(), out_write.get(), err.get(), options.own_process_group);
   // Only QEMU may hold these: its exit must end our reads with EOF.
   in_read.Reset();
   out_write.Reset();
@@ -287,7 +293,8 @@ Qemu::Qemu(const QemuOptions& options) {
   try {
     SetNonBlocking(in_fd_);
     SetNonBlocking(out_fd_);
-    Cmd("endianness");  // QEMU is up once qtest answers
+    // QEMU is up once qtest answers
+    CmdUntil("endianness", Clock::now() + std::max(timeout_, kStartTimeout));
     if (!options.qmp_socket.empty()) {
       QmpConnect(options.qmp_socket);
       std::optional<Json> greeting = QmpLine(kQmpGreetingTimeout);
@@ -308,19 +315,45 @@ void Qemu::Stop() {
   if (pid_ >= 0) {
     Child child{pid_, pidfd_};
     kill(pid_, SIGTERM);
-    if (!WaitChild(child, Clock::now() + kExitTimeout)) KillChild(child);
+    exit_status_ = WaitChild(child, Clock::now() + kExitTimeout);
+    if (!exit_status_) {
+      exit_status_ = KillChild(child);
+      killed_ = true;
+    }
     pid_ = -1;
   }
   CloseFd(pidfd_);
   CloseFd(out_fd_);
-  CloseFd(err_fd_);
+  if (err_fd_ >= 0) {
+    stderr_final_ = Stderr();
+    CloseFd(err_fd_);
+  }
 }
 
-std::string Qemu::Stderr() const {
+void Qemu::Kill() {
+  if (pid_ >= 0) {
+    exit_status_ = KillChild({pid_, pidfd_});
+    killed_ = true;
+    pid_ = -1;
+  }
+  Stop();
+}
+
+std::optional<int> Qemu::WaitExit(Millis timeout) {
+  if (pid_ >= 0) {
+    if (std::optional<int> status = WaitChild({pid_, pidfd_}, Clock::now() + timeout)) {
+      pid_ = -1;
+      exit_status_ = status;
+    }
+  }
+  return exit_status_;
+}
+
+std::string Qemu::Stderr(size_t from) const {
+  if (err_fd_ < 0) return from < stderr_final_.size() ? stderr_final_.substr(from) : std::string();
   std::string out;
-  if (err_fd_ < 0) return out;
   char buf[65536];
-  off_t off = 0;
+  off_t off = static_cast<off_t>(from);
   for (;;) {
     ssize_t n = pread(err_fd_, buf, sizeof(buf), off);
     if (n < 0 && errno == EINTR) continue;
@@ -332,14 +365,9 @@ std::string Qemu::Stderr() const {
 }
 
 void Qemu::ThrowExited(const std::string& what) {
-  std::string how = "still running";
-  if (pid_ >= 0) {
-    if (std::optional<int> status = WaitChild({pid_, pidfd_}, Clock::now() + Millis(5000))) {
-      pid_ = -1;
-      how = DescribeStatus(*status);
-    }
-  }
-  throw Error(what + ": QEMU closed its qtest stream (" + how + "); stderr:\n" + Stderr());
+  std::optional<int> status = WaitExit(Millis(5000));
+  std::string how = status ? DescribeStatus(*status) : "still running";
+  throw Exited(what + ": QEMU closed its qtest stream (" + how + "); stderr:\n" + Stderr());
 }
 
 void Qemu::SendQtest(const std::string& data, Clock::time_point deadline) {
@@ -355,8 +383,8 @@ void Qemu::SendQtest(const std::string& data, Clock::time_point deadline) {
     if (n < 0 && errno == EPIPE) ThrowExited("qtest '" + Shorten(data) + "'");
     if (n < 0 && errno != EAGAIN) throw Error(Errno("qtest write"));
     if (!PollFd(in_fd_, POLLOUT, deadline)) {
-      throw Error("qtest '" + Shorten(data) + "': QEMU does not read its input; stderr:\n" +
-                  Stderr());
+      throw Timeout("qtest '" + Shorten(data) + "': QEMU does not read its input; stderr:\n" +
+                    Stderr());
     }
   }
 }
@@ -372,23 +400,82 @@ std::string Qemu::ReadQtestLine(const std::string& cmd, Clock::time_point deadli
     }
     scanned = out_buf_.size();
     if (!PollFd(out_fd_, POLLIN, deadline)) {
-      throw Error("qtest '" + Shorten(cmd) + "': no answer within " +
-                  std::to_string(kQtestTimeout.count()) + " ms; stderr:\n" + Stderr());
+      throw Timeout("qtest '" + Shorten(cmd) + "': no answer within " +
+                    std::to_string(timeout_.count()) + " ms; stderr:\n" + Stderr());
     }
-    char buf[65536];
-    ssize_t n = read(out_fd_, buf, sizeof(buf));
-    if (n > 0) {
-      out_buf_.append(buf, static_cast<size_t>(n));
-    } else if (n == 0) {
-      ThrowExited("qtest '" + Shorten(cmd) + "'");
-    } else if (errno != EINTR && errno != EAGAIN) {
-      throw Error(Errno("qtest read"));
+    if (!FillOutBuf()) ThrowExited("qtest '" + Shorten(cmd) + "'");
+  }
+}
+
+// Reads what QEMU has written to its stdout into out_buf_; false at EOF.
+bool Qemu::FillOutBuf() {
+  char buf[65536];
+  ssize_t n = read(out_fd_, buf, sizeof(buf));
+  if (n > 0) {
+    out_buf_.append(buf, static_cast<size_t>(n));
+  } else if (n == 0) {
+    return false;
+  } else if (errno != EINTR && errno != EAGAIN) {
+    throw Error(Errno("qtest read"));
+  }
+  return true;
+}
+
+void Qemu::Pipeline(const std::vector<std::string>& lines, std::vector<std::string>& answers) {
+  if (in_fd_ < 0) throw Error("qtest: QEMU is stopped");
+  std::string data;
+  for (const std::string& line : lines) {
+    data += line;
+    data += '\n';
+  }
+  const size_t want = answers.size() + lines.size();
+  size_t sent = 0;
+  Clock::time_point deadline = Clock::now() + timeout_;
+  // What the command waiting for its answer was, for the messages.
+  auto waiting = [&] {
+    size_t i = lines.size() - (want - answers.size());
+    return "qtest '" + Shorten(lines[i]) + "'";
+  };
+  for (;;) {
+    size_t nl;
+    while (answers.size() < want && (nl = out_buf_.find('\n')) != std::string::npos) {
+      std::string line = out_buf_.substr(0, nl);
+      out_buf_.erase(0, nl + 1);
+      if (line.starts_with("IRQ")) continue;  // only with IRQ interception on
+      answers.push_back(std::move(line));
+      deadline = Clock::now() + timeout_;
     }
+    if (answers.size() == want) return;
+
+    pollfd p[2] = {{out_fd_, POLLIN, 0}, {sent < data.size() ? in_fd_ : -1, POLLOUT, 0}};
+    int n = poll(p, 2, MsLeft(deadline));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(Errno("poll"));
+    }
+    if (n == 0) {
+      throw Timeout(waiting() + ": no answer within " + std::to_string(timeout_.count()) +
+                    " ms; stderr:\n" + Stderr());
+    }
+    if (p[1].revents) {
+      ssize_t w = write(in_fd_, data.data() + sent, data.size() - sent);
+      if (w > 0) {
+        sent += static_cast<size_t>(w);
+      } else if (w < 0 && errno == EPIPE) {
+        ThrowExited(waiting());
+      } else if (w < 0 && errno != EINTR && errno != EAGAIN) {
+        throw Error(Errno("qtest write"));
+      }
+    }
+    if (p[0].revents && !FillOutBuf()) ThrowExited(waiting());
   }
 }
 
 std::vector<std::string> Qemu::Cmd(const std::string& line) {
-  Clock::time_point deadline = Clock::now() + kQtestTimeout;
+  return CmdUntil(line, Clock::now() + timeout_);
+}
+
+std::vector<std::string> Qemu::CmdUntil(const std::string& line, Clock::time_point deadline) {
   SendQtest(line + "\n", deadline);
   for (;;) {
     std::string resp = ReadQtestLine(line, deadline);
