@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// xferfuzz end to end against tests/fake_qemu.py, a stand-in for QEMU that
+// xferfuzz end to end against tests/fake_qemu.cc, a stand-in for QEMU that
 // fails in a chosen way once it has seen a controller RESET and then a
 // FAULT_RELEASE write: detection, the seed and summary on stdout,
 // minimization down to those two writes, the replay file and --replay.
