@@ -37,6 +37,12 @@ static blk_status_t xferblk_status_to_blk(u16 status)
 	}
 }
 
+/* The abort slot's wire tag: its own generation above the slot past the I/O tags. */
+static u16 xferblk_abort_tag(const struct xferblk_queue *q)
+{
+	return q->abort_gen << q->gen_shift | q->nr_tags;
+}
+
 static int xferblk_tag_try_get(struct xferblk_queue *q)
 {
 	unsigned int tag;
@@ -213,7 +219,7 @@ static void xferblk_sq_ring(struct xferblk_queue *q)
 			/* After its owner and generation: pairs with xferblk_cqe_valid(). */
 			smp_store_release(&q->cmds[q->sq_slot_tag[slot]].rung, true);
 	q->sq_rung = q->sq_tail;
-	/* Before the doorbell: pairs with xferblk_cqe_fetched(). */
+	/* Before the doorbell: pairs with xferblk_fetched_before(). */
 	smp_store_release(&q->sq_rung_puts, q->sq_puts);
 	/* writel orders the descriptors and SG lists before the doorbell. */
 	writel(q->sq_tail, q->sq_doorbell);
@@ -498,28 +504,17 @@ static void xferblk_abort_done(struct xferblk_queue *q, u16 status, u32 result)
 }
 
 /*
- * Spec 1.3: the count of entries the device says it had fetched from the
- * SQ when it wrote this completion. It never goes back and never passes
- * what we have rung; otherwise the entry is a lie and refused. Under
- * cq_lock; true if @fetched is believable, and then it is the new count.
+ * Spec 1.3: whether the entry put at position @pos had been fetched when
+ * the device wrote a completion saying it had fetched @fetched entries. A
+ * count beyond what we have rung is a lie. Each entry is judged alone: a
+ * refused one moves no baseline that could make a genuine one look stale.
  */
-static bool xferblk_cqe_fetched(struct xferblk_queue *q, u32 fetched)
+static bool xferblk_fetched_before(struct xferblk_queue *q, u32 fetched, u32 pos)
 {
 	/* Pairs with the release in xferblk_sq_ring(). */
 	u32 rung = smp_load_acquire(&q->sq_rung_puts);
 
-	if (!q->fetch_counts)
-		return true;
-	if (fetched - q->cq_fetched > rung - q->cq_fetched)
-		return false;
-	q->cq_fetched = fetched;
-	return true;
-}
-
-/* Whether the entry at SQ position @pos was fetched before the completion. */
-static bool xferblk_fetched_before(struct xferblk_queue *q, u32 pos)
-{
-	return !q->fetch_counts || (s32)(q->cq_fetched - pos) > 0;
+	return !q->fetch_counts || ((s32)(rung - fetched) >= 0 && (s32)(fetched - pos) > 0);
 }
 
 /*
@@ -528,7 +523,7 @@ static bool xferblk_fetched_before(struct xferblk_queue *q, u32 pos)
  * before its slot was reused, put on the ring but not yet rung, or (spec
  * 1.3) not yet fetched when the device wrote the completion, is refused.
  */
-static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag)
+static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag, u32 fetched)
 {
 	const struct xferblk_cmd *cmd;
 
@@ -537,7 +532,15 @@ static bool xferblk_cqe_valid(struct xferblk_queue *q, u16 wire_tag, u16 tag)
 	cmd = &q->cmds[tag];
 	/* Rung implies this owner's child, generation and position are visible. */
 	return smp_load_acquire(&cmd->rung) && xferblk_cmd_busy(cmd) &&
-	       wire_tag >> q->gen_shift == cmd->gen && xferblk_fetched_before(q, cmd->sq_pos);
+	       wire_tag >> q->gen_shift == cmd->gen &&
+	       xferblk_fetched_before(q, fetched, cmd->sq_pos);
+}
+
+/* Whether a completion is the answer to the abort now out, and only that. */
+static bool xferblk_cqe_is_abort(struct xferblk_queue *q, u16 wire_tag, u32 fetched)
+{
+	return q->abort_target >= 0 && wire_tag == xferblk_abort_tag(q) &&
+	       xferblk_fetched_before(q, fetched, q->abort_pos);
 }
 
 /* The status of a completion for @cmd, its byte count checked. */
@@ -595,30 +598,22 @@ unsigned int xferblk_port_reap(struct xferblk_queue *q)
 		}
 		reaped++;
 
-		if (!xferblk_cqe_fetched(q, fetched)) {
-			this_cpu_inc(xd->stats->bogus);
-			dev_warn_ratelimited(&xd->pdev->dev,
-					     "queue %u: completion claims %u entries fetched, %u rung\n",
-					     q->qid, fetched - q->cq_fetched,
-					     READ_ONCE(q->sq_rung_puts) - q->cq_fetched);
-			continue;
-		}
-		if (wire_tag == q->nr_tags && q->abort_target >= 0 &&
-		    xferblk_fetched_before(q, q->abort_pos)) {
+		if (xferblk_cqe_is_abort(q, wire_tag, fetched)) {
 			xferblk_abort_done(q, status, result);
 			continue;
 		}
-		if (!xferblk_cqe_valid(q, wire_tag, tag)) {
+		if (!xferblk_cqe_valid(q, wire_tag, tag, fetched)) {
 			this_cpu_inc(xd->stats->bogus);
 			dev_warn_ratelimited(&xd->pdev->dev,
-					     "queue %u: completion for unknown tag %#x\n",
-					     q->qid, wire_tag);
+					     "queue %u: completion for unknown tag %#x (%u fetched of %u)\n",
+					     q->qid, wire_tag, fetched, READ_ONCE(q->sq_rung_puts));
 			continue;
 		}
 		xferblk_cmd_finish(q, tag, xferblk_cqe_status(q, &q->cmds[tag], status, result),
 				   &done);
 	}
-	if (reaped)
+	/* A queue stopped for a reset is disabled in the device: no doorbell. */
+	if (reaped && !READ_ONCE(q->stopped))
 		writel(q->cq_head, q->cq_doorbell);
 	spin_unlock_irqrestore(&q->cq_lock, flags);
 
@@ -636,13 +631,15 @@ void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag)
 {
 	struct xferblk_sqe sqe = {
 		.opcode = XFERBLK_OP_ABORT,
-		.tag = cpu_to_le16(q->nr_tags),
 		.lba = cpu_to_le64(q->cmds[tag].gen << q->gen_shift | tag),
 	};
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->sq_lock, flags);
 	if (!q->stopped) {
+		/* A generation of its own, so an earlier abort's answer is refused. */
+		q->abort_gen = (q->abort_gen + 1) & (U16_MAX >> q->gen_shift);
+		sqe.tag = cpu_to_le16(xferblk_abort_tag(q));
 		q->abort_target = tag;
 		q->abort_seq = q->cmds[tag].seq;
 		q->abort_deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
@@ -699,7 +696,6 @@ unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status)
 		q->sq_rung = 0;
 		q->sq_puts = 0;
 		q->sq_rung_puts = 0;
-		q->cq_fetched = 0;
 		q->cq_head = 0;
 		q->cq_phase = XFERBLK_CQE_PHASE;
 		memset(q->sq, 0, q->depth * sizeof(*q->sq));
@@ -718,7 +714,7 @@ void xferblk_set_stopped(struct xferblk_dev *xd, bool stopped)
 		struct xferblk_queue *q = &xd->queues[qid];
 
 		spin_lock_irq(&q->sq_lock);
-		q->stopped = stopped;
+		WRITE_ONCE(q->stopped, stopped);
 		spin_unlock_irq(&q->sq_lock);
 	}
 }

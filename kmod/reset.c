@@ -12,21 +12,35 @@
 
 #define XFERBLK_RESET_TIMEOUT_MS 5000
 
+/*
+ * Resets the device; 0 once it says so. A reset clears every queue's
+ * ENABLE too, so a queue still enabled means the reset did not happen,
+ * whatever STATUS said (a device that lies must not get its buffers back
+ * under bus mastering).
+ */
 int xferblk_reset(struct xferblk_dev *xd)
 {
 	unsigned long timeout = jiffies + msecs_to_jiffies(XFERBLK_RESET_TIMEOUT_MS);
+	unsigned int qid;
 	u32 status;
 
 	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
 	for (;;) {
 		status = xferblk_read32(xd, XFERBLK_REG_STATUS);
 		/* All ones: the device is gone and will not touch memory again. */
-		if (status == U32_MAX || !(status & XFERBLK_STATUS_READY))
+		if (status == U32_MAX)
 			return 0;
+		if (!(status & XFERBLK_STATUS_READY))
+			break;
 		if (time_after(jiffies, timeout))
 			return -ETIMEDOUT;
 		usleep_range(1000, 2000);
 	}
+	for (qid = 0; qid < xd->nr_queues; qid++)
+		if (xferblk_read32(xd, XFERBLK_REG_QUEUE(qid) + XFERBLK_QREG_CTRL) &
+		    XFERBLK_QCTRL_ENABLE)
+			return -EIO;
+	return 0;
 }
 
 /*
@@ -98,8 +112,12 @@ static void xferblk_reset_controller(struct xferblk_dev *xd)
 	if (!ret && !pci_device_is_present(xd->pdev))
 		ret = -ENODEV;
 	pci_clear_master(xd->pdev);
-	for (qid = 0; qid < xd->nr_queues; qid++)
+	for (qid = 0; qid < xd->nr_queues; qid++) {
 		synchronize_irq(xd->queues[qid].irq);
+		/* What the device finished before the reset ends as it said. */
+		if (!ret)
+			xferblk_port_reap(&xd->queues[qid]);
+	}
 	xferblk_port_fail_all(xd, BLK_STS_IOERR);
 
 	xd->broken = true;
@@ -108,16 +126,16 @@ static void xferblk_reset_controller(struct xferblk_dev *xd)
 			dev_err(dev, "device did not reset; I/O fails until it does\n");
 		return;
 	}
-	pci_set_master(xd->pdev);
+	/* Enabling moves no data: bus mastering waits until all is back. */
 	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_ENABLE);
 	for (qid = 0; qid < xd->nr_queues; qid++) {
 		if (xferblk_queue_enable(xd, &xd->queues[qid])) {
-			pci_clear_master(xd->pdev);
 			if (!was_broken)
 				dev_err(dev, "controller did not come back; I/O fails until it does\n");
 			return;
 		}
 	}
+	pci_set_master(xd->pdev);
 	xd->broken = false;
 	if (was_broken)
 		dev_info(dev, "controller recovered\n");

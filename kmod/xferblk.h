@@ -130,13 +130,12 @@ struct xferblk_queue {
 	u16 *sq_slot_tag;		/* per SQ entry: its command's tag */
 	/*
 	 * Spec 1.3 fetch counts: entries put on the ring since it was set up,
-	 * their number at the last doorbell, and the device's count of
-	 * entries fetched as the last accepted completion reported it.
+	 * and their number at the last doorbell; a completion's own count of
+	 * entries fetched is checked against them.
 	 */
 	bool fetch_counts;		/* the device reports them (1.3) */
 	u32 sq_puts;
 	u32 sq_rung_puts;		/* written under sq_lock, read in reaping */
-	u32 cq_fetched;			/* cq_lock */
 	u32 abort_pos;			/* sq_puts of the abort entry */
 
 	spinlock_t cq_lock;		/* cq_head, cq_phase, reaping */
@@ -145,6 +144,7 @@ struct xferblk_queue {
 	u32 cq_head;
 	u16 cq_phase;
 	int abort_target;		/* tag being aborted, or -1; cq_lock */
+	u16 abort_gen;			/* the abort's generation; cq_lock and sq_lock */
 	u64 abort_seq;			/* its seq: the same command, not the slot */
 	unsigned long abort_deadline;
 	bool reset_wanted;		/* an abort found the target lost; cq_lock */
@@ -169,7 +169,7 @@ struct xferblk_stats {
 	u64 parent_errors;		/* parents that ended with an error */
 	u64 cancelled;			/* children ended before reaching the device */
 	u64 rejected;			/* device completions with a reject status */
-	u64 bogus;			/* completions with an invalid tag */
+	u64 bogus;			/* completions refused: tag, generation, fetch count */
 	u64 unsendable;			/* children the port layer could not map */
 	u64 timeouts;			/* commands ended by an abort */
 	u64 resets;			/* controller resets */

@@ -64,7 +64,7 @@ struct xferblk_ioc_stats {
 	__u64 parent_errors;
 	__u64 cancelled;		/* children ended before the device saw them */
 	__u64 rejected;			/* completions with a reject status */
-	__u64 bogus;			/* completions with an invalid tag */
+	__u64 bogus;			/* completions refused (tag, generation, fetch count) */
 	__u64 unsendable;		/* children the driver could not map */
 	__u64 timeouts;			/* commands ended by an abort */
 	__u64 resets;			/* controller resets */
