@@ -54,8 +54,8 @@ static BlockAIOCB *xferblk_dma_write_fua(int64_t offset, QEMUIOVector *iov,
  * needing bounce buffers, ROM as a READ target) is a DMA error, which
  * also keeps a transfer from reaching the device's own registers.
  */
-static bool xferblk_dma_range_ok(AddressSpace *as, dma_addr_t addr,
-                                 dma_addr_t len, DMADirection dir)
+bool xferblk_dma_range_ok(AddressSpace *as, dma_addr_t addr,
+                          dma_addr_t len, DMADirection dir)
 {
     MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
@@ -231,8 +231,8 @@ static uint16_t xferblk_load_sgl(XferblkQueue *q,
         seg = on_heap = g_new(XferblkSeg, nsge);
     }
 
-    /* 6 */
-    if (sgl + sgl_len - 1 < sgl ||
+    /* 6: from RAM only, so no read has side effects elsewhere */
+    if (!xferblk_dma_range_ok(as, sgl, sgl_len, DMA_DIRECTION_TO_DEVICE) ||
         pci_dma_read(pdev, sgl, seg, sgl_len) != MEMTX_OK) {
         return XFERBLK_STS_DMA_ERROR;
     }

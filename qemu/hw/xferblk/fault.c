@@ -131,7 +131,8 @@ void xferblk_chaos_early(XferblkQueue *q, const struct xferblk_sqe *sqe)
     lie->opcode = sqe->opcode;
     lie->tag = le16_to_cpu(sqe->tag);
     if (sqe->opcode == XFERBLK_OP_READ || sqe->opcode == XFERBLK_OP_WRITE) {
-        lie->result = le32_to_cpu(sqe->nblocks) * s->conf.logical_block_size;
+        lie->result = MIN((uint64_t)le32_to_cpu(sqe->nblocks) *
+                          s->conf.logical_block_size, UINT32_MAX);
     }
     lie->early = true;
     lie->early_fetched = q->sq_fetched;
@@ -167,8 +168,9 @@ void xferblk_chaos_lie(XferblkRequest *req, struct xferblk_cqe *cqe)
 
 /*
  * A real completion has been written: kept for duplicates, then maybe a
- * stray and a duplicate follow it. A duplicate of a tag the device holds
- * again would be a real completion's twin, not a lie: it is not told.
+ * stray and a duplicate follow it. A duplicate whose tag a command holds
+ * again when it is due would be a real completion's twin, not a lie: it
+ * is dropped then (xferblk_post()).
  */
 void xferblk_chaos_posted(XferblkQueue *q, const struct xferblk_cqe *cqe)
 {
@@ -180,12 +182,10 @@ void xferblk_chaos_posted(XferblkQueue *q, const struct xferblk_cqe *cqe)
     if (xferblk_chaos_draw(s, XFERBLK_CHAOS_DUPLICATE)) {
         old = &q->recent[xferblk_rng_below(&s->chaos_rng,
                          MIN(q->recent_n, XFERBLK_CHAOS_RECENT))];
-        if (!xferblk_tag_owner(q, le16_to_cpu(old->tag))) {
-            lie = xferblk_lie_new(q, XFERBLK_CHAOS_DUPLICATE);
-            lie->tag = le16_to_cpu(old->tag);
-            lie->status = le16_to_cpu(old->status);
-            lie->result = le32_to_cpu(old->result);
-        }
+        lie = xferblk_lie_new(q, XFERBLK_CHAOS_DUPLICATE);
+        lie->tag = le16_to_cpu(old->tag);
+        lie->status = le16_to_cpu(old->status);
+        lie->result = le32_to_cpu(old->result);
     }
     if (xferblk_chaos_draw(s, XFERBLK_CHAOS_STRAY)) {
         lie = xferblk_lie_new(q, XFERBLK_CHAOS_STRAY);

@@ -5,6 +5,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "block/aio-wait.h"
 #include "xferblk.h"
 #include "trace.h"
 
@@ -150,6 +151,13 @@ static void xferblk_post(XferblkRequest *req)
     uint16_t phase = q->phase ? XFERBLK_CQE_PHASE : 0;
     MemTxResult res;
 
+    if (req->fake == XFERBLK_FAKE_LIE &&
+        req->lie_kind == XFERBLK_CHAOS_DUPLICATE &&
+        xferblk_tag_owner(q, req->tag)) {
+        /* Its tag is held again: that would be a real command's twin. */
+        xferblk_release(req);
+        return;
+    }
     /* Picked now: no command may hold it when the entry appears. */
     if (req->fake == XFERBLK_FAKE_STRAY) {
         req->tag = xferblk_stray_tag(q);
@@ -173,10 +181,20 @@ static void xferblk_post(XferblkRequest *req)
         trace_xferblk_fault(xferblk_qid(q), req->tag,
                             xferblk_chaos_name(req->lie_kind));
     }
-    res = pci_dma_write(pdev, addr, &cqe, sizeof(cqe));
-    cqe.flags = cpu_to_le16(phase);
-    res |= pci_dma_write(pdev, addr + offsetof(struct xferblk_cqe, flags),
-                         &cqe.flags, sizeof(cqe.flags));
+    /*
+     * Into RAM only: a CQ aimed at MMIO (another device's registers, a
+     * PCIe port's config window) could reset or unplug this very device
+     * in the middle of posting. Such a completion is lost, as the spec
+     * says of a CQ slot the device cannot write.
+     */
+    res = MEMTX_DECODE_ERROR;
+    if (xferblk_dma_range_ok(pci_get_address_space(pdev), addr, sizeof(cqe),
+                             DMA_DIRECTION_FROM_DEVICE)) {
+        res = pci_dma_write(pdev, addr, &cqe, sizeof(cqe));
+        cqe.flags = cpu_to_le16(phase);
+        res |= pci_dma_write(pdev, addr + offsetof(struct xferblk_cqe, flags),
+                             &cqe.flags, sizeof(cqe.flags));
+    }
     trace_xferblk_complete(xferblk_qid(q), req->tag, req->status,
                            le32_to_cpu(cqe.result));
     if (res != MEMTX_OK) {
@@ -319,7 +337,10 @@ void xferblk_sq_doorbell(XferblkQueue *q, uint32_t tail)
             break;
         }
         addr = q->sq_addr + (dma_addr_t)q->sq_head * XFERBLK_SQE_SIZE;
-        if (pci_dma_read(pdev, addr, &sqe, sizeof(sqe)) != MEMTX_OK) {
+        /* From RAM only, as for the CQ (xferblk_post()). */
+        if (!xferblk_dma_range_ok(pci_get_address_space(pdev), addr,
+                                  sizeof(sqe), DMA_DIRECTION_TO_DEVICE) ||
+            pci_dma_read(pdev, addr, &sqe, sizeof(sqe)) != MEMTX_OK) {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "xferblk: queue %d: cannot read SQ entry at 0x%"
                           PRIx64 "\n", xferblk_qid(q), (uint64_t)addr);
@@ -422,15 +443,22 @@ static void xferblk_drain_disabled(XferblkState *s)
      * AIOCBs are collected first, as the list changes under a cancel), or
      * moves in rounds (through a bounce buffer once bus mastering is off),
      * each issued from the last one's callback: a round issued inside a
-     * drain is queued and restarted when the drain ends. Each pass ends at
-     * least one round, so this ends. xferfuzz found the second case:
+     * drain is queued and restarted when the drain ends, and then moves
+     * while the main loop runs. xferfuzz found the second case:
      * tools/xferfuzz/regressions/drain-disabled-*.txt.
      */
     while (xferblk_disabled_busy(s)) {
         blk_drain(s->conf.blk);
-        if (xferblk_disabled_busy(s)) {
-            xferblk_cancel_disabled(s);
+        if (!xferblk_disabled_busy(s)) {
+            break;
         }
+        xferblk_cancel_disabled(s);
+        /*
+         * What is left is either moving on its own, or held by a drained
+         * section that is not ours (a block job's, which this vCPU would
+         * otherwise keep from ever ending): let the main loop run.
+         */
+        AIO_WAIT_WHILE(NULL, xferblk_disabled_busy(s));
     }
 }
 

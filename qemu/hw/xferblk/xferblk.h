@@ -351,6 +351,8 @@ XferblkRequest *xferblk_tag_owner(XferblkQueue *q, uint16_t tag);
 bool xferblk_take_tag(XferblkQueue *q, XferblkRequest *req);
 
 /* cmd.c */
+bool xferblk_dma_range_ok(AddressSpace *as, dma_addr_t addr,
+                          dma_addr_t len, DMADirection dir);
 void xferblk_batch_submit(XferblkQueue *q);
 void xferblk_execute(XferblkQueue *q, XferblkRequest *req,
                      const struct xferblk_sqe *sqe,
