@@ -186,8 +186,7 @@ struct RunResult {
 };
 
 uint64_t lies_told(const xft::Bar0& bar, unsigned kind) {
-  uint32_t off = XFERBLK_REG_FAULT_CHAOS_LIES + 8 * kind;
-  return bar.read32(off) | static_cast<uint64_t>(bar.read32(off + 4)) << 32;
+  return bar.read64(XFERBLK_REG_FAULT_CHAOS_LIES + 8 * kind);
 }
 
 constexpr const char* kLieNames[XFERBLK_CHAOS_NR] = {"stray",  "duplicate", "early", "status",

@@ -34,8 +34,7 @@ bool write_and_verify(const xft::Disk& d, size_t bytes, uint64_t off, uint8_t fi
 }
 
 uint64_t register_lies(const xft::Bar0& bar) {
-  uint32_t off = XFERBLK_REG_FAULT_CHAOS_LIES + 8 * XFERBLK_CHAOS_REGISTER;
-  return bar.read32(off) | static_cast<uint64_t>(bar.read32(off + 4)) << 32;
+  return bar.read64(XFERBLK_REG_FAULT_CHAOS_LIES + 8 * XFERBLK_CHAOS_REGISTER);
 }
 
 // Hung writes make the driver reset the controller while half of the

@@ -175,10 +175,11 @@ void Bar0::fail_lbas(uint64_t start, uint64_t count) const {
   write64(XFERBLK_REG_FAULT_LBA_COUNT, count);
 }
 
-uint64_t Bar0::counter(unsigned index) const {
-  uint32_t off = XFERBLK_REG_COUNTERS + 8 * index;
+uint64_t Bar0::read64(uint32_t off) const {
   return read32(off) | static_cast<uint64_t>(read32(off + 4)) << 32;
 }
+
+uint64_t Bar0::counter(unsigned index) const { return read64(XFERBLK_REG_COUNTERS + 8 * index); }
 
 namespace {
 int open_config(const Disk& d) {

@@ -76,6 +76,7 @@ class Bar0 {
   Bar0(const Bar0&) = delete;
   Bar0& operator=(const Bar0&) = delete;
   uint32_t read32(uint32_t off) const;
+  uint64_t read64(uint32_t off) const;  // low half first
   void write32(uint32_t off, uint32_t value) const;
   // A 64-bit register as two 32-bit writes, high half first.
   void write64(uint32_t off, uint64_t value) const;

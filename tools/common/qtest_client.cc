@@ -215,24 +215,6 @@ int KillChild(const Child& child) {
   return status;
 }
 
-std::string ToHex(const Bytes& data) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * data.size());
-  for (uint8_t b : data) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-int HexNibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string DescribeStatus(int status) {
@@ -710,6 +692,24 @@ RunResult RunQemu(const std::string& binary, const std::vector<std::string>& arg
   }
   result.status = WIFEXITED(*status) ? WEXITSTATUS(*status) : -WTERMSIG(*status);
   return result;
+}
+
+std::string ToHex(const Bytes& data) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * data.size());
+  for (uint8_t b : data) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+int HexNibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 }  // namespace qtest

@@ -185,6 +185,11 @@ struct RunResult {
 RunResult RunQemu(const std::string& binary, const std::vector<std::string>& args,
                   Millis timeout = Millis(20000));
 
+// Bytes as lowercase hex digits, as qtest's write and read speak them, and
+// the value of one hex digit (-1 if it is none).
+std::string ToHex(const Bytes& data);
+int HexNibble(char c);
+
 }  // namespace qtest
 
 #endif  // XFERBLK_TOOLS_COMMON_QTEST_CLIENT_HH_

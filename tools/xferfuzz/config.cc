@@ -2,10 +2,11 @@
 
 #include "config.hh"
 
-#include <charconv>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
+
+#include "op.hh"
 
 namespace xferfuzz {
 
@@ -49,17 +50,9 @@ uint64_t ParseNumber(std::string_view s, bool suffix = false) {
     }
     if (mult != 1) s.remove_suffix(1);
   }
-  int base = 10;
-  if (s.starts_with("0x") || s.starts_with("0X")) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-    Bad("not a number: '" + std::string(s) + "'");
-  }
-  return v * mult;
+  std::optional<uint64_t> v = ParseUnsigned(s);
+  if (!v) Bad("not a number: '" + std::string(s) + "'");
+  return *v * mult;
 }
 
 bool ParseBool(std::string_view s) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "qtest_client.hh"
 #include "uapi/xferblk_hw.h"
 
 namespace xferfuzz {
@@ -20,18 +21,9 @@ void PutLe(std::vector<uint8_t>& out, size_t at, uint64_t v, unsigned bytes) {
 }
 
 uint64_t ParseNum(std::string_view s) {
-  int base = 10;
-  std::string_view digits = s;
-  if (digits.starts_with("0x") || digits.starts_with("0X")) {
-    digits.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-    Bad("not a number: '" + std::string(s) + "'");
-  }
-  return v;
+  std::optional<uint64_t> v = ParseUnsigned(s);
+  if (!v) Bad("not a number: '" + std::string(s) + "'");
+  return *v;
 }
 
 template <typename T>
@@ -62,30 +54,12 @@ Addr ParseAddr(std::string_view s) {
   return Mem(ParseNum(s));
 }
 
-std::string ToHex(const std::vector<uint8_t>& data) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * data.size());
-  for (uint8_t b : data) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-int Nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::vector<uint8_t> FromHex(std::string_view s) {
   if (s.starts_with("0x")) s.remove_prefix(2);
   if (s.size() % 2) Bad("odd number of hex digits: '" + std::string(s) + "'");
   std::vector<uint8_t> out(s.size() / 2);
   for (size_t i = 0; i < out.size(); i++) {
-    int hi = Nibble(s[2 * i]), lo = Nibble(s[2 * i + 1]);
+    int hi = qtest::HexNibble(s[2 * i]), lo = qtest::HexNibble(s[2 * i + 1]);
     if (hi < 0 || lo < 0) Bad("not hex: '" + std::string(s) + "'");
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
@@ -310,7 +284,7 @@ std::string FormatOp(const Op& op) {
           "w" + std::to_string(op.size) + " " + FormatAddr(op.addr) + " " + Hex(op.value),
           Comment(op.addr));
     case OpKind::kBytes:
-      return "bytes " + FormatAddr(op.addr) + " " + ToHex(op.data);
+      return "bytes " + FormatAddr(op.addr) + " " + qtest::ToHex(op.data);
     case OpKind::kFill:
       return "fill " + FormatAddr(op.addr) + " " + Hex(op.size) + " " + Hex(op.value);
     case OpKind::kSqe: {
@@ -488,6 +462,18 @@ std::vector<Op> ParseOps(std::string_view text) {
     }
   }
   return ops;
+}
+
+std::optional<uint64_t> ParseUnsigned(std::string_view s) {
+  int base = 10;
+  if (s.starts_with("0x") || s.starts_with("0X")) {
+    s.remove_prefix(2);
+    base = 16;
+  }
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
 }
 
 }  // namespace xferfuzz

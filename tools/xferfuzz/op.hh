@@ -155,6 +155,9 @@ std::string OpcodeName(uint8_t op);
 // "0x1f".
 std::string Hex(uint64_t v);
 
+// A whole unsigned number, decimal or 0x hex; nothing else.
+std::optional<uint64_t> ParseUnsigned(std::string_view s);
+
 }  // namespace xferfuzz
 
 #endif  // XFERBLK_TOOLS_XFERFUZZ_OP_HH_

@@ -5,9 +5,10 @@
 #include <getopt.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
+
+#include "op.hh"
 
 namespace xferfuzz {
 
@@ -61,19 +62,6 @@ std::string OptionName(int code) {
   return {'-', static_cast<char>(code)};
 }
 
-// A whole unsigned number, decimal or 0x hex.
-std::optional<uint64_t> Unsigned(std::string_view s) {
-  int base = 10;
-  if (s.starts_with("0x") || s.starts_with("0X")) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 std::optional<double> Seconds(const char* s) {
   char* end = nullptr;
   errno = 0;
@@ -102,7 +90,7 @@ std::variant<Options, OptionsError> ParseOptions(int argc, char** argv, const ch
         o.qemu = arg;
         break;
       case kOptSeed: {
-        std::optional<uint64_t> v = Unsigned(arg);
+        std::optional<uint64_t> v = ParseUnsigned(arg);
         if (!v) return bad(c, arg, "a number (decimal or 0x hex)");
         o.seed = v;
         break;
@@ -112,7 +100,7 @@ std::variant<Options, OptionsError> ParseOptions(int argc, char** argv, const ch
       case kOptBatch:
       case kOptTimeout:
       case kOptMaxFailures: {
-        std::optional<uint64_t> v = Unsigned(arg);
+        std::optional<uint64_t> v = ParseUnsigned(arg);
         const bool zero_ok = c == kOptMaxFailures;
         if (!v || (!zero_ok && *v == 0) || *v > (1ULL << 40)) {
           return bad(c, arg, zero_ok ? "a number" : "a positive number");
