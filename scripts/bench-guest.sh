@@ -2,15 +2,19 @@
 # The guest half of `make bench` (scripts/bench.sh): loads xferblk, puts one
 # disk in blk-mq mode when the driver has it, loads virtio_blk, nvme and
 # null_blk, runs every job on its devices (repetitions interleaved, the
-# device order rotated every repetition) and measures memory. The jobs are
-# the fio job files of bench/ (see bench/common.fio): NN-*.fio in their
-# order, then memory-*.fio. Writes fio's JSON outputs and the manifest
-# xferbench reads to $BENCH_RAW, and a progress line per run to the console.
+# device order rotated every repetition), runs the jobs whose targets are
+# still undecided again, one repetition at a time, up to $BENCH_MAX_REPS
+# repetitions, and measures memory. The jobs are the fio job files of bench/
+# (see bench/common.fio): NN-*.fio in their order, then memory-*.fio. Writes
+# fio's JSON outputs and the manifest xferbench reads to $BENCH_RAW, and a
+# progress line per run to the console.
 set -euo pipefail
 cd "$XFERBLK_TOP"
 
 raw=$BENCH_RAW
 reps=$BENCH_REPS
+max_reps=${BENCH_MAX_REPS:-$((3 * reps > 5 ? 3 * reps : 5))}
+[ "$max_reps" -ge "$reps" ] || max_reps=$reps
 runtime=$BENCH_RUNTIME
 ramp=$BENCH_RAMP
 only=${BENCH_ONLY:-}
@@ -44,6 +48,7 @@ limits_of() {
 mkdir -p "$raw/fio" "$raw/memory"
 : >"$man"
 rec meta reps "$reps"
+rec meta max_reps "$max_reps"
 rec meta runtime "$runtime"
 rec meta ramp "$ramp"
 rec meta cpus "$(nproc)"
@@ -201,31 +206,85 @@ for spec in "${compares[@]}"; do
 	IFS='|' read -r cid job subject target peers title <<<"$spec"
 	selected "$job" && rec compare "$cid" "$job" "$subject" "$target" "$peers" "$title"
 done
-say "$total runs of ${runtime} s (+${ramp} s ramp): about $((total * (runtime + ramp + 1) / 60 + 1)) min"
+more=
+if [ "$max_reps" -gt "$reps" ]; then
+	more="; jobs with undecided targets: up to $max_reps repetitions, at most about"
+	more+=" $(((max_reps - reps) * total * (runtime + ramp + 1) / reps / 60 + 1)) min more"
+fi
+say "$total runs of ${runtime} s (+${ramp} s ramp): about $((total * (runtime + ramp + 1) / 60 + 1)) min$more"
+
+# The devices of a job that are present, in its job file's order, on one
+# line (read with a here-string: the guest has no /dev/fd for "< <(...)").
+present_of() {
+	local d
+	for d in $(jobmeta "${job_file[$1]}" devices); do
+		[ -z "${dev[$d]:-}" ] || printf '%s ' "$d"
+	done
+}
+
+# One repetition of a job: one run on each device, the order rotated every
+# repetition so no device always runs first. The first $reps repetitions and
+# the extra ones of undecided jobs come through here alike, and so leave the
+# same files and manifest records.
+run_rep() { # job-id rep of-reps device...
+	local id=$1 rep=$2 of=$3 f=${job_file[$1]} d file status k
+	shift 3
+	local -a devs=("$@")
+	k=$(((rep - 1) % ${#devs[@]}))
+	for d in "${devs[@]:k}" "${devs[@]:0:k}"; do
+		prepare "$d"
+		file=fio/$id.$d.$rep.json
+		status=0
+		runfio "$f" "${dev[$d]}" "$runtime" "$ramp" "$raw/$file" >/dev/null 2>"$raw/$file.err" ||
+			status=$?
+		[ -s "$raw/$file.err" ] || rm -f "$raw/$file.err"
+		rec run "$id" "$d" "$rep" "$file" "$status"
+		n=$((n + 1))
+		say "$id rep $rep/$of $d: $("$xb" line "$raw/$file" 2>&1 || true) [$n/$total]"
+	done
+}
 
 n=0
 for id in "${ids[@]}"; do
-	f=${job_file[$id]}
-	present=()
-	for d in $(jobmeta "$f" devices); do [ -n "${dev[$d]:-}" ] && present+=("$d"); done
+	read -ra present <<<"$(present_of "$id")"
 	[ ${#present[@]} -gt 0 ] || continue
-	say "$id: $(jobmeta "$f" title) on ${present[*]}"
+	say "$id: $(jobmeta "${job_file[$id]}" title) on ${present[*]}"
 	for rep in $(seq "$reps"); do
-		# Rotate the order each repetition so no device always runs first.
-		k=$(((rep - 1) % ${#present[@]}))
-		for d in "${present[@]:k}" "${present[@]:0:k}"; do
-			prepare "$d"
-			file=fio/$id.$d.$rep.json
-			status=0
-			runfio "$f" "${dev[$d]}" "$runtime" "$ramp" "$raw/$file" >/dev/null 2>"$raw/$file.err" ||
-				status=$?
-			[ -s "$raw/$file.err" ] || rm -f "$raw/$file.err"
-			rec run "$id" "$d" "$rep" "$file" "$status"
-			n=$((n + 1))
-			say "$id rep $rep/$reps $d: $("$xb" line "$raw/$file" 2>&1 || true) [$n/$total]"
-		done
+		run_rep "$id" "$rep" "$reps" "${present[@]}"
 	done
 done
+
+# A target is undecided while the 95% interval of its ratio straddles it, or
+# too few repetitions succeeded on both devices (xferbench --help). Each
+# round runs one more repetition of every job with an undecided target, on
+# all the job's devices (so every comparison of the job keeps whole pairs),
+# and asks again, until none is undecided or $max_reps repetitions ran.
+rep=$reps
+while [ "$rep" -lt "$max_reps" ]; do
+	if ! listed=$("$xb" undecided --raw "$raw" 2>"$raw/undecided.err"); then
+		say "xferbench undecided failed, no more repetitions: $(tr '\n' ' ' <"$raw/undecided.err")"
+		break
+	fi
+	rm -f "$raw/undecided.err"
+	todo=()
+	while read -r id; do
+		[ -n "$id" ] && [ -n "${job_file[$id]:-}" ] && todo+=("$id")
+	done <<<"$listed"
+	[ ${#todo[@]} -gt 0 ] || break
+	rep=$((rep + 1))
+	say "undecided: ${todo[*]}: repetition $rep of at most $max_reps"
+	for id in "${todo[@]}"; do
+		read -ra present <<<"$(present_of "$id")"
+		[ ${#present[@]} -gt 0 ] || continue
+		total=$((total + ${#present[@]}))
+		run_rep "$id" "$rep" "$max_reps" "${present[@]}"
+	done
+done
+if [ "$rep" -gt "$reps" ] && listed=$("$xb" undecided --raw "$raw" 2>/dev/null); then
+	listed=${listed//$'\n'/ }
+	say "after up to $rep repetitions, undecided: ${listed:-none}"
+fi
+rm -f "$raw/undecided.err"
 
 # Memory and interrupts: while a job of known iodepth runs, where the I/O
 # path allocates (hist triggers on the kmem tracepoints, keyed by kernel

@@ -9,6 +9,13 @@
 #
 # Environment (defaults are what `make bench` runs):
 #   BENCH_REPS=5        repetitions of every job on every device
+#   BENCH_MAX_REPS=N    repetitions at most of a job whose target is
+#                       undecided (default 3 x BENCH_REPS, at least 5): while
+#                       the 95% interval of some ratio straddles its target,
+#                       or fewer than 5 repetitions (the least a verdict
+#                       needs) succeeded on both devices, the job runs once
+#                       more on all its devices, up to N repetitions in all;
+#                       N <= BENCH_REPS runs no more
 #   BENCH_RUNTIME=3     seconds measured per run, after
 #   BENCH_RAMP=1        seconds of ramp (not measured)
 #   BENCH_ONLY=REGEX    only the jobs whose id matches (P1-read, P1-write, P2,
@@ -22,6 +29,11 @@ set -euo pipefail
 cd "$XFERBLK_TOP"
 
 reps=${BENCH_REPS:-5}
+[[ $reps =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS=$reps: not a count of repetitions"
+max_reps=${BENCH_MAX_REPS:-$((3 * reps > 5 ? 3 * reps : 5))}
+[[ $max_reps =~ ^[0-9]+$ ]] || die "BENCH_MAX_REPS=$max_reps: not a count of repetitions"
+max_reps=$((10#$max_reps))
+[ "$max_reps" -ge "$reps" ] || max_reps=$reps
 runtime=${BENCH_RUNTIME:-3}
 ramp=${BENCH_RAMP:-1}
 size=${BENCH_SIZE:-256M}
@@ -88,16 +100,18 @@ record_blockdevs() {
 	done
 }
 
-# A generous limit: every job on three devices, plus boot and memory runs.
-timeout_s=$((300 + reps * 7 * 3 * (runtime + ramp + 5)))
-log "booting one guest for the benchmark: $reps repetitions of ${runtime}s (+${ramp}s ramp); progress below, console in $out/console.log"
+# A generous limit: every job on three devices as many times as the
+# undecided ones may run, plus boot and memory runs.
+timeout_s=$((300 + max_reps * 7 * 3 * (runtime + ramp + 5)))
+log "booting one guest for the benchmark: $reps repetitions of ${runtime}s (+${ramp}s ramp), up to $max_reps for undecided targets; progress below, console in $out/console.log"
 rm -f "$out/blockdevs.txt"
 record_blockdevs &
 recorder=$!
 rc=0
 qemu/run-guest.sh --smp 2 --timeout "$timeout_s" --log "$out/console.log" \
 	--image-size "$size" "${disks[@]}" "${peers[@]}" -- \
-	env BENCH_RAW="$raw" BENCH_REPS="$reps" BENCH_RUNTIME="$runtime" BENCH_RAMP="$ramp" \
+	env BENCH_RAW="$raw" BENCH_REPS="$reps" BENCH_MAX_REPS="$max_reps" \
+	BENCH_RUNTIME="$runtime" BENCH_RAMP="$ramp" \
 	BENCH_ONLY="${BENCH_ONLY:-}" BENCH_MEMORY="${BENCH_MEMORY:-1}" BENCH_ROLES="${roles[*]}" \
 	BENCH_XFERBENCH="$xferbench" \
 	BENCH_MODULE="$module" \

@@ -23,6 +23,7 @@ constexpr std::size_t kMaxComparisons = 2;
 constexpr double kLatencyBarWidth = 0.26;
 constexpr uint32_t kMet = 0x1e8232;
 constexpr uint32_t kMissed = 0xc82828;
+constexpr uint32_t kUndecided = 0xc07800;
 constexpr uint32_t kMuted = 0x969696;
 // Light to dark, one per entry of kPercentiles.
 constexpr std::array<uint32_t, kPercentiles.size()> kPercentileColors = {0x9ecae1, 0x4292c6,
@@ -114,8 +115,12 @@ std::string ComparisonLabels(const Results& r, const JobDef& job) {
     if (c.verdict == Verdict::kMissing) {
       text += "missing";
     } else {
-      text += Format("%.2fx, target %.2fx, %s", c.ratio, c.def.target, VerdictName(c.verdict));
-      color = c.verdict == Verdict::kMet ? kMet : kMissed;
+      text += Format("%.2fx", c.ratio);
+      if (c.pairs) text += Format(" [%.2f, %.2f]", c.ci.low, c.ci.high);
+      text += Format(", target %.2fx, %s", c.def.target, VerdictName(c.verdict));
+      color = c.verdict == Verdict::kMet      ? kMet
+              : c.verdict == Verdict::kMissed ? kMissed
+                                              : kUndecided;
     }
     out += TopLabel(text, 2.3 - 1.1 * static_cast<double>(n++), "textcolor " + Color(color));
   }

@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 constexpr const char* kUsage =
     "usage: xferbench line FIO_JSON\n"
     "       xferbench report [--raw DIR] [--out DIR] [--quiet] [--gnuplot PROGRAM]\n"
+    "       xferbench undecided [--raw DIR]\n"
     "       xferbench --help\n"
     "       xferbench --version\n"
     "\n"
@@ -39,9 +40,23 @@ constexpr const char* kUsage =
     "          path; default gnuplot), chart.svg and chart.png (median and spread\n"
     "          per device per job) and latency.svg and latency.png (p50, p99,\n"
     "          p99.9). Without gnuplot the charts are skipped with a message.\n"
+    "          Each target's ratio has a 95% bootstrap confidence interval over\n"
+    "          the repetitions that succeeded on both devices; its verdict is met\n"
+    "          or missed only when the whole interval is on one side of the\n"
+    "          target and at least 5 repetitions count, else undecided.\n"
+    "  undecided  reads DIR/manifest.tsv as report does and prints the ids\n"
+    "             of the jobs with an undecided target, one per line, in the\n"
+    "             manifest's order (nothing when none is): the jobs `make\n"
+    "             bench` runs again.\n"
     "\n"
     "Exit status: 0 done (whether targets were met or not, charts or not), 1\n"
     "unreadable input or output that could not be written, 2 bad usage.\n";
+
+// The usage text states them.
+static_assert(kConfidence == 0.95 && kMinPairs == 5, "update kUsage");
+
+// Where `make bench` leaves the raw results, relative to the tree.
+constexpr const char* kDefaultRaw = "build/bench/raw";
 
 // Codes of the options that have no short form: none is a character.
 enum LongOption { kRaw = 256, kOut, kQuiet, kGnuplot, kVersion };
@@ -120,6 +135,42 @@ int Line(const std::vector<std::string>& argv, std::ostream& out, std::ostream& 
   return kExitOk;
 }
 
+// Reads a raw directory: its manifest and the fio outputs it names.
+Results AnalyzeRaw(const fs::path& raw) {
+  Manifest manifest = ReadManifest(raw / "manifest.tsv");
+  return Analyze(manifest, [&](const std::string& file) { return ReadFioJson(raw / file); });
+}
+
+int Undecided(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  static constexpr option kOptions[] = {{"raw", required_argument, nullptr, kRaw},
+                                        {"help", no_argument, nullptr, 'h'},
+                                        {"version", no_argument, nullptr, kVersion},
+                                        {}};
+  fs::path raw = kDefaultRaw;
+  bool help = false;
+  bool version = false;
+  auto handle = [&](int option, const std::string& arg) {
+    if (option == kRaw) raw = arg;
+    help |= option == 'h';
+    version |= option == kVersion;
+  };
+  std::vector<std::string> rest;
+  if (auto problem = ParseOptions(argv, ":h", kOptions, handle, rest); !problem.empty())
+    return Usage(err, problem);
+  if (const char* text = HelpOrVersion(help, version)) {
+    out << text;
+    return kExitOk;
+  }
+  if (!rest.empty()) return Usage(err, "unexpected argument '" + rest[0] + "'");
+  try {
+    for (const auto& job : UndecidedJobs(AnalyzeRaw(raw))) out << job << "\n";
+  } catch (const std::exception& e) {
+    err << "xferbench: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
 int Report(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   static constexpr option kOptions[] = {{"raw", required_argument, nullptr, kRaw},
                                         {"out", required_argument, nullptr, kOut},
@@ -128,7 +179,7 @@ int Report(const std::vector<std::string>& argv, std::ostream& out, std::ostream
                                         {"help", no_argument, nullptr, 'h'},
                                         {"version", no_argument, nullptr, kVersion},
                                         {}};
-  fs::path raw = "build/bench/raw";
+  fs::path raw = kDefaultRaw;
   fs::path dest;
   std::string gnuplot = "gnuplot";
   bool quiet = false;
@@ -154,9 +205,8 @@ int Report(const std::vector<std::string>& argv, std::ostream& out, std::ostream
 
   Results results;
   try {
-    Manifest manifest = ReadManifest(raw / "manifest.tsv");
-    results = Analyze(manifest, [&](const std::string& file) { return ReadFioJson(raw / file); });
-    for (const auto& m : manifest.memory)
+    results = AnalyzeRaw(raw);
+    for (const auto& m : results.manifest.memory)
       results.memory.push_back(AnalyzeMemory(m, (raw / m.dir).string()));
   } catch (const std::exception& e) {
     err << "xferbench: " << e.what() << "\n";
@@ -202,6 +252,7 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (command.empty()) return Usage(err, "no command");
   if (command[0] == "line") return Line(command, out, err);
   if (command[0] == "report") return Report(command, out, err);
+  if (command[0] == "undecided") return Undecided(command, out, err);
   return Usage(err, "unknown command '" + command[0] + "'");
 }
 

@@ -2,7 +2,8 @@
 //
 // xferbench's command line: `line` summarises one fio output for progress
 // lines, `report` turns a raw results directory into the table, the JSON
-// file and the chart.
+// file and the chart, `undecided` lists the jobs whose targets more
+// repetitions may decide.
 
 #pragma once
 

@@ -3,6 +3,7 @@
 #include "report.hh"
 
 #include <algorithm>
+#include <array>
 #include <cstdarg>
 #include <cstdio>
 #include <vector>
@@ -77,8 +78,14 @@ ordered_json ComparisonJson(const Comparison& c) {
                     {"job", c.def.job},       {"subject", c.def.subject},
                     {"peers", c.def.peers},   {"best_peer", c.best_peer},
                     {"target", c.def.target}, {"verdict", VerdictName(c.verdict)}};
-  if (c.verdict != Verdict::kMissing)
+  if (c.verdict != Verdict::kMissing) {
     x.update({{"ratio", c.ratio}, {"ratio_min", c.ratio_min}, {"ratio_max", c.ratio_max}});
+    // No interval without a pair: null, not a made-up 0.
+    x.update({{"ci_low", c.pairs ? ordered_json(c.ci.low) : ordered_json()},
+              {"ci_high", c.pairs ? ordered_json(c.ci.high) : ordered_json()},
+              {"confidence", c.confidence},
+              {"pairs", c.pairs}});
+  }
   if (!c.note.empty()) x["note"] = c.note;
   return x;
 }
@@ -266,9 +273,15 @@ std::string RunLine(const FioRun& run) {
 std::string FormatTable(const Results& r) {
   const Manifest& m = r.manifest;
   std::string out;
-  out += Format(
-      "xferblk bench: median of %s runs per job and device, %s s each after a %s s ramp\n",
-      m.Meta("reps", "?").c_str(), m.Meta("runtime", "?").c_str(), m.Meta("ramp", "?").c_str());
+  // Undecided targets' jobs may have been run up to max_reps times.
+  std::string more;
+  std::string max_reps = m.Meta("max_reps");
+  if (!max_reps.empty() && max_reps != m.Meta("reps"))
+    more = " (up to " + max_reps + " for undecided targets)";
+  out +=
+      Format("xferblk bench: median of %s runs%s per job and device, %s s each after a %s s ramp\n",
+             m.Meta("reps", "?").c_str(), more.c_str(), m.Meta("runtime", "?").c_str(),
+             m.Meta("ramp", "?").c_str());
   std::string guest = m.Meta("guest");
   if (!guest.empty()) out += "guest: " + guest + "\n";
   std::string disks = m.Meta("disks");
@@ -304,26 +317,41 @@ std::string FormatTable(const Results& r) {
   }
 
   if (!r.comparisons.empty()) {
-    out += Format("\nTargets\n  %-62s %7s %15s %7s  %s\n", "comparison (medians)", "ratio", "range",
-                  "target", "verdict");
-    std::size_t met = 0;
+    const char* row = "  %-62s %7s %15s %15s %5s %7s  %s";
+    out += "\nTargets\n";
+    out += Format(row, "comparison (medians)", "ratio", "range",
+                  Format("%.0f%% CI", kConfidence * 100).c_str(), "pairs", "target", "verdict");
+    out += "\n";
+    // Per Verdict; kMissing is the last.
+    std::array<std::size_t, static_cast<std::size_t>(Verdict::kMissing) + 1> count{};
     for (const auto& c : r.comparisons) {
+      ++count[static_cast<std::size_t>(c.verdict)];
       std::string title = Pad(c.def.id, 16) + c.def.title;
+      std::string target = Format("%.2fx", c.def.target);
       if (c.verdict == Verdict::kMissing) {
-        out += Format("  %-62s %7s %15s %6.2fx  missing: %s\n", title.c_str(), "-", "-",
-                      c.def.target, c.note.c_str());
+        out += Format(row, title.c_str(), "-", "-", "-", "-", target.c_str(),
+                      ("missing: " + c.note).c_str());
+        out += "\n";
         continue;
       }
-      if (c.verdict == Verdict::kMet) ++met;
       std::string range = Format("%.2f - %.2fx", c.ratio_min, c.ratio_max);
-      out += Format("  %-62s %6.2fx %15s %6.2fx  %s", title.c_str(), c.ratio, range.c_str(),
-                    c.def.target, VerdictName(c.verdict));
+      std::string ci = c.pairs ? Format("%.2f - %.2fx", c.ci.low, c.ci.high) : "-";
+      out += Format(row, title.c_str(), Format("%.2fx", c.ratio).c_str(), range.c_str(), ci.c_str(),
+                    Format("%zu", c.pairs).c_str(), target.c_str(), VerdictName(c.verdict));
       if (c.def.peers.size() > 1) out += " (best peer: " + m.Label(c.best_peer) + ")";
       if (!c.note.empty()) out += " " + c.note;
       out += "\n";
     }
-    out += Format("  %zu of %zu targets met; range: worst and best ratio of any two runs\n", met,
-                  r.comparisons.size());
+    auto n = [&](Verdict v) { return count[static_cast<std::size_t>(v)]; };
+    out += Format("  %zu of %zu targets met, %zu missed, %zu undecided, %zu missing\n",
+                  n(Verdict::kMet), r.comparisons.size(), n(Verdict::kMissed),
+                  n(Verdict::kUndecided), n(Verdict::kMissing));
+    out += Format(
+        "  range: worst and best ratio of any two runs. %.0f%% CI: percentile bootstrap of the\n"
+        "  ratio of medians over the repetitions that ran on both devices (pairs; %u resamples\n"
+        "  of whole pairs). met: all the interval at or above the target; missed: all below;\n"
+        "  undecided: it straddles the target, or fewer than %zu pairs\n",
+        kConfidence * 100, kResamples, kMinPairs);
   }
   FormatMemory(r, out);
   if (!m.missing.empty()) {

@@ -26,7 +26,8 @@ std::string FormatValue(Metric m, double value);  // "812.3" or "30117"
 std::string RunLine(const FioRun& run);
 
 // The whole report: per job and device the median and spread, the target
-// comparisons with met/missed/missing, and the memory measurements.
+// comparisons with their confidence intervals and met/missed/undecided/
+// missing, and the memory measurements.
 std::string FormatTable(const Results& r);
 
 // Raw results and summary.

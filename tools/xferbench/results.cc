@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 
 namespace xferbench {
 
@@ -12,8 +13,17 @@ std::size_t Cell::Failed() const {
       std::count_if(runs.begin(), runs.end(), [](const RunResult& r) { return !r.ok; }));
 }
 
+namespace {
+
+// "1 pair", "2 pairs".
+std::string Plural(std::size_t n, const std::string& what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
 const char* VerdictName(Verdict v) {
-  static constexpr const char* kNames[] = {"met", "missed", "missing"};
+  static constexpr const char* kNames[] = {"met", "missed", "undecided", "missing"};
   auto i = static_cast<std::size_t>(v);
   return i < std::size(kNames) ? kNames[i] : "?";
 }
@@ -33,6 +43,22 @@ std::vector<const Cell*> Results::CellsOf(const std::string& job) const {
 
 double MetricValue(Metric m, const FioRun& run) {
   return m == Metric::kIops ? run.Iops() : run.BandwidthBytes();
+}
+
+Pairs PairRuns(const Cell& subject, const Cell& peer) {
+  auto by_rep = [](const Cell& c) {
+    std::map<int, double> out;
+    for (const auto& run : c.runs)
+      if (run.ok) out.emplace(run.record.rep, run.value);  // keeps the first
+    return out;
+  };
+  std::map<int, double> peers = by_rep(peer);
+  Pairs out;
+  for (const auto& [rep, value] : by_rep(subject)) {
+    auto it = peers.find(rep);
+    if (it != peers.end()) out.emplace_back(value, it->second);
+  }
+  return out;
 }
 
 Comparison Compare(const CompareDef& def, const Cell* subject,
@@ -70,13 +96,42 @@ Comparison Compare(const CompareDef& def, const Cell* subject,
   c.ratio = s.median / b.median;
   c.ratio_min = s.min / b.max;
   c.ratio_max = s.max / b.min;
-  c.verdict = c.ratio >= def.target ? Verdict::kMet : Verdict::kMissed;
-  if (!absent.empty()) {
-    c.note = "without";
-    for (const auto& a : absent) c.note += " " + a;
-    c.note += " (no data)";
+  c.confidence = kConfidence;
+  Pairs pairs = PairRuns(*subject, *best);
+  c.pairs = pairs.size();
+  std::vector<std::string> notes;
+  c.verdict = Verdict::kUndecided;
+  if (pairs.empty()) {
+    notes.push_back("no repetition succeeded on both");
+  } else {
+    // Every value of the best peer's successful runs is above 0 (its
+    // minimum is), so the bootstrap's preconditions hold.
+    c.ci = BootstrapRatioCI(pairs, kConfidence, kResamples, SeedOf(pairs));
+    if (pairs.size() < kMinPairs)
+      notes.push_back(Plural(pairs.size(), "pair") + ": too few to decide");
+    else if (c.ci.low >= def.target)
+      c.verdict = Verdict::kMet;
+    else if (c.ci.high < def.target)
+      c.verdict = Verdict::kMissed;
   }
+  if (!absent.empty()) {
+    std::string without = "without";
+    for (const auto& a : absent) without += " " + a;
+    notes.push_back(without + " (no data)");
+  }
+  for (const auto& n : notes) c.note += (c.note.empty() ? "" : "; ") + n;
   return c;
+}
+
+std::vector<std::string> UndecidedJobs(const Results& r) {
+  std::vector<std::string> out;
+  for (const auto& job : r.manifest.jobs)
+    for (const auto& c : r.comparisons)
+      if (c.def.job == job.id && c.verdict == Verdict::kUndecided) {
+        out.push_back(job.id);
+        break;
+      }
+  return out;
 }
 
 Results Analyze(const Manifest& manifest, const FioLoader& load) {

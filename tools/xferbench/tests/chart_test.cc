@@ -33,17 +33,21 @@ std::string Slurp(const fs::path& p) {
   return s.str();
 }
 
-// P1-read on xferblk (110, 120, 130 MiB/s; p50/p99/p99.9 1.5, 4, 6 ms) and
-// nvme (82 MiB/s, no percentiles), virtio-blk missing; P3 never ran.
+// P1-read on xferblk (110, 115, 120, 125, 130 MiB/s; p50/p99/p99.9 medians
+// 1.5, 4, 6 ms) and nvme (82 MiB/s five times, no percentiles), virtio-blk
+// missing; P3 never ran.
 Results Sample() {
   Manifest m = ParseManifest(
-      "meta\treps\t3\nmeta\truntime\t3\n"
+      "meta\treps\t5\nmeta\truntime\t3\n"
       "job\tP1-read\tbw\t1 MiB sequential read\n"
       "job\tP3\tiops\t4 KiB random read\n"
       "device\txferblk\txferblk bio, 128 KiB\ndevice\tnvme\tnvme mdts=5, 128 KiB\n"
       "missing\tvirtio-blk\tno virtio-blk here\n"
       "run\tP1-read\txferblk\t1\tx1\t0\nrun\tP1-read\txferblk\t2\tx2\t0\n"
       "run\tP1-read\txferblk\t3\tx3\t0\nrun\tP1-read\tnvme\t1\tn1\t0\n"
+      "run\tP1-read\txferblk\t4\tx4\t0\nrun\tP1-read\txferblk\t5\tx5\t0\n"
+      "run\tP1-read\tnvme\t2\tn1\t0\nrun\tP1-read\tnvme\t3\tn1\t0\n"
+      "run\tP1-read\tnvme\t4\tn1\t0\nrun\tP1-read\tnvme\t5\tn1\t0\n"
       "compare\tP1-nvme\tP1-read\txferblk\t1.2\tnvme\txferblk / nvme\n"
       "compare\tP1-virtio\tP1-read\txferblk\t1.0\tvirtio-blk\txferblk / virtio-blk\n"
       "compare\tP3\tP3\txferblk\t1.1\tnvme\tP3 \"quoted\"\n");
@@ -51,6 +55,8 @@ Results Sample() {
       {"x1", {110 * kMiB, 110, 330, 0, 9e6, {1.4e6, 3.9e6, 5.9e6}}},
       {"x2", {120 * kMiB, 120, 360, 0, 9e6, {1.5e6, 4e6, 6e6}}},
       {"x3", {130 * kMiB, 130, 390, 0, 9e6, {1.6e6, 4.1e6, 6.1e6}}},
+      {"x4", {115 * kMiB, 115, 345, 0, 9e6, {1.45e6, 3.95e6, 5.95e6}}},
+      {"x5", {125 * kMiB, 125, 375, 0, 9e6, {1.55e6, 4.05e6, 6.05e6}}},
       {"n1", {82 * kMiB, 82, 246}},
   };
   return Analyze(m,
@@ -104,13 +110,33 @@ TEST(Chart, ScriptHasAThroughputRowPerDeviceWithData) {
                   "set xtics (\"xferblk bio, 128 KiB\" 0, \"nvme mdts=5, 128 KiB\" 1, "
                   "\"virtio-blk\" 2)"))
       << s;
-  // The verdicts above the panel; quotes in titles are escaped.
-  EXPECT_TRUE(Has(s, "\"xferblk / nvme: 1.46x, target 1.20x, met\"")) << s;
+  // The verdicts above the panel, with the interval (110 / 82 to 130 / 82:
+  // a resample's median is one of the runs, and one of 5 is the median of
+  // a resample more than 2.5% of the time); quotes in titles are escaped.
+  EXPECT_TRUE(Has(s, "\"xferblk / nvme: 1.46x [1.34, 1.59], target 1.20x, met\"")) << s;
+  EXPECT_TRUE(Has(s,
+                  "\"xferblk / nvme: 1.46x [1.34, 1.59], target 1.20x, met\" at graph 0, "
+                  "graph 1 offset 0, char 2.3 left textcolor rgb \"#1e8232\"\n"))
+      << s;
   EXPECT_TRUE(Has(s, "\"xferblk / virtio-blk: missing\""));
   EXPECT_TRUE(Has(s, "\"P3 \\\"quoted\\\": missing\"")) << s;
   // P3 has no data at all: an empty panel rather than a plot gnuplot
   // rejects.
   EXPECT_TRUE(Has(s, "plot NaN notitle"));
+}
+
+TEST(Chart, AnUndecidedVerdictHasItsOwnColour) {
+  Results r = Sample();
+  r.comparisons[0].verdict = Verdict::kUndecided;
+  std::string s = GnuplotScript(r);
+  EXPECT_TRUE(Has(s,
+                  "target 1.20x, undecided\" at graph 0, graph 1 offset 0, char 2.3 left "
+                  "textcolor rgb \"#c07800\"\n"))
+      << s;
+  r.comparisons[0].verdict = Verdict::kMissed;
+  EXPECT_TRUE(Has(GnuplotScript(r),
+                  "missed\" at graph 0, graph 1 offset 0, char 2.3 left "
+                  "textcolor rgb \"#c82828\"\n"));
 }
 
 TEST(Chart, ScriptHasTheLatencyPercentilesInThePanelsUnit) {

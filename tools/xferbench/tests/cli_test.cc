@@ -50,21 +50,24 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, ReportWritesTableJsonAndChart) {
-  Write("raw/fio/a1.json", kFio);
-  Write("raw/fio/a2.json", kFio);
-  Write("raw/fio/b1.json", kFioSlow);
-  Write("raw/fio/b2.json", kFioSlow);
+  std::string runs;
+  for (int rep = 1; rep <= 5; ++rep) {
+    std::string r = std::to_string(rep);
+    Write("raw/fio/a" + r + ".json", kFio);
+    Write("raw/fio/b" + r + ".json", kFioSlow);
+    runs += "run\tP1-read\txferblk\t" + r + "\tfio/a" + r + ".json\t0\n";
+    runs += "run\tP1-read\tnvme\t" + r + "\tfio/b" + r + ".json\t0\n";
+  }
   Write("raw/manifest.tsv",
-        "meta\treps\t2\nmeta\truntime\t1\nmeta\tramp\t0\n"
+        "meta\treps\t5\nmeta\truntime\t1\nmeta\tramp\t0\n"
         "job\tP1-read\tbw\t1 MiB sequential read\n"
         "job\tP2\tbw\t4 MiB random read\n"
         "device\txferblk\txferblk 128 KiB\ndevice\tnvme\tnvme mdts=5\n"
-        "device\tmq\txferblk blk-mq\nmissing\tmq\tno queue_mode parameter\n"
-        "run\tP1-read\txferblk\t1\tfio/a1.json\t0\nrun\tP1-read\txferblk\t2\tfio/a2.json\t0\n"
-        "run\tP1-read\tnvme\t1\tfio/b1.json\t0\nrun\tP1-read\tnvme\t2\tfio/b2.json\t0\n"
-        "compare\tP1-nvme\tP1-read\txferblk\t1.2\tnvme\txferblk / nvme\n"
-        "compare\tP2\tP2\txferblk\t1.1\tmq\tbio / mq\n"
-        "memory\tnvme\tmemory/nvme\t16\n");
+        "device\tmq\txferblk blk-mq\nmissing\tmq\tno queue_mode parameter\n" +
+            runs +
+            "compare\tP1-nvme\tP1-read\txferblk\t1.2\tnvme\txferblk / nvme\n"
+            "compare\tP2\tP2\txferblk\t1.1\tmq\tbio / mq\n"
+            "memory\tnvme\tmemory/nvme\t16\n");
   Write("raw/memory/nvme/slab-idle.txt", "bio-256 10 10 320 12 1\n");
   Write("raw/memory/nvme/slab-busy-1.txt", "bio-256 26 26 320 12 1\n");
 
@@ -85,6 +88,9 @@ TEST_F(CliTest, ReportWritesTableJsonAndChart) {
   std::ifstream j(dir_ / "results.json");
   auto doc = nlohmann::json::parse(j);
   EXPECT_EQ(doc["comparisons"][0]["verdict"], "met");
+  EXPECT_EQ(doc["comparisons"][0]["pairs"], 5);
+  EXPECT_DOUBLE_EQ(doc["comparisons"][0]["ci_low"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(doc["comparisons"][0]["ci_high"].get<double>(), 2.0);
   EXPECT_EQ(doc["comparisons"][1]["verdict"], "missing");
   EXPECT_EQ(doc["memory"][0]["slab_bytes_per_inflight_io"], 320.0);
   EXPECT_DOUBLE_EQ(doc["jobs"][0]["devices"][0]["clat_p99_ns"]["median"].get<double>(), 170e6);
@@ -130,6 +136,54 @@ TEST_F(CliTest, ReportFailsOnAMissingOrBadManifest) {
   EXPECT_NE(err_.str().find("line 1"), std::string::npos);
 }
 
+TEST_F(CliTest, UndecidedListsTheJobsMoreRepetitionsMayDecide) {
+  // P1-read: two pairs, too few (undecided); P3: five pairs, met; P5: no
+  // peer ran (missing, which more repetitions do not mend); P2: ratios 2
+  // and 1 in turn, undecided for two targets, listed once.
+  Write("raw/fio/fast.json", kFio);
+  Write("raw/fio/slow.json", kFioSlow);
+  std::string m =
+      "job\tP1-read\tbw\tread\njob\tP2\tbw\tsplit\njob\tP3\tbw\trandom\n"
+      "job\tP5\tbw\tnull\n";
+  auto run = [&](const char* job, const char* dev, const std::string& rep, const char* file) {
+    m += std::string("run\t") + job + "\t" + dev + "\t" + rep + "\tfio/" + file + ".json\t0\n";
+  };
+  for (int rep = 1; rep <= 5; ++rep) {
+    std::string r = std::to_string(rep);
+    if (rep <= 2) run("P1-read", "a", r, "fast");
+    if (rep <= 2) run("P1-read", "b", r, "slow");
+    run("P3", "a", r, "fast");
+    run("P3", "b", r, "slow");
+    run("P2", "a", r, rep % 2 ? "fast" : "slow");
+    run("P2", "b", r, "slow");
+    run("P5", "a", r, "fast");
+  }
+  m += "compare\tP3\tP3\ta\t1.5\tb\tt\ncompare\tP2-x\tP2\ta\t1.5\tb\tt\n"
+       "compare\tP1\tP1-read\ta\t1.5\tb\tt\ncompare\tP2-y\tP2\ta\t1.4\tb\tt\n"
+       "compare\tP5\tP5\ta\t0.5\tb\tt\n";
+  Write("raw/manifest.tsv", m);
+  ASSERT_EQ(Run({"undecided", "--raw", (dir_ / "raw").string()}), kExitOk) << err_.str();
+  // The manifest's job order, not the comparisons'.
+  EXPECT_EQ(out_.str(), "P1-read\nP2\n");
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_FALSE(fs::exists(dir_ / "table.txt")) << "undecided writes nothing";
+
+  // Decided everywhere (P3 missed at 2.5): nothing printed.
+  m = "job\tP3\tbw\trandom\ncompare\tP3\tP3\ta\t2.5\tb\tt\n";
+  for (int rep = 1; rep <= 5; ++rep) {
+    run("P3", "a", std::to_string(rep), "fast");
+    run("P3", "b", std::to_string(rep), "slow");
+  }
+  Write("raw/manifest.tsv", m);
+  ASSERT_EQ(Run({"undecided", "--raw=" + (dir_ / "raw").string()}), kExitOk) << err_.str();
+  EXPECT_EQ(out_.str(), "");
+
+  Write("raw/manifest.tsv", "run\tP1\n");
+  EXPECT_EQ(Run({"undecided", "--raw", (dir_ / "raw").string()}), kExitFailure);
+  EXPECT_NE(err_.str().find("line 1"), std::string::npos) << err_.str();
+  EXPECT_EQ(out_.str(), "");
+}
+
 TEST_F(CliTest, LineSummarisesOneRun) {
   Write("raw/fio/a1.json", kFio);
   ASSERT_EQ(Run({"line", (dir_ / "raw/fio/a1.json").string()}), kExitOk);
@@ -155,6 +209,9 @@ TEST_F(CliTest, BadUsageSaysWhatIsWrong) {
       {{"report", "--gnuplot", ""}, "option '--gnuplot' needs a non-empty argument"},
       {{"report", "--quiet=yes"}, "option '--quiet=yes' takes no argument"},
       {{"report", "stray"}, "unexpected argument 'stray'"},
+      {{"undecided", "stray"}, "unexpected argument 'stray'"},
+      {{"undecided", "--out", "x"}, "unknown option '--out'"},
+      {{"undecided", "--raw"}, "option '--raw' needs an argument"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(Run(c.args), kExitUsage) << c.message;
@@ -165,8 +222,12 @@ TEST_F(CliTest, BadUsageSaysWhatIsWrong) {
 }
 
 TEST_F(CliTest, Help) {
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"-h"}, {"help"}, {"report", "--help"}, {"line", "-h"}}) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                             {"-h"},
+                                                                             {"help"},
+                                                                             {"report", "--help"},
+                                                                             {"line", "-h"},
+                                                                             {"undecided", "-h"}}) {
     EXPECT_EQ(Run(args), kExitOk) << args[0];
     EXPECT_EQ(out_.str().find("usage: xferbench"), 0u);
     EXPECT_TRUE(err_.str().empty());
@@ -178,6 +239,7 @@ TEST_F(CliTest, Version) {
   for (std::vector<std::string> args :
        std::vector<std::vector<std::string>>{{"--version"},
                                              {"report", "--version"},
+                                             {"undecided", "--version"},
                                              {"line", "--version"},
                                              {"line", "--version", "x", "y"}}) {
     EXPECT_EQ(Run(args), kExitOk) << args[0];

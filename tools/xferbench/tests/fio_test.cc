@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace xferbench {
 namespace {
@@ -142,6 +146,44 @@ TEST(Fio, RejectsWhatIsNotAFioReport) {
   for (const char* text : {"", "fio: failed to open /dev/nope\n", R"({"jobs": [ {"jobname": )",
                            R"({"nojobs": 1})", R"({"jobs": []})", R"({"jobs": [3]})", "[{}]"})
     EXPECT_THROW(ParseFioJson(text), std::runtime_error) << text;
+}
+
+// The job files of bench/ must ask fio for exactly kPercentiles, or the
+// table's p50/p99/p99.9 columns and results.json's clat_*_ns fields would be
+// empty for every cell.
+TEST(Fio, TheBenchJobsAskForEveryPercentileOfTheTable) {
+  namespace fs = std::filesystem;
+  const fs::path dir = XFERBLK_BENCH_DIR;
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  std::string common = slurp(dir / "common.fio");
+  ASSERT_FALSE(common.empty()) << dir / "common.fio";
+  std::string list;
+  for (std::istringstream lines(common); std::getline(lines, list);)
+    if (list.starts_with("percentile_list=")) break;
+  ASSERT_TRUE(list.starts_with("percentile_list=")) << common;
+  std::vector<double> asked;
+  std::istringstream values(list.substr(list.find('=') + 1));
+  for (std::string v; std::getline(values, v, ':');) asked.push_back(std::stod(v));
+  ASSERT_EQ(asked.size(), kPercentiles.size()) << list;
+  for (std::size_t i = 0; i < kPercentiles.size(); ++i)
+    EXPECT_EQ(asked[i], kPercentiles[i].percent) << kPercentiles[i].name;
+
+  // Every job takes it from common.fio and none asks for other percentiles.
+  std::size_t jobs = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const fs::path& f = entry.path();
+    if (f.extension() != ".fio" || f.filename() == "common.fio") continue;
+    ++jobs;
+    std::string text = slurp(f);
+    EXPECT_NE(text.find("\ninclude common.fio\n"), std::string::npos) << f;
+    EXPECT_EQ(text.find("percentile"), std::string::npos) << f;
+  }
+  EXPECT_GE(jobs, 7u);
 }
 
 TEST(Fio, ReadNamesTheFileInItsErrors) {
