@@ -127,6 +127,11 @@ check-sanitize:
 check-debug:
 	@scripts/check-debug.sh
 
+# `make chaos` on the debug kernel, with check-debug's checks of the console.
+.PHONY: chaos-debug
+chaos-debug:
+	@scripts/check-debug.sh chaos
+
 # Hot-unplug for longer: the second boot of guest-tests (four vCPUs, a
 # four-queue disk) running only xferblk_unplug.sh, with 100 cycles instead
 # of 20. Not part of `make check`. Log in build/guest/check-long.log.

@@ -6,6 +6,9 @@
 # (scripts/check-debug-run.sh, scripts/check-debug-guest.sh). Fails on any
 # test failure and on any report of the kernel's checkers in the console
 # logs (build/guest/debug). Ends with "N passed, N failed" like `make check`.
+# With the argument "chaos" (`make chaos-debug`) the boot is `make chaos`'s
+# instead: the lying device at length, CHAOS_IOS and CHAOS_PPM from the
+# environment, console log in build/guest/debug-chaos.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$XFERBLK_TOP" || exit 1
@@ -56,12 +59,17 @@ for m in xferblk biotest; do
 		build_failed "$m module against $KVER"
 done
 
+target=guest-tests
 logs=$XFERBLK_TOP/build/guest/debug
-log "the guest-tests boots on $KVER (TCG; KASAN, lockdep and kmemleak make it slower)"
+if [ "${1:-}" = chaos ]; then
+	target=chaos
+	logs+=-chaos
+fi
+log "the $target boots on $KVER (TCG; KASAN, lockdep and kmemleak make it slower)"
 rm -rf "$logs"
 start=$SECONDS
-make --no-print-directory guest-tests RUN_GUEST=scripts/check-debug-run.sh GUEST_LOGS="$logs"
-log "guest-tests on $KVER took $((SECONDS - start)) s; console logs in ${logs#"$XFERBLK_TOP"/}"
+make --no-print-directory "$target" RUN_GUEST=scripts/check-debug-run.sh GUEST_LOGS="$logs"
+log "$target on $KVER took $((SECONDS - start)) s; console logs in ${logs#"$XFERBLK_TOP"/}"
 
 # The checkers' reports, by kind; a line counts for the first kind it
 # matches. Lines run.sh echoes from dmesg start with "# " and are the same
