@@ -15,6 +15,12 @@
  * the driver failed it, or it was never sent; the last one to die
  * completes the parent with the first error any child saw.
  *
+ * The small-I/O path: a bio that one command can carry needs neither, and
+ * is sent as it came (xferblk_send_whole()), the command slot keeping what
+ * a parent would (struct xferblk_whole); xferblk_whole_done() ends it.
+ * Its counters are a parent's with one child, so the split's arithmetic
+ * holds either way.
+ *
  * Why the bioset's mempool cannot deadlock: a child is allocated only to be
  * handed straight to the hardware (never to current->bio_list), and a
  * sender never sleeps while it holds a child the device cannot see: one
@@ -56,22 +62,35 @@ static blk_status_t xferblk_parent_status(struct xferblk_parent *parent)
 }
 
 /*
- * Ends a bio handed to submit_bio: the one place the driver writes a
- * caller's bi_status. Only a failure is written, never success: the bio
- * may already carry an error the block layer stored there while it was in
- * flight (direct I/O keeps its siblings' first error in the first bio of
- * the I/O, bio_chain() a chained child's in its parent), and writing OK
- * over it would report a failed write as done. A would-block EAGAIN is
- * not an I/O error: parent_errors leaves it out.
+ * Sets the status of a bio handed to submit_bio: the one place the driver
+ * writes a caller's bi_status. Only a failure is written, never success:
+ * the bio may already carry an error the block layer stored there while
+ * it was in flight (direct I/O keeps its siblings' first error in the
+ * first bio of the I/O, bio_chain() a chained child's in its parent), and
+ * writing OK over it would report a failed write as done. A would-block
+ * EAGAIN is not an I/O error: parent_errors leaves it out.
  */
-static void xferblk_end_bio(struct xferblk_dev *xd, struct bio *bio, blk_status_t status)
+static void xferblk_set_status(struct xferblk_dev *xd, struct bio *bio, blk_status_t status)
 {
 	if (status != BLK_STS_OK) {
 		if (status != BLK_STS_AGAIN)
 			this_cpu_inc(xd->stats->parent_errors);
 		bio->bi_status = status;
 	}
+}
+
+static void xferblk_end_bio(struct xferblk_dev *xd, struct bio *bio, blk_status_t status)
+{
+	xferblk_set_status(xd, bio, status);
 	bio_endio(bio);
+}
+
+/* Children per parent, in power-of-two buckets: 1, 2, 3-4, 5-8, ... */
+static void xferblk_count_children_hist(struct xferblk_dev *xd, unsigned int nr_children)
+{
+	unsigned int bucket = nr_children > 1 ? ilog2(nr_children - 1) + 1 : 0;
+
+	this_cpu_inc(xd->stats->hist[min(bucket, XFERBLK_HIST_BUCKETS - 1)]);
 }
 
 static void xferblk_parent_send_work(struct work_struct *work);
@@ -112,15 +131,11 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	struct bio *bio = parent->bio;
 	int err = atomic_read(&parent->first_err);
 	blk_status_t status;
-	unsigned int bucket;
 
 	if (!refcount_dec_and_test(&parent->pending))
 		return;
 
-	/* Children per parent, in power-of-two buckets: 1, 2, 3-4, 5-8, ... */
-	bucket = parent->nr_children > 1 ? ilog2(parent->nr_children - 1) + 1 : 0;
-	bucket = min(bucket, XFERBLK_HIST_BUCKETS - 1);
-	this_cpu_inc(xd->stats->hist[bucket]);
+	xferblk_count_children_hist(xd, parent->nr_children);
 
 	status = xferblk_parent_status(parent);
 	trace_xferblk_parent_complete(parent, err == XFERBLK_NO_ERROR ? -1 : err >> 8,
@@ -327,7 +342,9 @@ static void xferblk_child_send_on(struct xferblk_queue *q, unsigned int tag,
 		xferblk_child_fail(child, status);
 		return;
 	}
-	xferblk_port_send(q, tag, &child->bio, plug);
+	status = xferblk_port_send(q, tag, &child->bio, NULL, plug);
+	if (status != BLK_STS_OK)
+		xferblk_child_fail(child, status);
 }
 
 /* Sends @child on a tag of this CPU's queue, waiting for one unless NOWAIT. */
@@ -444,6 +461,61 @@ static void xferblk_send_reserved(struct xferblk_parent *parent, struct xferblk_
 	xferblk_parent_put(parent);
 }
 
+/*
+ * Whether @bio goes by the small-I/O path: one command carries all of it
+ * (a REQ_PREFLUSH with data needs two: the flush goes first).
+ */
+static bool xferblk_fits_one(struct xferblk_dev *xd, struct bio *bio, bool preflush)
+{
+	if (!READ_ONCE(xferblk_whole))
+		return false;
+	if (!bio_sectors(bio))
+		return true;
+	return !preflush && xferblk_plan_sectors(xd, bio, bio->bi_iter) == bio_sectors(bio);
+}
+
+/*
+ * A whole bio's end, from the port layer under its completion lock (or
+ * from xferblk_send_whole() if it was never sent): what
+ * xferblk_parent_put() does for a parent of one child. The caller then
+ * ends the bio with bio_endio(), outside any lock.
+ */
+void xferblk_whole_done(struct xferblk_dev *xd, struct bio *bio,
+			const struct xferblk_whole *wctx, blk_status_t status)
+{
+	xferblk_count_children_hist(xd, 1);
+	if (status != BLK_STS_OK)
+		this_cpu_inc(xd->stats->errors);
+	xferblk_set_status(xd, bio, status);
+	trace_xferblk_whole_complete(xd, bio, status, local_clock() - wctx->dispatch_ns);
+	xferblk_end_io_acct(bio, bio_sectors(bio), wctx->acct_start);
+}
+
+/* The small-I/O path: @bio as it came, on one command slot. */
+static void xferblk_send_whole(struct xferblk_dev *xd, struct bio *bio)
+{
+	struct xferblk_whole wctx = {
+		.acct_start = bio_start_io_acct(bio),
+		.dispatch_ns = local_clock(),
+	};
+	struct xferblk_plug plug = {};
+	blk_status_t status = BLK_STS_AGAIN;
+	struct xferblk_queue *q;
+	unsigned int tag;
+
+	this_cpu_inc(xd->stats->parents);
+	this_cpu_inc(xd->stats->children);
+	trace_xferblk_whole_dispatch(xd, bio);
+	q = xferblk_port_get_tag(xd, bio->bi_opf & REQ_NOWAIT, &plug, &tag);
+	if (q)
+		status = xferblk_port_send(q, tag, bio, &wctx, &plug);
+	xferblk_port_unplug(&plug);
+	if (status != BLK_STS_OK) {
+		xferblk_whole_done(xd, bio, &wctx, status);
+		bio_endio(bio);
+	}
+}
+
 static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 {
 	unsigned int lbs_sectors = xd->lim.block_size >> SECTOR_SHIFT;
@@ -522,6 +594,10 @@ void xferblk_submit_bio(struct bio *bio)
 	preflush = (bio->bi_opf & REQ_PREFLUSH) && xd->write_cache;
 	if (!bio_sectors(bio) && !preflush) {
 		xferblk_end_bio(xd, bio, BLK_STS_OK);
+		return;
+	}
+	if (xferblk_fits_one(xd, bio, preflush)) {
+		xferblk_send_whole(xd, bio);
 		return;
 	}
 	if (nowait) {

@@ -30,6 +30,11 @@ module_param_named(split, xferblk_split, bool, 0644);
 MODULE_PARM_DESC(split,
 		 "Cut bios to the device's limits (default Y). N is for tests only: large bios then reach the device whole and are rejected.");
 
+bool xferblk_whole = true;
+module_param_named(whole_bios, xferblk_whole, bool, 0644);
+MODULE_PARM_DESC(whole_bios,
+		 "Send a bio that fits one command as it is, with no parent context or child bio (default Y). N cuts every bio into children, for comparison.");
+
 static bool xferblk_send_sync;
 static bool xferblk_queue_mq;
 
@@ -123,6 +128,45 @@ module_param_cb(timeout_ms, &xferblk_timeout_ops, &xferblk_timeout_ms, 0644);
 __MODULE_PARM_TYPE(timeout_ms, "uint");
 MODULE_PARM_DESC(timeout_ms,
 		 "Command timeout in ms, 100 to 3600000 (default 30000): then the command is aborted, and the controller reset if the abort is not answered");
+
+/*
+ * Interrupt coalescing (device 1.4): an interrupt waits for this many
+ * completions, or this long after the first; the device never makes the
+ * last command in flight wait. Small enough that a single waiter loses at
+ * most a few tens of microseconds.
+ */
+unsigned int xferblk_coalesce_entries = 8;
+unsigned int xferblk_coalesce_us = 20;
+
+static int xferblk_set_coalesce_entries(const char *val, const struct kernel_param *kp)
+{
+	return xferblk_param_uint(val, kp, 0, XFERBLK_COALESCE_THRESHOLD, false);
+}
+
+static int xferblk_set_coalesce_us(const char *val, const struct kernel_param *kp)
+{
+	return xferblk_param_uint(val, kp, 0, U16_MAX, false);
+}
+
+static const struct kernel_param_ops xferblk_coalesce_entries_ops = {
+	.set = xferblk_set_coalesce_entries,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops xferblk_coalesce_us_ops = {
+	.set = xferblk_set_coalesce_us,
+	.get = param_get_uint,
+};
+
+module_param_cb(irq_coalesce_entries, &xferblk_coalesce_entries_ops,
+		&xferblk_coalesce_entries, 0644);
+__MODULE_PARM_TYPE(irq_coalesce_entries, "uint");
+MODULE_PARM_DESC(irq_coalesce_entries,
+		 "Completions an interrupt may wait for, 0 to 255 (default 8; 0 or 1: no coalescing). For devices probed afterwards; per disk in sysfs xferblk/irq_coalesce");
+module_param_cb(irq_coalesce_us, &xferblk_coalesce_us_ops, &xferblk_coalesce_us, 0644);
+__MODULE_PARM_TYPE(irq_coalesce_us, "uint");
+MODULE_PARM_DESC(irq_coalesce_us,
+		 "Microseconds an interrupt may wait after the first completion, 0 to 65535 (default 20; 0: no coalescing). For devices probed afterwards; per disk in sysfs xferblk/irq_coalesce");
 
 static unsigned int xferblk_queue_depth = 128;
 
@@ -533,6 +577,9 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "device did not become ready\n");
 		return -EIO;
 	}
+	xd->coalesce = xferblk_coalesce_value(READ_ONCE(xferblk_coalesce_entries),
+					      READ_ONCE(xferblk_coalesce_us));
+	xferblk_port_set_coalescing(xd);
 
 	xd->send_sync = xferblk_send_sync;
 	xd->mq = READ_ONCE(xferblk_queue_mq);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The port layer: one child bio (or, in mq mode, one request) becomes one
- * descriptor on a submission ring; the queue's interrupt reaps completions
- * and ends the children.
+ * The port layer: one bio (a child, or a caller's bio that fits one
+ * command), or in mq mode one request, becomes one descriptor on a
+ * submission ring; the queue's interrupt reaps completions and ends them.
  *
  * A queue of depth D has D - 2 I/O tags and one abort slot, so at most
  * D - 1 commands are ever in flight and the submission ring cannot
@@ -10,7 +10,7 @@
  * upper bits, so a stale or duplicated completion can never complete the
  * command that reuses its slot.
  *
- * cmd->child (cmd->rq) is set under sq_lock, in the same critical section
+ * cmd->bio (cmd->rq) is set under sq_lock, in the same critical section
  * that puts the command on the ring: "busy" means "is on the ring", which
  * is what a controller reset relies on.
  */
@@ -230,7 +230,7 @@ static void xferblk_sq_ring(struct xferblk_queue *q)
  * if the queue is stopped for a reset.
  */
 static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
-			 struct xferblk_cmd *cmd, struct bio *child,
+			 struct xferblk_cmd *cmd, struct bio *bio,
 			 struct request *rq, bool defer)
 {
 	unsigned long flags;
@@ -240,7 +240,7 @@ static bool xferblk_ring(struct xferblk_queue *q, struct xferblk_sqe *sqe,
 		spin_unlock_irqrestore(&q->sq_lock, flags);
 		return false;
 	}
-	cmd->child = child;
+	cmd->bio = bio;
 	cmd->rq = rq;
 	cmd->deadline = jiffies + msecs_to_jiffies(READ_ONCE(xferblk_timeout_ms));
 	cmd->gen = (cmd->gen + 1) & (U16_MAX >> q->gen_shift);
@@ -275,22 +275,20 @@ void xferblk_port_unplug(struct xferblk_plug *plug)
 }
 
 /*
- * Maps the data of a child (or of a request) on @tag and puts the command
+ * Maps the data of a bio (or of a request) on @tag and puts the command
  * on the ring. On failure nothing is mapped and the tag is the caller's.
  */
 static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
-				  struct bio *child, struct request *rq, bool defer)
+				  struct bio *bio, struct request *rq, bool defer)
 {
 	struct xferblk_dev *xd = q->xd;
 	struct xferblk_cmd *cmd = &q->cmds[tag];
 	struct xferblk_sqe sqe = {};
 	unsigned int nsge = 0;
-	struct bio *bio;
 	enum req_op op;
 
-	if (child) {
-		bio = child;
-		/* The child that carries a parent's REQ_PREFLUSH has no data. */
+	if (bio) {
+		/* A REQ_PREFLUSH bio with no data is a FLUSH. */
 		op = bio_has_data(bio) ? bio_op(bio) : bio_op(bio) == REQ_OP_WRITE ?
 		     REQ_OP_FLUSH : bio_op(bio);
 		xferblk_build_sqe(xd, op, bio->bi_opf, bio->bi_iter.bi_sector,
@@ -312,18 +310,10 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 	}
 	sqe.nsge = cpu_to_le16(nsge);
 	sqe.sgl = cpu_to_le64(nsge ? cmd->sgl_dma : 0);
-	if (xferblk_ring(q, &sqe, cmd, child, rq, defer))
+	if (xferblk_ring(q, &sqe, cmd, rq ? NULL : bio, rq, defer))
 		return BLK_STS_OK;
 	xferblk_unmap(xd, cmd);
 	return BLK_STS_IOERR;
-}
-
-/* Ends a bio the port layer was given, writing its status only on failure. */
-static void xferblk_port_end_bio(struct bio *bio, blk_status_t status)
-{
-	if (status != BLK_STS_OK)
-		bio->bi_status = status;
-	bio_endio(bio);
 }
 
 /* The queue of the submitting CPU: no lock is shared across queues. */
@@ -384,26 +374,32 @@ undo:
 }
 
 /*
- * Sends @bio, one child, as one command on @tag of @q, its doorbell owed
- * in @plug: the caller rings it with xferblk_port_unplug() once it has
- * sent what it can. If it cannot be sent, the tag is freed and the bio
- * ended with the error.
+ * Sends @bio as one command on @tag of @q, its doorbell owed in @plug: the
+ * caller rings it with xferblk_port_unplug() once it has sent what it can.
+ * @bio is a child, or with @wctx a whole bio of a caller's, which the slot
+ * keeps @wctx for. If it cannot be sent, the tag is freed and the error
+ * returned: the bio is still the caller's to end.
  */
-void xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
-		       struct xferblk_plug *plug)
+blk_status_t xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
+			       const struct xferblk_whole *wctx, struct xferblk_plug *plug)
 {
+	struct xferblk_cmd *cmd = &q->cmds[tag];
 	blk_status_t status;
 
 	/* The sender moved to another CPU: settle the first queue now. */
 	if (plug->q != q)
 		xferblk_port_unplug(plug);
+	/* Set before the command is on the ring, where a completion may read it. */
+	cmd->whole = !!wctx;
+	if (wctx)
+		cmd->wctx = *wctx;
 	status = xferblk_issue(q, tag, bio, NULL, true);
 	if (status == BLK_STS_OK) {
 		plug->q = q;
-		return;
+		return BLK_STS_OK;
 	}
 	xferblk_tag_put(q, tag);
-	xferblk_port_end_bio(bio, status);
+	return status;
 }
 
 /*
@@ -428,7 +424,7 @@ blk_status_t xferblk_port_queue_rq(struct xferblk_queue *q, struct request *rq,
 
 /* Finished commands: collected under a lock, ended outside it. */
 struct xferblk_done {
-	struct bio_list bios;		/* children, with bi_status set */
+	struct bio_list bios;		/* with bi_status set on failure */
 	struct list_head rqs;		/* requests, with xferblk_rq.status set */
 };
 
@@ -438,7 +434,10 @@ static void xferblk_done_init(struct xferblk_done *done)
 	INIT_LIST_HEAD(&done->rqs);
 }
 
-/* Ends what was collected: children may complete parents, so no locks held. */
+/*
+ * Ends what was collected with no locks held: a child may complete its
+ * parent, and a caller's end_io may submit again.
+ */
 static void xferblk_done_end(struct xferblk_dev *xd, struct xferblk_done *done)
 {
 	struct request *rq, *next;
@@ -465,18 +464,23 @@ static void xferblk_cmd_finish(struct xferblk_queue *q, unsigned int tag,
 {
 	struct xferblk_cmd *cmd = &q->cmds[tag];
 
-	if (cmd->child) {
+	if (cmd->whole) {
+		/* Read from the slot now: the tag is free once we leave. */
+		xferblk_whole_done(q->xd, cmd->bio, &cmd->wctx, status);
+		bio_list_add(&done->bios, cmd->bio);
+	} else if (cmd->bio) {
 		/* A child is the driver's own bio: nothing else writes its status. */
 		if (status != BLK_STS_OK)
-			cmd->child->bi_status = status;
-		bio_list_add(&done->bios, cmd->child);
+			cmd->bio->bi_status = status;
+		bio_list_add(&done->bios, cmd->bio);
 	} else {
 		struct xferblk_rq *xrq = blk_mq_rq_to_pdu(cmd->rq);
 
 		xrq->status = status;
 		list_add_tail(&cmd->rq->queuelist, &done->rqs);
 	}
-	cmd->child = NULL;
+	cmd->bio = NULL;
+	cmd->whole = false;
 	cmd->rq = NULL;
 	/* Until its next owner is rung, no completion may name the slot. */
 	cmd->rung = false;
@@ -647,6 +651,18 @@ void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag)
 		xferblk_sq_ring(q);
 	}
 	spin_unlock_irqrestore(&q->sq_lock, flags);
+}
+
+/*
+ * Interrupt coalescing as the disk has it (xd->coalesce: the module
+ * parameters at probe, then sysfs), on a device that has it (1.4); after
+ * each enable, since a reset clears it. The device makes no interrupt wait
+ * while nothing else is in flight, so a lone command is not slowed down.
+ */
+void xferblk_port_set_coalescing(struct xferblk_dev *xd)
+{
+	if (xd->features & XFERBLK_FEAT_COALESCE)
+		xferblk_write32(xd, XFERBLK_REG_INTR_COALESCE, READ_ONCE(xd->coalesce));
 }
 
 /* Program one queue's registers and enable it. */

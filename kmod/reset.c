@@ -128,6 +128,8 @@ static void xferblk_reset_controller(struct xferblk_dev *xd)
 	}
 	/* Enabling moves no data: bus mastering waits until all is back. */
 	xferblk_write32(xd, XFERBLK_REG_CTRL, XFERBLK_CTRL_ENABLE);
+	/* A reset cleared it. */
+	xferblk_port_set_coalescing(xd);
 	for (qid = 0; qid < xd->nr_queues; qid++) {
 		if (xferblk_queue_enable(xd, &xd->queues[qid])) {
 			if (!was_broken)

@@ -107,6 +107,38 @@ static ssize_t send_mode_store(struct device *dev, struct device_attribute *attr
 }
 static DEVICE_ATTR_RW(send_mode);
 
+/*
+ * Interrupt coalescing, "ENTRIES US" (0-255, 0-65535; either 0: off): an
+ * interrupt may wait for ENTRIES completions, or US after the first.
+ */
+static ssize_t irq_coalesce_show(struct device *dev, struct device_attribute *attr,
+				 char *buf)
+{
+	u32 v = READ_ONCE(to_xd(dev)->coalesce);
+
+	return sysfs_emit(buf, "%u %u\n", v & XFERBLK_COALESCE_THRESHOLD,
+			  v >> XFERBLK_COALESCE_TIME_SHIFT);
+}
+
+static ssize_t irq_coalesce_store(struct device *dev, struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct xferblk_dev *xd = to_xd(dev);
+	unsigned int entries, us;
+	char end;
+
+	if (!(xd->features & XFERBLK_FEAT_COALESCE))
+		return -EOPNOTSUPP;
+	/* Exactly two numbers: "%c" catches anything after them. */
+	if (sscanf(buf, "%u %u %c", &entries, &us, &end) != 2 ||
+	    entries > XFERBLK_COALESCE_THRESHOLD || us > U16_MAX)
+		return -EINVAL;
+	WRITE_ONCE(xd->coalesce, xferblk_coalesce_value(entries, us));
+	xferblk_port_set_coalescing(xd);
+	return count;
+}
+static DEVICE_ATTR_RW(irq_coalesce);
+
 /* "bio" or "mq": who splits, the driver or the block layer (mq.c). */
 static ssize_t queue_mode_show(struct device *dev, struct device_attribute *attr,
 			       char *buf)
@@ -141,6 +173,7 @@ XFERBLK_DEV_ATTR(dev_write_zeroes, XFERBLK_CNT_WRITE_ZEROES);
 XFERBLK_DEV_ATTR(dev_aborts, XFERBLK_CNT_ABORTS);
 XFERBLK_DEV_ATTR(dev_faults, XFERBLK_CNT_FAULTS);
 XFERBLK_DEV_ATTR(dev_backend_reqs, XFERBLK_CNT_BACKEND_REQS);
+XFERBLK_DEV_ATTR(dev_interrupts, XFERBLK_CNT_INTERRUPTS);
 
 /* Zeroes the driver's and the device's counters (sysfs and ioctl). */
 void xferblk_reset_counters(struct xferblk_dev *xd)
@@ -177,6 +210,7 @@ static DEVICE_ATTR_WO(reset_counters);
 /* The attributes that are not plain driver counters. */
 static struct attribute *xferblk_other_attrs[] = {
 	&dev_attr_send_mode.attr,
+	&dev_attr_irq_coalesce.attr,
 	&dev_attr_queue_mode.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,
@@ -194,6 +228,7 @@ static struct attribute *xferblk_other_attrs[] = {
 	&dev_attr_dev_aborts.attr,
 	&dev_attr_dev_faults.attr,
 	&dev_attr_dev_backend_reqs.attr,
+	&dev_attr_dev_interrupts.attr,
 	&dev_attr_reset_counters.attr,
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * xferblk tracepoints: a parent's dispatch, each child's submission and
- * completion, and the parent's completion with its completion context.
+ * completion, and the parent's completion with its completion context;
+ * a whole bio's dispatch and completion (the small-I/O path).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM xferblk
@@ -83,6 +84,41 @@ TRACE_EVENT(xferblk_parent_complete,
 		      __entry->parent, __entry->children,
 		      (unsigned long long)__entry->bytes_done,
 		      __entry->first_err_child, __entry->status,
+		      (unsigned long long)__entry->latency_ns)
+);
+
+/* The small-I/O path: a bio that one command carries whole. */
+TRACE_EVENT(xferblk_whole_dispatch,
+	    TP_PROTO(struct xferblk_dev *xd, struct bio *bio),
+	    TP_ARGS(xd, bio),
+	    TP_STRUCT__entry(__string(disk, xd->disk->disk_name)
+			     __field(void *, bio)
+			     __field(sector_t, sector)
+			     __field(unsigned int, sectors)
+			     __field(unsigned int, opf)),
+	    TP_fast_assign(xferblk_assign_str(disk, xd->disk->disk_name);
+			   __entry->bio = bio;
+			   __entry->sector = bio->bi_iter.bi_sector;
+			   __entry->sectors = bio_sectors(bio);
+			   __entry->opf = (__force unsigned int)bio->bi_opf;),
+	    TP_printk("%s bio=%p sector=%llu sectors=%u opf=%#x",
+		      __get_str(disk), __entry->bio,
+		      (unsigned long long)__entry->sector, __entry->sectors,
+		      __entry->opf)
+);
+
+TRACE_EVENT(xferblk_whole_complete,
+	    TP_PROTO(struct xferblk_dev *xd, struct bio *bio, blk_status_t status,
+		     u64 latency_ns),
+	    TP_ARGS(xd, bio, status, latency_ns),
+	    TP_STRUCT__entry(__field(void *, bio)
+			     __field(int, status)
+			     __field(u64, latency_ns)),
+	    TP_fast_assign(__entry->bio = bio;
+			   __entry->status = blk_status_to_errno(status);
+			   __entry->latency_ns = latency_ns;),
+	    TP_printk("bio=%p status=%d latency_ns=%llu",
+		      __entry->bio, __entry->status,
 		      (unsigned long long)__entry->latency_ns)
 );
 

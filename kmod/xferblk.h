@@ -83,11 +83,23 @@ struct xferblk_dma_map {
 };
 
 /*
+ * What a command slot keeps for a whole bio, in place of a parent's
+ * completion context (class.c, "the small-I/O path").
+ */
+struct xferblk_whole {
+	unsigned long acct_start;	/* jiffies, for I/O accounting */
+	u64 dispatch_ns;
+};
+
+/*
  * One device command slot; its index is the command's tag. It carries a
- * child bio (bio mode) or a request (mq mode); neither while it is free.
+ * bio (bio mode: a child, or with @whole a caller's bio that fits one
+ * command) or a request (mq mode); neither while it is free.
  */
 struct xferblk_cmd {
-	struct bio *child;
+	struct bio *bio;
+	bool whole;			/* @bio is the caller's: see @wctx */
+	struct xferblk_whole wctx;
 	struct request *rq;
 	struct xferblk_sge *sgl;	/* XFERBLK_SGL_ENTRIES, coherent */
 	dma_addr_t sgl_dma;
@@ -104,7 +116,7 @@ struct xferblk_cmd {
 
 static inline bool xferblk_cmd_busy(const struct xferblk_cmd *cmd)
 {
-	return cmd->child || cmd->rq;
+	return cmd->bio || cmd->rq;
 }
 
 /* mq mode: what blk-mq keeps for the driver in each request. */
@@ -193,6 +205,7 @@ struct xferblk_dev {
 	u32 features;			/* XFERBLK_FEAT_* */
 	u32 version_minor;
 	bool write_cache;		/* volatile cache: FLUSH and FUA matter */
+	u32 coalesce;			/* INTR_COALESCE: entries | us << 16 */
 	u32 max_discard;		/* blocks per DISCARD, 0: none */
 	u32 max_wzeroes;		/* blocks per WRITE_ZEROES, 0: none */
 	u32 discard_gran;		/* blocks */
@@ -211,16 +224,29 @@ struct xferblk_dev {
 
 /* Module parameters (pci.c). */
 extern bool xferblk_split;
+extern bool xferblk_whole;
 extern unsigned int xferblk_timeout_ms;
+extern unsigned int xferblk_coalesce_entries;
+extern unsigned int xferblk_coalesce_us;
+
+/* The INTR_COALESCE value of @entries (0-255) and @us (0-65535). */
+static inline u32 xferblk_coalesce_value(unsigned int entries, unsigned int us)
+{
+	return (entries & XFERBLK_COALESCE_THRESHOLD) |
+	       (us & U16_MAX) << XFERBLK_COALESCE_TIME_SHIFT;
+}
 
 /* class.c */
 void xferblk_submit_bio(struct bio *bio);
+void xferblk_whole_done(struct xferblk_dev *xd, struct bio *bio,
+			const struct xferblk_whole *wctx, blk_status_t status);
 
 /* port.c */
 int xferblk_queue_init(struct xferblk_dev *xd, struct xferblk_queue *q,
 		       unsigned int qid, unsigned int depth);
 void xferblk_queue_free(struct xferblk_dev *xd, struct xferblk_queue *q);
 int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q);
+void xferblk_port_set_coalescing(struct xferblk_dev *xd);
 irqreturn_t xferblk_irq(int irq, void *data);
 unsigned int xferblk_port_reap(struct xferblk_queue *q);
 
@@ -239,8 +265,8 @@ struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
 void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag);
 struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
 					   u16 *tags);
-void xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
-		       struct xferblk_plug *plug);
+blk_status_t xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
+			       const struct xferblk_whole *wctx, struct xferblk_plug *plug);
 void xferblk_port_unplug(struct xferblk_plug *plug);
 void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag);
 unsigned int xferblk_port_fail_all(struct xferblk_dev *xd, blk_status_t status);

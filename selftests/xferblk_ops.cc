@@ -1,7 +1,9 @@
 // The I/O contract beyond plain reads and writes: preflush and FUA on a
 // split parent, discard and write-zeroes across split boundaries, sync
 // versus async send, cancelling siblings after a failure, timeouts with
-// abort, and REQ_NOWAIT against a full ring.
+// abort, REQ_NOWAIT against a full ring, the small-I/O path (a bio that
+// fits one command goes whole, without a parent or child), and interrupt
+// coalescing.
 //
 // Disks (the order qemu/run-guest.sh was given): 0 with the device
 // defaults, 1 with tiny limits and small discard/write-zeroes limits, 3 with
@@ -29,6 +31,13 @@ namespace {
 
 const char* kBiotest = "/sys/kernel/debug/xferblk_biotest/submit";
 const char* kTracing = "/sys/kernel/tracing";
+
+// Empties the trace buffer: only an open with O_TRUNC does.
+void clear_trace() {
+  int fd = open((std::string(kTracing) + "/trace").c_str(), O_WRONLY | O_TRUNC);
+  if (fd < 0) ksft_exit_fail_msg("cannot clear the trace buffer: %s\n", strerror(errno));
+  close(fd);
+}
 
 uint64_t delta(const xft::Disk& d, const std::string& name, uint64_t before) {
   return xft::stat(d, name) - before;
@@ -92,7 +101,7 @@ void trace_enable(bool on) {
   const char* v = on ? "1" : "0";
   xft::write_file(std::string(kTracing) + "/events/xferblk/xferblk_child_submit/enable", v);
   xft::write_file(std::string(kTracing) + "/events/xferblk/xferblk_child_complete/enable", v);
-  if (on) xft::write_file(std::string(kTracing) + "/trace", "");
+  if (on) clear_trace();
 }
 
 // Children per the planner's span rule, as the driver must cut them.
@@ -308,7 +317,7 @@ void test_accounting_and_splits(const xft::Disk& d) {
   const size_t bytes = 1 << 20;
   const unsigned k = bytes / d.lim.max_xfer;
   std::string ev = std::string(kTracing) + "/events/block/block_split/enable";
-  xft::write_file(std::string(kTracing) + "/trace", "");
+  clear_trace();
   xft::write_file(ev, "1");
   auto before = disk_stat(d);
   xft::Buffer buf(bytes, false);
@@ -331,6 +340,149 @@ void test_accounting_and_splits(const xft::Disk& d) {
                    d.name.c_str(), (unsigned long long)ios, (unsigned long long)sectors);
   ksft_test_result(ok && splits == k - 1, "block_split events for a %u-child parent: %u\n", k,
                    splits);
+}
+
+// Trace events of the small-I/O path and of children since @trace was
+// cleared: whole dispatches, whole completions, child submits, child
+// completions.
+std::vector<unsigned> path_events() {
+  const char* names[] = {"xferblk_whole_dispatch:", "xferblk_whole_complete:",
+                         "xferblk_child_submit:", "xferblk_child_complete:"};
+  std::vector<unsigned> n(4, 0);
+  std::ifstream trace(std::string(kTracing) + "/trace");
+  std::string line;
+  while (std::getline(trace, line))
+    for (int i = 0; i < 4; i++) n[i] += line.find(names[i]) != std::string::npos;
+  return n;
+}
+
+void path_trace(bool on) {
+  const char* v = on ? "1" : "0";
+  for (const char* e : {"xferblk_whole_dispatch", "xferblk_whole_complete", "xferblk_child_submit",
+                        "xferblk_child_complete"})
+    xft::write_file(std::string(kTracing) + "/events/xferblk/" + e + "/enable", v);
+  if (on) clear_trace();
+}
+
+// A bio one command can carry goes whole (no parent context, no child bio)
+// unless whole_bios=N; one a byte larger is cut into two children either
+// way. Each size is written and read back (two bios), in both settings,
+// and the counters must be a parent's with its children either way. Then
+// a whole bio that fails: its error reaches the caller and is counted.
+void test_small_io_path(const xft::Disk& d) {
+  const size_t lbs = d.lim.block_size, mx = d.lim.max_xfer;
+  const size_t sizes[] = {4096, mx, mx + lbs};
+  for (const char* whole : {"1", "0"}) {
+    xft::ParamGuard param("whole_bios", whole);
+    bool on = whole[0] == '1';
+    for (size_t bytes : sizes) {
+      unsigned children = bytes > mx ? 2 : 1;
+      bool by_whole = on && children == 1;
+      uint64_t parents = xft::stat(d, "parents"), nchildren = xft::stat(d, "children");
+      uint64_t cmds = xft::stat(d, "dev_commands");
+      path_trace(true);
+      bool ok = write_read(d, 48 << 20, bytes, 0, static_cast<uint8_t>(bytes));
+      path_trace(false);
+      auto ev = path_events();
+      unsigned want_whole = by_whole ? 2 : 0, want_child = by_whole ? 0 : 2 * children;
+      ksft_test_result(
+          ok && ev[0] == want_whole && ev[1] == want_whole && ev[2] == want_child &&
+              ev[3] == want_child && delta(d, "parents", parents) == 2 &&
+              delta(d, "children", nchildren) == 2 * children &&
+              delta(d, "dev_commands", cmds) == 2 * children,
+          "whole_bios=%s, %zu bytes written and read back%s: %u/%u whole dispatches/completions "
+          "(want %u), %u/%u child submits/completions (want %u); %llu parents, %llu children "
+          "(want 2, %u)\n",
+          on ? "Y" : "N", bytes, ok ? "" : " FAILED", ev[0], ev[1], want_whole, ev[2], ev[3],
+          want_child, (unsigned long long)delta(d, "parents", parents),
+          (unsigned long long)delta(d, "children", nchildren), 2 * children);
+    }
+  }
+
+  xft::Bar0 bar(d);
+  uint64_t failed = xft::stat(d, "parent_errors"), errors = xft::stat(d, "errors");
+  path_trace(true);
+  bar.write32(XFERBLK_REG_FAULT_STATUS, XFERBLK_STS_MEDIA_ERROR);
+  bar.write32(XFERBLK_REG_FAULT_FAIL_NTH, 1);
+  bool failed_write = !write_read(d, 48 << 20, 4096, 0, 9);
+  int err = errno;
+  path_trace(false);
+  auto ev = path_events();
+  ksft_test_result(failed_write && err == ENODATA && ev[0] == 1 && ev[2] == 0 &&
+                       delta(d, "parent_errors", failed) == 1 && delta(d, "errors", errors) == 1,
+                   "a whole 4 KiB write that fails: %s (want %s), %llu parent error(s), %llu "
+                   "command error(s) counted\n",
+                   strerror(err), strerror(ENODATA),
+                   (unsigned long long)delta(d, "parent_errors", failed),
+                   (unsigned long long)delta(d, "errors", errors));
+}
+
+// Interrupt coalescing (sysfs irq_coalesce): bad settings are refused and
+// change nothing; at its widest (255 entries, 65535 us) a lone command
+// still interrupts at once, one per command, and with 32 in flight an
+// interrupt carries several completions, the data read back intact. The
+// device holds each completion 5 ms so that all 32 are in flight at once:
+// under TCG it would otherwise finish each read before the guest has
+// submitted the next, and a lone command never waits.
+void test_irq_coalescing(const xft::Disk& d) {
+  const std::string path = "/sys/block/" + d.name + "/xferblk/irq_coalesce";
+  const std::string saved = xft::read_file(path);
+  bool refused = true;
+  for (const char* bad : {"256 10", "8", "8 65536", "8 10 1", "-1 5", "x y"})
+    refused = refused && !xft::write_file(path, bad);
+  ksft_test_result(refused && xft::read_file(path) == saved,
+                   "irq_coalesce refuses bad settings and keeps %s", saved.c_str());
+
+  xft::write_file(path, "255 65535");
+  const size_t n = 32, rounds = 20, bytes = 4096;
+  const uint64_t base = 72 << 20;
+  xft::Buffer out(n * bytes, false), in(n * bytes, false);
+  int fd = open(d.dev.c_str(), O_RDWR | O_DIRECT);
+  if (fd < 0) ksft_exit_fail_msg("open %s: %s\n", d.dev.c_str(), strerror(errno));
+  for (size_t i = 0; i < n * bytes; i++) out.data()[i] = static_cast<uint8_t>(i * 7 + 3);
+  uint64_t irqs = xft::stat(d, "dev_interrupts"), cmds = xft::stat(d, "dev_commands");
+  bool ok = true;
+  for (size_t i = 0; i < n; i++)
+    ok = ok && pwrite(fd, out.data() + i * bytes, bytes, base + i * bytes) == ssize_t(bytes);
+  irqs = xft::stat(d, "dev_interrupts") - irqs;
+  cmds = xft::stat(d, "dev_commands") - cmds;
+  ksft_test_result(ok && cmds == n && irqs == cmds,
+                   "coalescing at 255 entries, 65535 us: %llu lone writes, %llu interrupts (want "
+                   "one each)\n",
+                   (unsigned long long)cmds, (unsigned long long)irqs);
+
+  io_uring ring;
+  if (io_uring_queue_init(n, &ring, 0)) ksft_exit_fail_msg("io_uring_queue_init\n");
+  xft::Bar0 bar(d);
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 5000);
+  irqs = xft::stat(d, "dev_interrupts");
+  cmds = xft::stat(d, "dev_commands");
+  bool same = true;
+  for (size_t r = 0; r < rounds && ok; r++) {
+    memset(in.data(), 0, n * bytes);
+    for (size_t i = 0; i < n; i++) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+      io_uring_prep_read(sqe, fd, in.data() + i * bytes, bytes, base + i * bytes);
+    }
+    ok = io_uring_submit(&ring) == static_cast<int>(n);
+    for (size_t i = 0; i < n && ok; i++) {
+      io_uring_cqe* cqe;
+      ok = io_uring_wait_cqe(&ring, &cqe) == 0 && cqe->res == static_cast<int>(bytes);
+      io_uring_cqe_seen(&ring, cqe);
+    }
+    same = same && ok && memcmp(in.data(), out.data(), n * bytes) == 0;
+  }
+  io_uring_queue_exit(&ring);
+  close(fd);
+  bar.write32(XFERBLK_REG_FAULT_DELAY_US, 0);
+  irqs = xft::stat(d, "dev_interrupts") - irqs;
+  cmds = xft::stat(d, "dev_commands") - cmds;
+  xft::write_file(path, saved);
+  ksft_test_result(ok && same && cmds == n * rounds && 2 * irqs < cmds,
+                   "%zu rounds of %zu reads in flight: %llu commands, %llu interrupts (want fewer "
+                   "than half), data %s\n",
+                   rounds, n, (unsigned long long)cmds, (unsigned long long)irqs,
+                   same ? "intact" : "WRONG");
 }
 
 // Holds every completion back for 0.5 s and submits @fill 4 KiB writes
@@ -471,7 +623,7 @@ int main() {
       xft::disk_with(disks, "max-discard-blocks=64,max-write-zeroes-blocks=128");
   const xft::Disk& single = xft::disk_with(disks, "queues=1");
   ksft_print_header();
-  ksft_set_plan(20);
+  ksft_set_plan(30);
 
   test_preflush_fua(plain);
   test_fsync_and_dsync(plain);
@@ -484,5 +636,7 @@ int main() {
   test_nowait(single);
   test_nowait_split(single);
   test_accounting_and_splits(plain);
+  test_small_io_path(plain);
+  test_irq_coalescing(plain);
   ksft_finished();
 }

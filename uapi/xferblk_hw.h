@@ -19,7 +19,7 @@
 
 #define XFERBLK_MAGIC			0x4b4c4258	/* "XBLK" */
 #define XFERBLK_VERSION_MAJOR		1
-#define XFERBLK_VERSION_MINOR		3
+#define XFERBLK_VERSION_MINOR		4
 
 /* BAR0: registers; BAR2: MSI-X table and PBA. */
 #define XFERBLK_BAR0_SIZE		0x4000
@@ -44,6 +44,16 @@
 #define XFERBLK_REG_CTRL		0x040	/* read/write */
 #define XFERBLK_REG_STATUS		0x044	/* read-only */
 #define XFERBLK_REG_COUNTER_RESET	0x048	/* write-only: zero counters */
+#define XFERBLK_REG_INTR_COALESCE	0x04c	/* 1.4, with FEAT_COALESCE */
+
+/*
+ * INTR_COALESCE: an interrupt waits for THRESHOLD completion entries, or
+ * TIME microseconds after the first of them, whichever comes first; never
+ * while nothing else is in flight on the queue. THRESHOLD < 2 or TIME 0:
+ * every batch of completions interrupts at once. Zero after a reset.
+ */
+#define XFERBLK_COALESCE_THRESHOLD	0x000000ffU
+#define XFERBLK_COALESCE_TIME_SHIFT	16
 
 /*
  * Fault injection, for tests only; a driver never touches these. Each
@@ -118,7 +128,8 @@ enum xferblk_counter {
 	XFERBLK_CNT_FAULTS,		/* faults injected */
 	XFERBLK_CNT_BACKEND_REQS,	/* requests sent to the backing drive */
 	XFERBLK_CNT_STATUS_BASE = 16,	/* + status: completions per status */
-	XFERBLK_CNT_NR = 32,
+	XFERBLK_CNT_INTERRUPTS = 32,	/* 1.4: MSI-X messages signalled */
+	XFERBLK_CNT_NR,
 };
 
 /* Per-queue configuration, at XFERBLK_REG_QUEUE(q) + offset. */
@@ -147,6 +158,7 @@ enum xferblk_counter {
 #define XFERBLK_FEAT_WRITE_ZEROES	_BITUL(3)
 #define XFERBLK_FEAT_ABORT		_BITUL(4)
 #define XFERBLK_FEAT_NULL		_BITUL(5)	/* null backend: no data moves */
+#define XFERBLK_FEAT_COALESCE		_BITUL(6)	/* 1.4: INTR_COALESCE */
 
 enum xferblk_opcode {
 	XFERBLK_OP_READ = 1,

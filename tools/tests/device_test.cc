@@ -99,7 +99,8 @@ static_assert(XFERBLK_CNT_MAX_INFLIGHT == 8 && XFERBLK_CNT_REJECTED == 9 &&
               XFERBLK_CNT_FUA_WRITES == 10 && XFERBLK_CNT_DISCARDS == 11 &&
               XFERBLK_CNT_WRITE_ZEROES == 12 && XFERBLK_CNT_ABORTS == 13 &&
               XFERBLK_CNT_FAULTS == 14 && XFERBLK_CNT_BACKEND_REQS == 15);
-static_assert(XFERBLK_CNT_STATUS_BASE == 16 && XFERBLK_CNT_NR == 32);
+static_assert(XFERBLK_CNT_STATUS_BASE == 16 && XFERBLK_CNT_INTERRUPTS == 32 &&
+              XFERBLK_CNT_NR == 33);
 static_assert(sizeof(xferblk_sqe) == 64 && offsetof(xferblk_sqe, flags) == 1 &&
               offsetof(xferblk_sqe, tag) == 2 && offsetof(xferblk_sqe, nsge) == 4 &&
               offsetof(xferblk_sqe, rsvd0) == 6 && offsetof(xferblk_sqe, lba) == 8 &&
@@ -334,6 +335,7 @@ constexpr unsigned StatusCounter(unsigned status) { return XFERBLK_CNT_STATUS_BA
 // "READS", "STATUS[OK]": counter `idx` as the spec names it.
 std::string CounterName(unsigned idx) {
   if (idx < XFERBLK_CNT_STATUS_BASE) return std::string(NameAt(kCounterNames, idx));
+  if (idx == XFERBLK_CNT_INTERRUPTS) return "INTERRUPTS";
   const unsigned status = idx - XFERBLK_CNT_STATUS_BASE;
   const std::string_view name = NameAt(kStatusNames, status);
   return "STATUS[" + (name.empty() ? std::to_string(status) : std::string(name)) + "]";
@@ -723,7 +725,7 @@ TEST_F(DeviceTest, Identity) {
   ASSERT_EQ(d.ReadGeometry(), (Geometry{2050, 512, 131072, 32, 65536, 0xFFFFFFFF, 3, 256}));
   ASSERT_EQ(d.R32(XFERBLK_REG_CAPACITY) | uint64_t{d.R32(XFERBLK_REG_CAPACITY + 4)} << 32, 2050u)
       << "CAPACITY (two 4-byte reads)";
-  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu) << "FEATURES";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_COALESCE) << "FEATURES";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_DISCARD), 65536u) << "MAX_DISCARD";
   ASSERT_EQ(d.R32(XFERBLK_REG_DISCARD_GRAN), 8u) << "DISCARD_GRAN";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_WZEROES), 65536u) << "MAX_WZEROES";
@@ -737,7 +739,7 @@ TEST_F(DeviceTest, Identity) {
       << "8-byte read of MAGIC";
   ASSERT_EQ(d.R32(XFERBLK_REG_CTRL), 0u) << "CTRL at reset";
   ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 0u) << "STATUS at reset";
-  for (uint32_t off : {0x04C, 0x060, 0x0FC, 0x300, 0x1060, 0x1FFC, 0x2018, 0x3FFC}) {
+  for (uint32_t off : {0x09C, 0x060, 0x0FC, 0x300, 0x1060, 0x1FFC, 0x2018, 0x3FFC}) {
     ASSERT_EQ(d.R32(off), 0u) << "undefined offset 0x" << std::hex << off;
   }
   d.W32(XFERBLK_REG_MAGIC, 0);
@@ -1174,6 +1176,59 @@ TEST_F(DeviceTest, CqFullAndPhase) {
   ASSERT_TRUE(d.CountersAre({Cnt(XFERBLK_CNT_COMPLETED, 16), Cnt(XFERBLK_CNT_FLUSHES, 11)}));
 }
 
+// Interrupt coalescing (1.4): an interrupt waits for THRESHOLD entries or
+// TIME us after the first of them, never while nothing else is in flight.
+// Rejected commands complete inside the doorbell write, and the virtual
+// clock moves only on clock_step, so each step is exact.
+TEST_F(DeviceTest, InterruptCoalescing) {
+  Case& c = StartCase(CaseOptions().Up({32}, 1));
+  Dev& d = c.dev();
+  ASSERT_TRUE(d.R32(XFERBLK_REG_FEATURES) & XFERBLK_FEAT_COALESCE) << "FEATURES.COALESCE";
+  ASSERT_EQ(d.R32(XFERBLK_REG_INTR_COALESCE), 0u) << "off at start";
+  d.W32(XFERBLK_REG_INTR_COALESCE, 0xffffffffu);
+  ASSERT_EQ(d.R32(XFERBLK_REG_INTR_COALESCE), 0xffff00ffu) << "bits 8-15 read 0";
+  d.W32(XFERBLK_REG_INTR_COALESCE, 4 | 1000u << XFERBLK_COALESCE_TIME_SHIFT);
+
+  d.MsiClear();
+  ASSERT_EQ(d.Run(0, PastEnd(0)).status, XFERBLK_STS_LBA_RANGE);
+  ASSERT_TRUE(d.MsiSeen(0)) << "nothing else in flight: at once";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_INTERRUPTS), 1u) << "INTERRUPTS";
+
+  // A hung command stays in flight: three entries wait for the fourth or
+  // for TIME.
+  d.W32(XFERBLK_REG_FAULT_HANG_NTH, 1);
+  d.Submit(0, {Cmd(XFERBLK_OP_FLUSH, 9)});
+  d.MsiClear();
+  d.Submit(0, {PastEnd(1), PastEnd(2), PastEnd(3)});
+  d.Reap(0, 3);
+  WatchQuietly();
+  ASSERT_FALSE(d.MsiSeen(0)) << "three entries, no time passed";
+  c.qt().Cmd("clock_step 999000");
+  ASSERT_FALSE(d.MsiSeen(0)) << "999 us after the first";
+  c.qt().Cmd("clock_step 1000");
+  ASSERT_TRUE(d.MsiSeen(0)) << "TIME after the first";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_INTERRUPTS), 2u) << "INTERRUPTS";
+
+  d.MsiClear();
+  d.Submit(0, {PastEnd(4), PastEnd(5), PastEnd(6)});
+  d.Reap(0, 3);
+  ASSERT_FALSE(d.MsiSeen(0)) << "three entries";
+  d.Submit(0, {PastEnd(7)});
+  d.Reap(0, 1);
+  ASSERT_TRUE(d.MsiSeen(0)) << "the fourth entry interrupts at once";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_INTERRUPTS), 3u) << "INTERRUPTS";
+
+  d.W32(XFERBLK_REG_INTR_COALESCE, 4);
+  d.MsiClear();
+  ASSERT_EQ(d.Run(0, PastEnd(8)).status, XFERBLK_STS_LBA_RANGE);
+  ASSERT_TRUE(d.MsiSeen(0)) << "TIME 0: every batch at once";
+
+  d.W32(XFERBLK_REG_INTR_COALESCE, 4 | 1000u << XFERBLK_COALESCE_TIME_SHIFT);
+  d.W32(XFERBLK_REG_CTRL, XFERBLK_CTRL_RESET);
+  ASSERT_EQ(d.R32(XFERBLK_REG_STATUS), 0u) << "reset with a hung command";
+  ASSERT_EQ(d.R32(XFERBLK_REG_INTR_COALESCE), 0u) << "zero after reset";
+}
+
 TEST_F(DeviceTest, DoorbellRanges) {
   Case& c = StartCase();
   Dev& d = c.dev();
@@ -1445,7 +1500,7 @@ TEST_F(DeviceTest, Commands11Validation) {
 
   Case& c = StartCase(CaseOptions().Props("discard=off,write-cache=off"));
   Dev& d = c.dev();
-  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), uint32_t{XFERBLK_FEAT_ABORT})
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), uint32_t{XFERBLK_FEAT_ABORT | XFERBLK_FEAT_COALESCE})
       << "FEATURES without cache, discard";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_DISCARD), 0u) << "MAX_DISCARD without discard";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_WZEROES), 0u) << "MAX_WZEROES without discard";
@@ -1953,7 +2008,8 @@ TEST_F(DeviceTest, NullBackendMovesNoData) {
                           .Qmp());
   Dev& d = c.dev();
   qtest::Qemu& qt = c.qt();
-  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_NULL) << "FEATURES";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_NULL | XFERBLK_FEAT_COALESCE)
+      << "FEATURES";
   ASSERT_EQ(d.R64(XFERBLK_REG_CAPACITY), 2048u) << "CAPACITY: the drive's";
   d.Up({16}, 1);
   const Bytes image = c.Image(0, 1 << 20);

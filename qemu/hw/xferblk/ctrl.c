@@ -151,6 +151,8 @@ static uint32_t xferblk_read32(XferblkState *s, hwaddr addr)
         return s->id.max_depth;
     case XFERBLK_REG_FEATURES:
         return s->features;
+    case XFERBLK_REG_INTR_COALESCE:
+        return s->coalesce;
     case XFERBLK_REG_MAX_DISCARD:
         return s->features & XFERBLK_FEAT_DISCARD ? s->max_discard : 0;
     case XFERBLK_REG_DISCARD_GRAN:
@@ -230,6 +232,11 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
         break;
     case XFERBLK_REG_COUNTER_RESET:
         memset(s->counters, 0, sizeof(s->counters));
+        break;
+    case XFERBLK_REG_INTR_COALESCE:
+        /* Takes effect at the next completion; bits 8-15 are reserved. */
+        s->coalesce = val & (XFERBLK_COALESCE_THRESHOLD |
+                             0xffffu << XFERBLK_COALESCE_TIME_SHIFT);
         break;
     case XFERBLK_REG_FAULT_FAIL_NTH:
         s->fault.fail_nth = val;
@@ -554,7 +561,7 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
                        XFERBLK_NULL_DEFAULT_SIZE) / s->conf.logical_block_size;
     }
 
-    s->features = s->abort ? XFERBLK_FEAT_ABORT : 0;
+    s->features = XFERBLK_FEAT_COALESCE | (s->abort ? XFERBLK_FEAT_ABORT : 0);
     if (s->null_backend) {
         s->features |= XFERBLK_FEAT_NULL;
     }
@@ -593,6 +600,8 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
         QTAILQ_INIT(&q->backend);
         QTAILQ_INIT(&q->hung);
         QTAILQ_INIT(&q->done);
+        q->coalesce_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                         xferblk_coalesce_timer_cb, q);
     }
     s->ctrl = 0;
     s->inflight = 0;
@@ -614,6 +623,7 @@ static void xferblk_exit(PCIDevice *pdev)
     timer_free(s->delay_timer);
     s->delay_timer = NULL;
     for (i = 0; i < s->num_queues; i++) {
+        timer_free(s->queues[i].coalesce_timer);
         g_free(s->queues[i].tag_table);
         g_free(s->queues[i].seen_tags);
     }

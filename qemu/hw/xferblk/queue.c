@@ -41,21 +41,60 @@ bool xferblk_take_tag(XferblkQueue *q, XferblkRequest *req)
     return true;
 }
 
+static bool xferblk_cq_full(XferblkQueue *q)
+{
+    return ((q->cq_tail + 1) & (q->depth - 1)) == q->cq_head;
+}
+
+/*
+ * Interrupt coalescing (spec 1.4): whether @q's pending entries may wait
+ * for more, arming the queue's timer for the time limit if so. Never while
+ * nothing else is in flight, nor with a full CQ: no more could come.
+ */
+static bool xferblk_irq_may_wait(XferblkQueue *q)
+{
+    XferblkState *s = q->s;
+    uint32_t threshold = s->coalesce & XFERBLK_COALESCE_THRESHOLD;
+    int64_t time_ns = (int64_t)(s->coalesce >> XFERBLK_COALESCE_TIME_SHIFT) *
+                      SCALE_US;
+    int64_t deadline = q->irq_first_ns + time_ns;
+
+    if (threshold < 2 || !time_ns || q->irq_entries >= threshold ||
+        !q->outstanding || xferblk_cq_full(q) ||
+        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) >= deadline) {
+        return false;
+    }
+    timer_mod_anticipate_ns(q->coalesce_timer, deadline);
+    return true;
+}
+
 void xferblk_irq_flush(XferblkQueue *q)
 {
     PCIDevice *pdev = PCI_DEVICE(q->s);
 
-    if (!q->irq_pending) {
+    if (!q->irq_pending || xferblk_irq_may_wait(q)) {
         return;
     }
     q->irq_pending = false;
+    q->irq_entries = 0;
+    timer_del(q->coalesce_timer);
     if (xferblk_chaos(q->s, XFERBLK_CHAOS_NO_IRQ)) {
         trace_xferblk_fault(xferblk_qid(q), 0,
                             xferblk_chaos_name(XFERBLK_CHAOS_NO_IRQ));
         return;
     }
     if (msix_enabled(pdev)) {
+        q->s->counters[XFERBLK_CNT_INTERRUPTS]++;
         msix_notify(pdev, q->vector);
+    }
+}
+
+void xferblk_coalesce_timer_cb(void *opaque)
+{
+    XferblkQueue *q = opaque;
+
+    if (q->enabled) {
+        xferblk_irq_flush(q);
     }
 }
 
@@ -128,11 +167,6 @@ static void xferblk_count_completion(XferblkState *s, XferblkRequest *req)
         c[XFERBLK_CNT_WRITE_ZEROES]++;
         break;
     }
-}
-
-static bool xferblk_cq_full(XferblkQueue *q)
-{
-    return ((q->cq_tail + 1) & (q->depth - 1)) == q->cq_head;
 }
 
 /*
@@ -208,7 +242,11 @@ static void xferblk_post(XferblkRequest *req)
     if (q->cq_tail == 0) {
         q->phase = !q->phase;
     }
+    if (!q->irq_pending) {
+        q->irq_first_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
     q->irq_pending = true;
+    q->irq_entries++;
     xferblk_count_completion(s, req);
     if (req->fake == XFERBLK_FAKE_NONE && s->hostile_armed) {
         xferblk_hostile(req);
@@ -483,6 +521,8 @@ static void xferblk_queue_quiesce(XferblkQueue *q)
     }
     assert(q->outstanding == 0);
     q->irq_pending = false;
+    q->irq_entries = 0;
+    timer_del(q->coalesce_timer);
 }
 
 void xferblk_queue_enable(XferblkQueue *q)
@@ -515,6 +555,7 @@ void xferblk_queue_enable(XferblkQueue *q)
     q->cq_tail = 0;
     q->phase = true;
     q->irq_pending = false;
+    q->irq_entries = 0;
     bitmap_zero(q->seen_tags, XFERBLK_TAG_SPACE);
     q->stray_next = XFERBLK_TAG_SPACE - 1;
     q->sq_fetched = 0;
@@ -562,5 +603,6 @@ void xferblk_stop(XferblkState *s)
         q->phase = true;
     }
     timer_del(s->delay_timer);
+    s->coalesce = 0;
     assert(s->inflight == 0);
 }

@@ -256,6 +256,9 @@ struct XferblkQueue {
     uint32_t cq_tail;
     bool phase;
     bool irq_pending;
+    uint32_t irq_entries;       /* posted since the last interrupt */
+    int64_t irq_first_ns;       /* when the first of them was posted */
+    QEMUTimer *coalesce_timer;  /* INTR_COALESCE's time limit */
     uint32_t outstanding;       /* fetched, completion not yet written */
 
     /* Owners of in-flight tags: max_depth chains, full-tag compare. */
@@ -303,6 +306,7 @@ struct XferblkState {
     uint64_t capacity;          /* logical blocks */
     uint32_t features;
     uint32_t ctrl;              /* XFERBLK_CTRL_ENABLE or 0 */
+    uint32_t coalesce;          /* INTR_COALESCE */
     uint32_t inflight;          /* accepted commands, all queues */
     uint64_t counters[XFERBLK_CNT_NR];
     XferblkQueue *queues;
@@ -336,6 +340,7 @@ typedef enum XferblkFaultKind {
 } XferblkFaultKind;
 
 /* queue.c */
+void xferblk_coalesce_timer_cb(void *opaque);
 void xferblk_cq_doorbell(XferblkQueue *q, uint32_t head);
 void xferblk_delay_timer_cb(void *opaque);
 void xferblk_finish(XferblkRequest *req, int64_t not_before);
