@@ -70,7 +70,7 @@ uint64_t Mix(uint64_t x) {
 }
 
 #ifdef XFERBLK_REG_FAULT_CHAOS_PPM
-constexpr uint64_t kFaultCases = 19;
+constexpr uint64_t kFaultCases = 20;
 #else
 constexpr uint64_t kFaultCases = 17;
 #endif
@@ -739,6 +739,10 @@ void InstanceGen::Fault() {
       W(XFERBLK_REG_FAULT_CHAOS_PPM, 4,
         r_.Pick<uint64_t>({0, 0, 1000, 100000, 500000, 1000000, 0xFFFFFFFF}));
       break;
+    case 18:  // spec 1.4: interrupt coalescing, reserved bits included
+      W(XFERBLK_REG_INTR_COALESCE, 4,
+        r_.Pick<uint64_t>({0, 0x10008, 0xFFFF00FF, 0x1000002, Interesting32()}));
+      break;
     default:
       W(XFERBLK_REG_FAULT_CHAOS_KINDS, 4,
         r_.Pick<uint64_t>(
@@ -774,7 +778,7 @@ void InstanceGen::ReadReg() {
       XFERBLK_REG_FAULT_DMA_NTH,   XFERBLK_REG_FAULT_HOSTILE,     XFERBLK_REG_FAULT_SHORT_NTH,
       XFERBLK_REG_FAULT_STUCK,     XFERBLK_REG_FAULT_RELEASE,
 #ifdef XFERBLK_REG_FAULT_CHAOS_PPM
-      XFERBLK_REG_FAULT_CHAOS_PPM, XFERBLK_REG_FAULT_CHAOS_KINDS,
+      XFERBLK_REG_FAULT_CHAOS_PPM, XFERBLK_REG_FAULT_CHAOS_KINDS, XFERBLK_REG_INTR_COALESCE,
 #endif
   };
   // (One draw per statement: the order of a call's arguments is unspecified.)
