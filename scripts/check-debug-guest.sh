@@ -14,7 +14,7 @@ cd "$top" || exit 1
 # are.
 bind() { mount --bind "$top/$1" "$top/$2" || { echo "check-debug-guest: cannot bind $1"; exit 1; }; }
 bind build/debug/xferblk/xferblk.ko xferblk.ko
-bind build/debug/biotest/xferblk_biotest.ko build/selftests/xferblk_biotest.ko
+bind build/debug/xferblk/selftests/biotest/xferblk_biotest.ko build/selftests/xferblk_biotest.ko
 if ! modinfo -F vermagic "$top/xferblk.ko" | grep -q "^$(uname -r) "; then
 	echo "check-debug-guest: xferblk.ko is not built for $(uname -r)"
 	exit 1

@@ -39,9 +39,10 @@ kernel=$(scripts/build-debug-kernel.sh) || build_failed "debug kernel"
 eval "$kernel"
 log "debug kernel $KVER ready after $((SECONDS - start)) s"
 
-# The modules against the debug kernel, in build/debug/{xferblk,biotest}:
-# each a Kbuild directory of symlinks to the tree's sources, so objects land
-# there and the tree's own build is left alone.
+# The modules against the debug kernel, in build/debug/xferblk: a copy of
+# the tree's layout in symlinks (the biotest module includes
+# ../../kmod/compat.h), so objects land there and the tree's own build is
+# left alone.
 dbg=$XFERBLK_TOP/build/debug
 link() { # link <dir> <file>...: symlink each file into dir
 	local d=$1 f
@@ -50,11 +51,12 @@ link() { # link <dir> <file>...: symlink each file into dir
 	for f in "$@"; do ln -sfr "$f" "$d/"; done
 	find "$d" -maxdepth 1 -xtype l -delete
 }
-link "$dbg/xferblk" Kbuild
+rm -rf "$dbg/biotest"
+link "$dbg/xferblk" Kbuild VERSION
 link "$dbg/xferblk/kmod" kmod/*.c kmod/*.h
 link "$dbg/xferblk/uapi" uapi/*.h
-link "$dbg/biotest" selftests/biotest/Kbuild selftests/biotest/*.c
-for m in xferblk biotest; do
+link "$dbg/xferblk/selftests/biotest" selftests/biotest/Kbuild selftests/biotest/*.c
+for m in xferblk xferblk/selftests/biotest; do
 	make --no-print-directory -s -C "$KDIR" M="$dbg/$m" W=1 modules ||
 		build_failed "$m module against $KVER"
 done
