@@ -541,6 +541,7 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	xd = devm_kzalloc(dev, sizeof(*xd), GFP_KERNEL);
 	if (!xd)
 		return -ENOMEM;
+	mutex_init(&xd->coalesce_lock);
 	xd->pdev = pdev;
 	xd->index = -1;
 	pci_set_drvdata(pdev, xd);
@@ -577,8 +578,10 @@ static int xferblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "device did not become ready\n");
 		return -EIO;
 	}
-	xd->coalesce = xferblk_coalesce_value(READ_ONCE(xferblk_coalesce_entries),
-					      READ_ONCE(xferblk_coalesce_us));
+	/* Nothing to show in sysfs on a device that cannot coalesce. */
+	if (xd->features & XFERBLK_FEAT_COALESCE)
+		xd->coalesce = xferblk_coalesce_value(READ_ONCE(xferblk_coalesce_entries),
+						      READ_ONCE(xferblk_coalesce_us));
 	xferblk_port_set_coalescing(xd);
 
 	xd->send_sync = xferblk_send_sync;

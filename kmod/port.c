@@ -398,6 +398,7 @@ blk_status_t xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct
 		plug->q = q;
 		return BLK_STS_OK;
 	}
+	cmd->whole = false;
 	xferblk_tag_put(q, tag);
 	return status;
 }
@@ -633,14 +634,13 @@ irqreturn_t xferblk_irq(int irq, void *data)
 /* Asks the device to end the command holding @tag. Under cq_lock. */
 void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag)
 {
-	struct xferblk_sqe sqe = {
-		.opcode = XFERBLK_OP_ABORT,
-		.lba = cpu_to_le64(q->cmds[tag].gen << q->gen_shift | tag),
-	};
+	struct xferblk_sqe sqe = { .opcode = XFERBLK_OP_ABORT };
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->sq_lock, flags);
 	if (!q->stopped) {
+		/* Under sq_lock, where the sender wrote it with the seq read below. */
+		sqe.lba = cpu_to_le64(q->cmds[tag].gen << q->gen_shift | tag);
 		/* A generation of its own, so an earlier abort's answer is refused. */
 		q->abort_gen = (q->abort_gen + 1) & (U16_MAX >> q->gen_shift);
 		sqe.tag = cpu_to_le16(xferblk_abort_tag(q));
@@ -661,8 +661,11 @@ void xferblk_port_abort(struct xferblk_queue *q, unsigned int tag)
  */
 void xferblk_port_set_coalescing(struct xferblk_dev *xd)
 {
+	/* With sysfs: the last value stored is the last one written. */
+	mutex_lock(&xd->coalesce_lock);
 	if (xd->features & XFERBLK_FEAT_COALESCE)
-		xferblk_write32(xd, XFERBLK_REG_INTR_COALESCE, READ_ONCE(xd->coalesce));
+		xferblk_write32(xd, XFERBLK_REG_INTR_COALESCE, xd->coalesce);
+	mutex_unlock(&xd->coalesce_lock);
 }
 
 /* Program one queue's registers and enable it. */

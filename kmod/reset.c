@@ -68,7 +68,12 @@ static bool xferblk_queue_check_timeouts(struct xferblk_dev *xd, struct xferblk_
 	for (tag = 0; tag < q->nr_tags; tag++) {
 		struct xferblk_cmd *cmd = &q->cmds[tag];
 
-		if (!xferblk_cmd_busy(cmd) || !time_after(now, cmd->deadline))
+		/*
+		 * Rung publishes the owner's deadline, generation and seq: a
+		 * slot being filled may still hold the last owner's deadline.
+		 */
+		if (!smp_load_acquire(&cmd->rung) || !xferblk_cmd_busy(cmd) ||
+		    !time_after(now, cmd->deadline))
 			continue;
 		dev_warn_ratelimited(&xd->pdev->dev, "queue %u: command %u timed out\n",
 				     q->qid, tag);

@@ -124,16 +124,23 @@ static ssize_t irq_coalesce_store(struct device *dev, struct device_attribute *a
 				  const char *buf, size_t count)
 {
 	struct xferblk_dev *xd = to_xd(dev);
-	unsigned int entries, us;
-	char end;
+	char words[32], *rest = words, *first;
+	u8 entries;
+	u16 us;
 
 	if (!(xd->features & XFERBLK_FEAT_COALESCE))
 		return -EOPNOTSUPP;
-	/* Exactly two numbers: "%c" catches anything after them. */
-	if (sscanf(buf, "%u %u %c", &entries, &us, &end) != 2 ||
-	    entries > XFERBLK_COALESCE_THRESHOLD || us > U16_MAX)
+	if (count >= sizeof(words))
 		return -EINVAL;
+	/* Exactly two numbers, each in its range: kstrto* refuses overflow. */
+	strscpy(words, buf, sizeof(words));
+	rest = strim(rest);
+	first = strsep(&rest, " ");
+	if (!rest || kstrtou8(first, 10, &entries) || kstrtou16(strim(rest), 10, &us))
+		return -EINVAL;
+	mutex_lock(&xd->coalesce_lock);
 	WRITE_ONCE(xd->coalesce, xferblk_coalesce_value(entries, us));
+	mutex_unlock(&xd->coalesce_lock);
 	xferblk_port_set_coalescing(xd);
 	return count;
 }

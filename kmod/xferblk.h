@@ -206,6 +206,7 @@ struct xferblk_dev {
 	u32 version_minor;
 	bool write_cache;		/* volatile cache: FLUSH and FUA matter */
 	u32 coalesce;			/* INTR_COALESCE: entries | us << 16 */
+	struct mutex coalesce_lock;	/* coalesce and its register write */
 	u32 max_discard;		/* blocks per DISCARD, 0: none */
 	u32 max_wzeroes;		/* blocks per WRITE_ZEROES, 0: none */
 	u32 discard_gran;		/* blocks */

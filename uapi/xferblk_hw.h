@@ -128,6 +128,7 @@ enum xferblk_counter {
 	XFERBLK_CNT_FAULTS,		/* faults injected */
 	XFERBLK_CNT_BACKEND_REQS,	/* requests sent to the backing drive */
 	XFERBLK_CNT_STATUS_BASE = 16,	/* + status: completions per status */
+	XFERBLK_CNT_STATUS_NR = 16,	/* statuses with a counter: 0 to 15 */
 	XFERBLK_CNT_INTERRUPTS = 32,	/* 1.4: MSI-X messages signalled */
 	XFERBLK_CNT_NR,
 };

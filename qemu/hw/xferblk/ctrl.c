@@ -209,6 +209,7 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
     hwaddr q_end = XFERBLK_REG_QUEUE(s->num_queues);
     hwaddr db_end = XFERBLK_REG_DOORBELL(s->num_queues);
     XferblkQueue *q;
+    uint32_t i;
 
     if (addr >= XFERBLK_REG_DOORBELL_BASE && addr < db_end) {
         q = &s->queues[(addr - XFERBLK_REG_DOORBELL_BASE) / 8];
@@ -237,6 +238,12 @@ static void xferblk_write32(XferblkState *s, hwaddr addr, uint32_t val)
         /* Takes effect at the next completion; bits 8-15 are reserved. */
         s->coalesce = val & (XFERBLK_COALESCE_THRESHOLD |
                              0xffffu << XFERBLK_COALESCE_TIME_SHIFT);
+        /* Entries held under the old setting are judged by the new one. */
+        for (i = 0; i < s->num_queues; i++) {
+            if (s->queues[i].enabled) {
+                xferblk_irq_flush(&s->queues[i]);
+            }
+        }
         break;
     case XFERBLK_REG_FAULT_FAIL_NTH:
         s->fault.fail_nth = val;
