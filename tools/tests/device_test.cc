@@ -100,8 +100,7 @@ static_assert(XFERBLK_CNT_MAX_INFLIGHT == 8 && XFERBLK_CNT_REJECTED == 9 &&
               XFERBLK_CNT_WRITE_ZEROES == 12 && XFERBLK_CNT_ABORTS == 13 &&
               XFERBLK_CNT_FAULTS == 14 && XFERBLK_CNT_BACKEND_REQS == 15);
 static_assert(XFERBLK_CNT_STATUS_BASE == 16 && XFERBLK_CNT_STATUS_NR == 16 &&
-              XFERBLK_CNT_INTERRUPTS == 32 &&
-              XFERBLK_CNT_NR == 33);
+              XFERBLK_CNT_INTERRUPTS == 32 && XFERBLK_CNT_NR == 33);
 static_assert(sizeof(xferblk_sqe) == 64 && offsetof(xferblk_sqe, flags) == 1 &&
               offsetof(xferblk_sqe, tag) == 2 && offsetof(xferblk_sqe, nsge) == 4 &&
               offsetof(xferblk_sqe, rsvd0) == 6 && offsetof(xferblk_sqe, lba) == 8 &&
