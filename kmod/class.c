@@ -350,10 +350,12 @@ static void xferblk_child_send_on(struct xferblk_queue *q, unsigned int tag,
 /* Sends @child on a tag of this CPU's queue, waiting for one unless NOWAIT. */
 static void xferblk_child_send(struct xferblk_child *child, struct xferblk_plug *plug)
 {
+	struct xferblk_parent *parent = child->parent;
 	struct xferblk_queue *q;
 	unsigned int tag;
 
-	q = xferblk_port_get_tag(child->parent->xd, child->bio.bi_opf & REQ_NOWAIT, plug, &tag);
+	q = xferblk_port_get_tag(parent->xd, child->bio.bi_opf & REQ_NOWAIT,
+				 parent->bio->bi_opf & REQ_POLLED, plug, &tag);
 	if (!q) {
 		xferblk_child_fail(child, BLK_STS_AGAIN);
 		return;
@@ -506,7 +508,8 @@ static void xferblk_send_whole(struct xferblk_dev *xd, struct bio *bio)
 	this_cpu_inc(xd->stats->parents);
 	this_cpu_inc(xd->stats->children);
 	trace_xferblk_whole_dispatch(xd, bio);
-	q = xferblk_port_get_tag(xd, bio->bi_opf & REQ_NOWAIT, &plug, &tag);
+	q = xferblk_port_get_tag(xd, bio->bi_opf & REQ_NOWAIT, bio->bi_opf & REQ_POLLED, &plug,
+				 &tag);
 	if (q)
 		status = xferblk_port_send(q, tag, bio, &wctx, &plug);
 	xferblk_port_unplug(&plug);
@@ -568,7 +571,7 @@ static struct xferblk_queue *xferblk_nowait_reserve(struct xferblk_dev *xd, stru
 		return NULL;
 	if (*n > XFERBLK_NOWAIT_MAX_CHILDREN || sync)
 		return ERR_PTR(-EAGAIN);
-	q = xferblk_port_reserve(xd, *n, tags);
+	q = xferblk_port_reserve(xd, *n, bio->bi_opf & REQ_POLLED, tags);
 	return q ?: ERR_PTR(-EAGAIN);
 }
 
@@ -595,6 +598,18 @@ void xferblk_submit_bio(struct bio *bio)
 	if (!bio_sectors(bio) && !preflush) {
 		xferblk_end_bio(xd, bio, BLK_STS_OK);
 		return;
+	}
+	/*
+	 * Polled (io_uring IOPOLL): every command of it goes to a poll queue,
+	 * and a cookie other than BLK_QC_T_NONE sends bio_poll() to
+	 * xferblk_poll_bio(). Not in sync mode, where a worker sends the later
+	 * children: the interrupts end it, as if it had not asked.
+	 */
+	if (bio->bi_opf & REQ_POLLED) {
+		if (sync || !xd->nr_poll_queues)
+			bio_clear_polled(bio);
+		else
+			bio->bi_cookie = 0;
 	}
 	if (xferblk_fits_one(xd, bio, preflush)) {
 		xferblk_send_whole(xd, bio);

@@ -63,12 +63,13 @@ static inline void __iomem *xferblk_iomap_bar(struct pci_dev *pdev, int bar,
 
 /*
  * A bio-based disk (@set NULL) or a blk-mq one, with the limits @lim and
- * I/O statistics, REQ_NOWAIT, and a volatile write cache with FUA if @wc.
+ * I/O statistics, REQ_NOWAIT, a volatile write cache with FUA if @wc, and
+ * polled I/O (REQ_POLLED) if @poll.
  * From 6.11 limits and features are given at allocation; 6.1 sets them on
  * the queue afterwards (and returns NULL, not an ERR_PTR, on failure).
  */
 static inline struct gendisk *xferblk_alloc_disk(struct blk_mq_tag_set *set,
-						 struct queue_limits *lim, bool wc,
+						 struct queue_limits *lim, bool wc, bool poll,
 						 int node, void *queuedata)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
@@ -91,10 +92,13 @@ static inline struct gendisk *xferblk_alloc_disk(struct blk_mq_tag_set *set,
 	blk_queue_flag_set(QUEUE_FLAG_IO_STAT, q);
 	blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
 	blk_queue_write_cache(q, wc, wc);
+	if (poll)
+		blk_queue_flag_set(QUEUE_FLAG_POLL, q);
 	return disk;
 #else
 	lim->features = BLK_FEAT_IO_STAT | BLK_FEAT_NOWAIT |
-			(wc ? BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA : 0);
+			(wc ? BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA : 0) |
+			(poll ? BLK_FEAT_POLL : 0);
 	return set ? blk_mq_alloc_disk(set, lim, queuedata) : blk_alloc_disk(lim, node);
 #endif
 }

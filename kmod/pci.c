@@ -185,9 +185,27 @@ __MODULE_PARM_TYPE(queue_depth, "uint");
 MODULE_PARM_DESC(queue_depth,
 		 "Ring entries per queue, a power of two from 4 to 4096 (default 128; capped by the device)");
 
+unsigned int xferblk_poll_queues;
+
+static int xferblk_set_poll_queues(const char *val, const struct kernel_param *kp)
+{
+	return xferblk_param_uint(val, kp, 0, XFERBLK_MAX_QUEUES - 1, false);
+}
+
+static const struct kernel_param_ops xferblk_poll_queues_ops = {
+	.set = xferblk_set_poll_queues,
+	.get = param_get_uint,
+};
+
+module_param_cb(poll_queues, &xferblk_poll_queues_ops, &xferblk_poll_queues, 0644);
+__MODULE_PARM_TYPE(poll_queues, "uint");
+MODULE_PARM_DESC(poll_queues,
+		 "Device queues without interrupts, for polled I/O (io_uring IOPOLL), 0 to 63 (default 0; for devices probed afterwards), taken from the device's queues, at least one of which keeps interrupts; none in the blk-mq comparison mode");
+
 static const struct block_device_operations xferblk_fops = {
 	.owner = THIS_MODULE,
 	.submit_bio = xferblk_submit_bio,
+	.poll_bio = xferblk_poll_bio,
 	.ioctl = xferblk_ioctl,
 	.compat_ioctl = blkdev_compat_ptr_ioctl,
 };
@@ -336,7 +354,8 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 	u32 dev_queues = xferblk_read32(xd, XFERBLK_REG_NUM_QUEUES);
 	u32 dev_depth = xferblk_read32(xd, XFERBLK_REG_MAX_DEPTH);
 	struct irq_affinity affd = {};
-	unsigned int depth, i, cpu;
+	unsigned int want_poll = READ_ONCE(xferblk_poll_queues);
+	unsigned int depth, i, cpu, npoll = 0;
 	int nvec, ret;
 
 	if (!dev_queues || dev_queues > XFERBLK_MAX_QUEUES) {
@@ -348,9 +367,15 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 		return -EINVAL;
 	}
 	depth = min(xferblk_queue_depth, dev_depth);
+	if (want_poll && !xd->mq && (xd->features & XFERBLK_FEAT_POLLED))
+		npoll = min(want_poll, dev_queues - 1);
+	if (npoll != want_poll)
+		dev_info(&pdev->dev, "%u poll queues of the %u asked for%s\n", npoll,
+			 want_poll, xd->mq ? " (none in mq mode)" :
+			 !(xd->features & XFERBLK_FEAT_POLLED) ? " (the device cannot)" : "");
 
 	/* Managed affinity: the vectors, and so the queues, spread over the CPUs. */
-	nvec = pci_alloc_irq_vectors_affinity(pdev, 1, min(dev_queues, num_possible_cpus()),
+	nvec = pci_alloc_irq_vectors_affinity(pdev, 1, min(dev_queues - npoll, num_possible_cpus()),
 					      PCI_IRQ_MSIX | PCI_IRQ_AFFINITY, &affd);
 	if (nvec < 0) {
 		dev_err(&pdev->dev, "no MSI-X vectors: %d\n", nvec);
@@ -372,10 +397,11 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 			xd->cpu_queue[cpu] = i;
 	}
 
-	xd->queues = devm_kcalloc(&pdev->dev, nvec, sizeof(*xd->queues), GFP_KERNEL);
+	/* The queues with interrupts, one per vector, then the poll queues. */
+	xd->queues = devm_kcalloc(&pdev->dev, nvec + npoll, sizeof(*xd->queues), GFP_KERNEL);
 	if (!xd->queues)
 		return -ENOMEM;
-	for (i = 0; i < nvec; i++) {
+	for (i = 0; i < nvec + npoll; i++) {
 		struct xferblk_queue *q = &xd->queues[i];
 
 		/* A queue that fails to init has freed itself: not counted. */
@@ -383,11 +409,16 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 		if (ret)
 			return ret;
 		xd->nr_queues = i + 1;
-		ret = request_irq(pci_irq_vector(pdev, i), xferblk_irq, 0,
-				  dev_name(&pdev->dev), q);
-		if (ret)
-			return ret;
-		q->irq = pci_irq_vector(pdev, i);
+		if (i >= nvec) {
+			q->polled = true;
+			xd->nr_poll_queues++;
+		} else {
+			ret = request_irq(pci_irq_vector(pdev, i), xferblk_irq, 0,
+					  dev_name(&pdev->dev), q);
+			if (ret)
+				return ret;
+			q->irq = pci_irq_vector(pdev, i);
+		}
 		ret = xferblk_queue_enable(xd, q);
 		if (ret)
 			return ret;
@@ -419,6 +450,7 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 	 * and FUA matter only with a volatile write cache.
 	 */
 	disk = xferblk_alloc_disk(xd->mq ? &xd->tag_set : NULL, &lim, xd->write_cache,
+				  xd->nr_poll_queues,
 				  dev_to_node(&xd->pdev->dev), xd);
 	if (IS_ERR(disk))
 		return PTR_ERR(disk);
@@ -610,7 +642,7 @@ static void xferblk_remove(struct pci_dev *pdev)
 	if (!pci_device_is_present(pdev)) {
 		xferblk_set_stopped(xd, true);
 		for (qid = 0; qid < xd->nr_queues; qid++)
-			synchronize_irq(xd->queues[qid].irq);
+			xferblk_port_sync_reaping(&xd->queues[qid]);
 		failed = xferblk_port_fail_all(xd, BLK_STS_IOERR);
 	}
 	xferblk_teardown(xd, failed);

@@ -316,20 +316,29 @@ static blk_status_t xferblk_issue(struct xferblk_queue *q, unsigned int tag,
 	return BLK_STS_IOERR;
 }
 
-/* The queue of the submitting CPU: no lock is shared across queues. */
-static struct xferblk_queue *xferblk_this_queue(struct xferblk_dev *xd)
+/*
+ * The queue of the submitting CPU, no lock being shared across queues: one
+ * of the poll queues for a polled bio (the caller checked there are some).
+ */
+static struct xferblk_queue *xferblk_this_queue(struct xferblk_dev *xd, bool polled)
 {
-	return &xd->queues[xd->cpu_queue[raw_smp_processor_id()]];
+	unsigned int cpu = raw_smp_processor_id();
+
+	if (polled)
+		return &xd->queues[xd->nr_queues - xd->nr_poll_queues + cpu % xd->nr_poll_queues];
+	return &xd->queues[xd->cpu_queue[cpu]];
 }
 
 /*
- * A tag on this CPU's queue. A full ring makes the caller sleep until a
- * completion frees one, unless @nowait: then NULL.
+ * A tag on this CPU's queue. A full ring makes the caller wait until a
+ * completion frees one, unless @nowait: then NULL. On a poll queue no
+ * interrupt would wake it, and its submitter may be the only poller: it
+ * reaps the ring itself while it waits.
  */
-struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
+struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait, bool polled,
 					   struct xferblk_plug *plug, unsigned int *tag)
 {
-	struct xferblk_queue *q = xferblk_this_queue(xd);
+	struct xferblk_queue *q = xferblk_this_queue(xd, polled);
 	int t = xferblk_tag_try_get(q);
 
 	if (t < 0 && nowait)
@@ -337,7 +346,13 @@ struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
 	if (t < 0) {
 		/* The tags we wait for may be on commands not yet rung. */
 		xferblk_port_unplug(plug);
-		io_wait_event(q->tag_wait, (t = xferblk_tag_try_get(q)) >= 0);
+		if (q->polled) {
+			while ((t = xferblk_tag_try_get(q)) < 0)
+				if (!xferblk_port_reap(q))
+					cond_resched();
+		} else {
+			io_wait_event(q->tag_wait, (t = xferblk_tag_try_get(q)) >= 0);
+		}
 	}
 	*tag = t;
 	return q;
@@ -353,9 +368,9 @@ void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag)
  * none at all.
  */
 struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
-					   u16 *tags)
+					   bool polled, u16 *tags)
 {
-	struct xferblk_queue *q = xferblk_this_queue(xd);
+	struct xferblk_queue *q = xferblk_this_queue(xd, polled);
 	unsigned int i;
 	int tag;
 
@@ -569,11 +584,13 @@ static blk_status_t xferblk_cqe_status(struct xferblk_queue *q, struct xferblk_c
 }
 
 /*
- * Reaps @q's completion ring: from its interrupt, and from the timeout work
- * so that a completion whose interrupt never came is found before its
- * command is aborted. Returns the entries reaped.
+ * Reaps @q's completion ring: from its interrupt (a poll queue: from
+ * poll_bio), and from the timeout work so that a completion whose
+ * interrupt never came is found before its command is aborted. With @try,
+ * gives up at once if another CPU is reaping: it ends what we would.
+ * Returns the entries reaped.
  */
-unsigned int xferblk_port_reap(struct xferblk_queue *q)
+static unsigned int xferblk_reap(struct xferblk_queue *q, bool try)
 {
 	struct xferblk_dev *xd = q->xd;
 	struct xferblk_done done;
@@ -581,7 +598,10 @@ unsigned int xferblk_port_reap(struct xferblk_queue *q)
 	unsigned long flags;
 
 	xferblk_done_init(&done);
-	spin_lock_irqsave(&q->cq_lock, flags);
+	if (!try)
+		spin_lock_irqsave(&q->cq_lock, flags);
+	else if (!spin_trylock_irqsave(&q->cq_lock, flags))
+		return 0;
 	for (;;) {
 		struct xferblk_cqe *cqe = &q->cq[q->cq_head];
 		u16 wire_tag, tag, status;
@@ -626,9 +646,40 @@ unsigned int xferblk_port_reap(struct xferblk_queue *q)
 	return reaped;
 }
 
+unsigned int xferblk_port_reap(struct xferblk_queue *q)
+{
+	return xferblk_reap(q, false);
+}
+
 irqreturn_t xferblk_irq(int irq, void *data)
 {
 	return xferblk_port_reap(data) ? IRQ_HANDLED : IRQ_NONE;
+}
+
+/*
+ * bio_poll() for a polled bio of ours (bi_cookie set by submit_bio): reaps
+ * every poll queue, since a parent's children may have gone to several
+ * when its sender moved between CPUs. Ends what it finds, whoever's it is.
+ */
+int xferblk_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)
+{
+	struct xferblk_dev *xd = bio->bi_bdev->bd_disk->private_data;
+	unsigned int qid, found = 0;
+
+	for (qid = xd->nr_queues - xd->nr_poll_queues; qid < xd->nr_queues; qid++)
+		found += xferblk_reap(&xd->queues[qid], true);
+	return found;
+}
+
+/*
+ * Waits out @q's interrupt handler. A poll queue has none, and a poller
+ * needs no waiting: it takes commands off the ring under cq_lock, as the
+ * callers' reaping and failing do.
+ */
+void xferblk_port_sync_reaping(struct xferblk_queue *q)
+{
+	if (q->irq > 0)
+		synchronize_irq(q->irq);
 }
 
 /* Asks the device to end the command holding @tag. Under cq_lock. */
@@ -672,13 +723,16 @@ void xferblk_port_set_coalescing(struct xferblk_dev *xd)
 int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
 {
 	u32 base = XFERBLK_REG_QUEUE(q->qid);
+	u32 ctrl = XFERBLK_QCTRL_ENABLE | (q->polled ? XFERBLK_QCTRL_POLLED : 0);
 
 	xferblk_write64(xd, base + XFERBLK_QREG_SQ_ADDR, q->sq_dma);
 	xferblk_write64(xd, base + XFERBLK_QREG_CQ_ADDR, q->cq_dma);
 	xferblk_write32(xd, base + XFERBLK_QREG_DEPTH, q->depth);
-	xferblk_write32(xd, base + XFERBLK_QREG_VECTOR, q->qid);
-	xferblk_write32(xd, base + XFERBLK_QREG_CTRL, XFERBLK_QCTRL_ENABLE);
-	if (!(xferblk_read32(xd, base + XFERBLK_QREG_CTRL) & XFERBLK_QCTRL_ENABLE)) {
+	/* The vectors are the interrupt queues' own; a poll queue's is unused. */
+	xferblk_write32(xd, base + XFERBLK_QREG_VECTOR, q->polled ? 0 : q->qid);
+	xferblk_write32(xd, base + XFERBLK_QREG_CTRL, ctrl);
+	/* A device that ignored POLLED would interrupt on a vector nobody handles. */
+	if ((xferblk_read32(xd, base + XFERBLK_QREG_CTRL) & ctrl) != ctrl) {
 		dev_err(&xd->pdev->dev, "device refused to enable queue %u\n", q->qid);
 		return -EIO;
 	}

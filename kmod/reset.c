@@ -118,7 +118,7 @@ static void xferblk_reset_controller(struct xferblk_dev *xd)
 		ret = -ENODEV;
 	pci_clear_master(xd->pdev);
 	for (qid = 0; qid < xd->nr_queues; qid++) {
-		synchronize_irq(xd->queues[qid].irq);
+		xferblk_port_sync_reaping(&xd->queues[qid]);
 		/* What the device finished before the reset ends as it said. */
 		if (!ret)
 			xferblk_port_reap(&xd->queues[qid]);

@@ -154,6 +154,14 @@ static ssize_t queue_mode_show(struct device *dev, struct device_attribute *attr
 }
 static DEVICE_ATTR_RO(queue_mode);
 
+/* The last this many of the disk's queues are polled ones (poll_bio). */
+static ssize_t poll_queues_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_xd(dev)->nr_poll_queues);
+}
+static DEVICE_ATTR_RO(poll_queues);
+
 #define XFERBLK_DEV_ATTR(name, counter)					\
 static ssize_t name##_show(struct device *dev,				\
 			   struct device_attribute *attr, char *buf)	\
@@ -219,6 +227,7 @@ static struct attribute *xferblk_other_attrs[] = {
 	&dev_attr_send_mode.attr,
 	&dev_attr_irq_coalesce.attr,
 	&dev_attr_queue_mode.attr,
+	&dev_attr_poll_queues.attr,
 	&dev_attr_dev_commands.attr,
 	&dev_attr_dev_completed.attr,
 	&dev_attr_dev_reads.attr,

@@ -7,7 +7,8 @@
  *   mq.c     the blk-mq comparison mode: the block layer splits instead,
  *            and each request becomes one command.
  *   port.c   one bio (a child) or request -> one descriptor on a ring;
- *            interrupts reap completions and end them with bio_endio().
+ *            interrupts (or poll_bio, on poll queues) reap completions
+ *            and end them with bio_endio().
  *   reset.c  timeouts, aborts and controller resets.
  *   pci.c    probe/remove: validate the device, rings, vectors, the disk.
  *   sysfs.c  counters and settings in /sys/block/xferblkN/xferblk/, and
@@ -130,6 +131,7 @@ struct xferblk_queue {
 	unsigned int depth;		/* ring entries */
 	unsigned int nr_tags;		/* I/O tags: depth - 2; tag nr_tags aborts */
 	unsigned int gen_shift;		/* wire tag = gen << gen_shift | slot */
+	bool polled;			/* no interrupt: reaped by poll_bio */
 
 	spinlock_t sq_lock;		/* sq_tail, the SQ ring, stopped, submitted */
 	bool stopped;			/* a controller reset is running */
@@ -215,7 +217,8 @@ struct xferblk_dev {
 	mempool_t parent_pool;
 
 	unsigned int nr_vectors;	/* MSI-X vectors allocated */
-	unsigned int nr_queues;
+	unsigned int nr_queues;		/* with interrupts, then polled */
+	unsigned int nr_poll_queues;	/* the last ones of @queues */
 	struct xferblk_queue *queues;
 	unsigned int *cpu_queue;	/* nr_cpu_ids entries: queue of each CPU */
 
@@ -229,6 +232,7 @@ extern bool xferblk_whole;
 extern unsigned int xferblk_timeout_ms;
 extern unsigned int xferblk_coalesce_entries;
 extern unsigned int xferblk_coalesce_us;
+extern unsigned int xferblk_poll_queues;
 
 /* The INTR_COALESCE value of @entries (0-255) and @us (0-65535). */
 static inline u32 xferblk_coalesce_value(unsigned int entries, unsigned int us)
@@ -250,6 +254,8 @@ int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q);
 void xferblk_port_set_coalescing(struct xferblk_dev *xd);
 irqreturn_t xferblk_irq(int irq, void *data);
 unsigned int xferblk_port_reap(struct xferblk_queue *q);
+int xferblk_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags);
+void xferblk_port_sync_reaping(struct xferblk_queue *q);
 
 /*
  * A sender's owed doorbell: the queue whose ring it has put commands on
@@ -261,11 +267,11 @@ struct xferblk_plug {
 	struct xferblk_queue *q;
 };
 
-struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait,
+struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait, bool polled,
 					   struct xferblk_plug *plug, unsigned int *tag);
 void xferblk_port_put_tag(struct xferblk_queue *q, unsigned int tag);
 struct xferblk_queue *xferblk_port_reserve(struct xferblk_dev *xd, unsigned int n,
-					   u16 *tags);
+					   bool polled, u16 *tags);
 blk_status_t xferblk_port_send(struct xferblk_queue *q, unsigned int tag, struct bio *bio,
 			       const struct xferblk_whole *wctx, struct xferblk_plug *plug);
 void xferblk_port_unplug(struct xferblk_plug *plug);

@@ -71,7 +71,8 @@ add_device() { # id name label [send mode]
 # disk) then exist before xferblk comes, whose new caches are its own.
 say "loading virtio_blk, nvme and null_blk"
 modprobe -d "$XFERBLK_KROOT" virtio_blk || say "modprobe virtio_blk failed"
-modprobe -d "$XFERBLK_KROOT" nvme || say "modprobe nvme failed"
+# One poll queue beside the interrupt queues, for the polled job (P6).
+modprobe -d "$XFERBLK_KROOT" nvme poll_queues=1 || say "modprobe nvme failed"
 # null_blk: blk-mq, completion in the submitter's context (no timer, no
 # softirq: the ceiling), at most 128 KiB per request like the xferblk disks.
 modprobe -d "$XFERBLK_KROOT" null_blk queue_mode=2 irqmode=0 nr_devices=1 gb=1 bs=512 \
@@ -89,6 +90,7 @@ rm -f "$raw/slab-before.txt"
 read -ra roles <<<"$BENCH_ROLES"
 read -ra addrs <<<"$XFERBLK_DISKS"
 qmode=/sys/module/xferblk/parameters/queue_mode
+pollq=/sys/module/xferblk/parameters/poll_queues
 for i in "${!roles[@]}"; do
 	role=${roles[$i]}
 	addr=${addrs[$i]}
@@ -124,6 +126,22 @@ for i in "${!roles[@]}"; do
 		add_device xferblk-sync "$name" "xferblk sync send, 200 us" sync
 		;;
 	xferblk-null) add_device xferblk-null "$name" "xferblk null device, $kb KiB" ;;
+	xferblk-poll)
+		# Like the blk-mq disk: poll_queues applies to disks probed after it.
+		if ! { [ -w "$pollq" ] && echo 1 >"$pollq" &&
+			echo "$addr" >/sys/bus/pci/drivers/xferblk/unbind &&
+			echo "$addr" >/sys/bus/pci/drivers/xferblk/bind; } 2>"$raw/rebind.err"; then
+			missing xferblk-poll "rebinding $addr with a poll queue failed: $(tr '\n' ' ' <"$raw/rebind.err")"
+			continue
+		fi
+		echo 0 >"$pollq"
+		name=$(blk_of "$addr")
+		if [ -z "$name" ] || [ "$(cat "/sys/block/$name/xferblk/poll_queues" 2>/dev/null)" != 1 ]; then
+			missing xferblk-poll "after rebinding, $addr has disk '${name:-none}' without a poll queue"
+			continue
+		fi
+		add_device xferblk-poll "$name" "xferblk bio, 1 poll queue, $kb KiB"
+		;;
 	esac
 done
 rm -f "$raw/rebind.err"
@@ -175,6 +193,7 @@ compares=(
 	"P4|P4|xferblk-async|4|xferblk-sync|async send / sync send"
 	"P5-4k|P5-4k|xferblk-null|0.5|null_blk|xferblk null / null_blk, 4 KiB IOPS"
 	"P5-1m|P5-1m|xferblk-null|0.5|null_blk|xferblk null / null_blk, 1 MiB"
+	"P6|P6|xferblk-poll|1.0|nvme|xferblk polled / nvme polled, 4 KiB IOPS"
 )
 selected() { [ -z "$only" ] || [[ $1 =~ ^($only)$ ]]; }
 

@@ -62,12 +62,14 @@ trap 'rm -rf "$scratch"' EXIT
 #   xferblk64-mq   the same, rebound in the driver's blk-mq mode (P2)
 #   xferblk-lat    every completion held 200 us (P4, async and sync send)
 #   xferblk-null   the device's null backend, no data moved (P5)
-roles=(xferblk xferblk64 xferblk64-mq xferblk-lat xferblk-null)
+#   xferblk-poll   three queues, rebound with one of them a poll queue (P6)
+roles=(xferblk xferblk64 xferblk64-mq xferblk-lat xferblk-null xferblk-poll)
 disks=(--disk "max-transfer=131072"
 	--disk "max-transfer=65536"
 	--disk "max-transfer=65536"
 	--disk "max-transfer=131072,fault-delay-us=200"
-	--disk "max-transfer=131072,null=on")
+	--disk "max-transfer=131072,null=on"
+	--disk "max-transfer=131072,queues=3")
 
 # The peers, on images of the same size, at fixed PCI slots the guest knows,
 # attached the way qemu/run-guest.sh attaches the xferblk disks (its

@@ -7,7 +7,7 @@
 top=${XFERBLK_TOP:?run inside qemu/run-guest.sh}
 bin=$top/build/selftests
 ksft=$top/build/kselftest
-read -ra tests <<<"${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults xferblk_integrity xferblk_busmaster xferblk_fio.sh xferblk_fs.sh xferblk_badinput.sh xferblk_ioctl xferblk_xferio xferblk_xferctl xferblk_queue_mode.sh}"
+read -ra tests <<<"${XFERBLK_TESTS:-xferblk_limits xferblk_io xferblk_nosplit xferblk_ops xferblk_faults xferblk_integrity xferblk_busmaster xferblk_fio.sh xferblk_fs.sh xferblk_badinput.sh xferblk_ioctl xferblk_xferio xferblk_xferctl xferblk_queue_mode.sh xferblk_poll.sh}"
 pass=0
 fail=0
 n=0

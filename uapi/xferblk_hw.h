@@ -19,7 +19,7 @@
 
 #define XFERBLK_MAGIC			0x4b4c4258	/* "XBLK" */
 #define XFERBLK_VERSION_MAJOR		1
-#define XFERBLK_VERSION_MINOR		4
+#define XFERBLK_VERSION_MINOR		5
 
 /* BAR0: registers; BAR2: MSI-X table and PBA. */
 #define XFERBLK_BAR0_SIZE		0x4000
@@ -144,6 +144,7 @@ enum xferblk_counter {
 #define XFERBLK_QREG_CTRL		0x18	/* XFERBLK_QCTRL_* */
 
 #define XFERBLK_QCTRL_ENABLE		_BITUL(0)
+#define XFERBLK_QCTRL_POLLED		_BITUL(1)	/* 1.5: never interrupts */
 
 #define XFERBLK_MAX_QUEUES		64
 
@@ -160,6 +161,7 @@ enum xferblk_counter {
 #define XFERBLK_FEAT_ABORT		_BITUL(4)
 #define XFERBLK_FEAT_NULL		_BITUL(5)	/* null backend: no data moves */
 #define XFERBLK_FEAT_COALESCE		_BITUL(6)	/* 1.4: INTR_COALESCE */
+#define XFERBLK_FEAT_POLLED		_BITUL(7)	/* 1.5: QCTRL.POLLED */
 
 enum xferblk_opcode {
 	XFERBLK_OP_READ = 1,

@@ -450,7 +450,8 @@ class Dev {
     Check(status == 1, "STATUS.READY after enable: got " + std::to_string(status) + ", want 1");
   }
 
-  QueueState& Queue(unsigned q, uint32_t depth, std::optional<uint32_t> vector = std::nullopt) {
+  QueueState& Queue(unsigned q, uint32_t depth, std::optional<uint32_t> vector = std::nullopt,
+                    uint32_t qctrl = XFERBLK_QCTRL_ENABLE) {
     uint64_t sq = kRamSq + 0x20000 * q;
     uint64_t cq = kRamCq + 0x20000 * q;
     qt_.Write(sq, Zeros(64 * depth));
@@ -459,8 +460,8 @@ class Dev {
     W64(QReg(q, XFERBLK_QREG_CQ_ADDR), cq);
     W32(QReg(q, XFERBLK_QREG_DEPTH), depth);
     W32(QReg(q, XFERBLK_QREG_VECTOR), vector.value_or(q));
-    W32(QReg(q, XFERBLK_QREG_CTRL), 1);
-    Check(R32(QReg(q, XFERBLK_QREG_CTRL)) == 1, "queue " + std::to_string(q) + " enabled");
+    W32(QReg(q, XFERBLK_QREG_CTRL), qctrl);
+    Check(R32(QReg(q, XFERBLK_QREG_CTRL)) == qctrl, "queue " + std::to_string(q) + " enabled");
     return queues_[q] = QueueState{sq, cq, depth};
   }
 
@@ -725,7 +726,8 @@ TEST_F(DeviceTest, Identity) {
   ASSERT_EQ(d.ReadGeometry(), (Geometry{2050, 512, 131072, 32, 65536, 0xFFFFFFFF, 3, 256}));
   ASSERT_EQ(d.R32(XFERBLK_REG_CAPACITY) | uint64_t{d.R32(XFERBLK_REG_CAPACITY + 4)} << 32, 2050u)
       << "CAPACITY (two 4-byte reads)";
-  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_COALESCE) << "FEATURES";
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_COALESCE | XFERBLK_FEAT_POLLED)
+      << "FEATURES";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_DISCARD), 65536u) << "MAX_DISCARD";
   ASSERT_EQ(d.R32(XFERBLK_REG_DISCARD_GRAN), 8u) << "DISCARD_GRAN";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_WZEROES), 65536u) << "MAX_WZEROES";
@@ -1229,6 +1231,35 @@ TEST_F(DeviceTest, InterruptCoalescing) {
   ASSERT_EQ(d.R32(XFERBLK_REG_INTR_COALESCE), 0u) << "zero after reset";
 }
 
+TEST_F(DeviceTest, PolledQueue) {
+  Case& c = StartCase(CaseOptions().Props("queues=2").Up({32}, 2));
+  Dev& d = c.dev();
+  ASSERT_TRUE(d.R32(XFERBLK_REG_FEATURES) & XFERBLK_FEAT_POLLED) << "FEATURES.POLLED";
+  // A vector beyond the queues is refused unless the queue is polled.
+  d.W32(QReg(1, XFERBLK_QREG_VECTOR), 99);
+  d.W32(QReg(1, XFERBLK_QREG_CTRL), XFERBLK_QCTRL_ENABLE);
+  ASSERT_EQ(d.R32(QReg(1, XFERBLK_QREG_CTRL)), 0u) << "vector 99, not polled";
+  d.Queue(1, 8, 99, XFERBLK_QCTRL_ENABLE | XFERBLK_QCTRL_POLLED);
+  d.W32(XFERBLK_REG_INTR_COALESCE, 4 | 1000u << XFERBLK_COALESCE_TIME_SHIFT);
+
+  d.MsiClear(2);
+  for (uint64_t i = 0; i < 20; i++)  // wraps the 8-entry rings: the phase flips
+    ASSERT_EQ(d.Run(1, PastEnd(i)).status, XFERBLK_STS_LBA_RANGE) << "command " << i;
+  ASSERT_FALSE(d.MsiSeen(0) || d.MsiSeen(1)) << "a polled queue never interrupts";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_INTERRUPTS), 0u) << "INTERRUPTS";
+  ASSERT_EQ(d.Run(0, PastEnd(0)).status, XFERBLK_STS_LBA_RANGE);
+  ASSERT_TRUE(d.MsiSeen(0)) << "the other queue still does";
+  ASSERT_EQ(d.Counter(XFERBLK_CNT_INTERRUPTS), 1u) << "INTERRUPTS";
+
+  // The flag goes with the queue: enabled again without it, it interrupts.
+  d.W32(QReg(1, XFERBLK_QREG_CTRL), 0);
+  ASSERT_EQ(d.R32(QReg(1, XFERBLK_QREG_CTRL)), 0u) << "disabled";
+  d.Queue(1, 8, 1);
+  d.MsiClear(2);
+  ASSERT_EQ(d.Run(1, PastEnd(0)).status, XFERBLK_STS_LBA_RANGE);
+  ASSERT_TRUE(d.MsiSeen(1)) << "no longer polled";
+}
+
 TEST_F(DeviceTest, DoorbellRanges) {
   Case& c = StartCase();
   Dev& d = c.dev();
@@ -1500,7 +1531,8 @@ TEST_F(DeviceTest, Commands11Validation) {
 
   Case& c = StartCase(CaseOptions().Props("discard=off,write-cache=off"));
   Dev& d = c.dev();
-  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), uint32_t{XFERBLK_FEAT_ABORT | XFERBLK_FEAT_COALESCE})
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES),
+            uint32_t{XFERBLK_FEAT_ABORT | XFERBLK_FEAT_COALESCE | XFERBLK_FEAT_POLLED})
       << "FEATURES without cache, discard";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_DISCARD), 0u) << "MAX_DISCARD without discard";
   ASSERT_EQ(d.R32(XFERBLK_REG_MAX_WZEROES), 0u) << "MAX_WZEROES without discard";
@@ -2008,7 +2040,8 @@ TEST_F(DeviceTest, NullBackendMovesNoData) {
                           .Qmp());
   Dev& d = c.dev();
   qtest::Qemu& qt = c.qt();
-  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES), 0x1Fu | XFERBLK_FEAT_NULL | XFERBLK_FEAT_COALESCE)
+  ASSERT_EQ(d.R32(XFERBLK_REG_FEATURES),
+            0x1Fu | XFERBLK_FEAT_NULL | XFERBLK_FEAT_COALESCE | XFERBLK_FEAT_POLLED)
       << "FEATURES";
   ASSERT_EQ(d.R64(XFERBLK_REG_CAPACITY), 2048u) << "CAPACITY: the drive's";
   d.Up({16}, 1);

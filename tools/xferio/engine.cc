@@ -31,7 +31,7 @@ class Engine {
   std::optional<std::string> Setup() {
     unsigned entries = 1;
     while (entries < plan_.qd) entries *= 2;
-    int ret = io_uring_queue_init(entries, &ring_, 0);
+    int ret = io_uring_queue_init(entries, &ring_, plan_.iopoll ? IORING_SETUP_IOPOLL : 0);
     if (ret < 0) return std::string("cannot set up io_uring: ") + std::strerror(-ret);
     ring_ready_ = true;
     arenas_len_ = plan_.arena_bytes * plan_.qd;

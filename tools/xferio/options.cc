@@ -35,6 +35,7 @@ enum OptionCode : int {
   kOptGen,
   kOptMaxReport,
   kOptNoVerify,
+  kOptIopoll,
   kOptJson,
   kOptHelp,
   kOptVersion,
@@ -54,6 +55,7 @@ constexpr option kLongOptions[] = {
     {"gen", required_argument, nullptr, kOptGen},
     {"max-report", required_argument, nullptr, kOptMaxReport},
     {"no-verify", no_argument, nullptr, kOptNoVerify},
+    {"iopoll", no_argument, nullptr, kOptIopoll},
     {"json", no_argument, nullptr, kOptJson},
     {"help", no_argument, nullptr, kOptHelp},
     {"version", no_argument, nullptr, kOptVersion},
@@ -155,6 +157,9 @@ std::optional<std::string> ApplyOption(int code, std::string_view value, Options
       return Store(ParseUint(value, "--max-report", 0, 100000), &o.max_report);
     case kOptNoVerify:
       o.verify = false;
+      return std::nullopt;
+    case kOptIopoll:
+      o.iopoll = true;
       return std::nullopt;
     case kOptJson:
       o.json = true;
@@ -302,6 +307,9 @@ the rest of the block, so a block read back from the wrong place, a stale one
   --gen N            generation written (write), expected (read), or of the
                      first pass (verify); 1 to 2^62 (default 1)
   --no-verify        read mode only: read without checking stamps
+  --iopoll           polled I/O: an io_uring set up with IORING_SETUP_IOPOLL
+                     reaps completions by polling the device (on a disk
+                     without poll queues they still come by interrupt)
   --max-report N     list at most N verify failures and N I/O errors, those
                      at the lowest offsets (default 10)
   --json             print a JSON summary on stdout instead of the text one

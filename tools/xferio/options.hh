@@ -50,7 +50,8 @@ struct Options {
   std::optional<uint64_t> size;
   uint64_t seed = 1;
   uint64_t gen = 1;
-  bool verify = true;  // --no-verify: read mode without checking stamps
+  bool verify = true;   // --no-verify: read mode without checking stamps
+  bool iopoll = false;  // --iopoll: an IORING_SETUP_IOPOLL ring
   bool json = false;
   uint32_t max_report = 10;
 };

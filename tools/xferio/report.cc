@@ -132,6 +132,7 @@ std::string ToJson(const Summary& s) {
   for (Layout l : p.layouts) layouts.push_back(LayoutName(l));
   j["layouts"] = std::move(layouts);
   j["qd"] = p.qd;
+  j["iopoll"] = p.iopoll;
   j["seed"] = p.seed;
   j["region"] = {{"offset", p.region_offset}, {"size", p.region_size}};
   j["limits"] = {{"capacity", s.capacity},
@@ -193,8 +194,8 @@ std::string ToText(const Summary& s) {
   o << "  device: block " << s.limits.logical_block_size << ", max transfer "
     << FormatSize(s.limits.max_hw_bytes) << ", " << s.limits.max_segments << " segments of "
     << FormatSize(s.limits.max_segment_size) << "\n";
-  o << "  sizes " << SizesText(p) << "; layouts " << LayoutsText(p) << "; qd " << p.qd << "; seed "
-    << p.seed << "\n";
+  o << "  sizes " << SizesText(p) << "; layouts " << LayoutsText(p) << "; qd " << p.qd
+    << (p.iopoll ? " (polled)" : "") << "; seed " << p.seed << "\n";
   o << "  " << s.passes << (s.passes == 1 ? " pass" : " passes") << ", generation " << p.gen;
   if (s.last_gen != p.gen) o << " to " << s.last_gen;
   o << (s.interrupted ? " (interrupted)" : "") << "\n";

@@ -92,6 +92,7 @@ Result<RunPlan> ResolvePlan(const Options& o, const DeviceLimits& limits, uint64
   plan.seed = o.seed;
   plan.gen = o.gen;
   plan.verify = o.verify;
+  plan.iopoll = o.iopoll;
   plan.max_report = o.max_report;
   plan.geometry = Geometry{lbs, page};
 

@@ -55,6 +55,7 @@ struct RunPlan {
   uint64_t seed = 1;
   uint64_t gen = 1;
   bool verify = true;
+  bool iopoll = false;
   uint32_t max_report = 10;
   Geometry geometry{512, 4096};
   uint64_t max_bs = 0;       // the largest I/O

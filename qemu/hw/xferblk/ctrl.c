@@ -57,7 +57,8 @@ static uint32_t xferblk_queue_read(XferblkQueue *q, hwaddr off)
     case XFERBLK_QREG_VECTOR:
         return q->vector;
     case XFERBLK_QREG_CTRL:
-        return q->enabled ? XFERBLK_QCTRL_ENABLE : 0;
+        return q->enabled ? XFERBLK_QCTRL_ENABLE |
+                            (q->polled ? XFERBLK_QCTRL_POLLED : 0) : 0;
     }
     return 0;
 }
@@ -66,7 +67,7 @@ static void xferblk_queue_write(XferblkQueue *q, hwaddr off, uint32_t val)
 {
     if (off == XFERBLK_QREG_CTRL) {
         if (val & XFERBLK_QCTRL_ENABLE) {
-            xferblk_queue_enable(q);
+            xferblk_queue_enable(q, val & XFERBLK_QCTRL_POLLED);
         } else {
             xferblk_queue_disable(q);
         }
@@ -568,7 +569,8 @@ static void xferblk_realize(PCIDevice *pdev, Error **errp)
                        XFERBLK_NULL_DEFAULT_SIZE) / s->conf.logical_block_size;
     }
 
-    s->features = XFERBLK_FEAT_COALESCE | (s->abort ? XFERBLK_FEAT_ABORT : 0);
+    s->features = XFERBLK_FEAT_COALESCE | XFERBLK_FEAT_POLLED |
+                  (s->abort ? XFERBLK_FEAT_ABORT : 0);
     if (s->null_backend) {
         s->features |= XFERBLK_FEAT_NULL;
     }

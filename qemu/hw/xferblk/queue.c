@@ -72,6 +72,12 @@ void xferblk_irq_flush(XferblkQueue *q)
 {
     PCIDevice *pdev = PCI_DEVICE(q->s);
 
+    if (q->polled) {
+        /* Its driver reads the CQ when it likes: nothing to signal. */
+        q->irq_pending = false;
+        q->irq_entries = 0;
+        return;
+    }
     if (!q->irq_pending || xferblk_irq_may_wait(q)) {
         return;
     }
@@ -526,7 +532,7 @@ static void xferblk_queue_quiesce(XferblkQueue *q)
     timer_del(q->coalesce_timer);
 }
 
-void xferblk_queue_enable(XferblkQueue *q)
+void xferblk_queue_enable(XferblkQueue *q, bool polled)
 {
     XferblkState *s = q->s;
 
@@ -542,7 +548,7 @@ void xferblk_queue_enable(XferblkQueue *q)
     if (q->depth < 2 || q->depth > s->max_depth || !is_power_of_2(q->depth) ||
         !q->sq_addr || q->sq_addr % XFERBLK_SQE_SIZE ||
         !q->cq_addr || q->cq_addr % XFERBLK_CQE_SIZE ||
-        q->vector >= s->num_queues) {
+        (!polled && q->vector >= s->num_queues)) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "xferblk: queue %d: invalid configuration (sq 0x%"
                       PRIx64 " cq 0x%" PRIx64 " depth %u vector %u)\n",
@@ -561,6 +567,7 @@ void xferblk_queue_enable(XferblkQueue *q)
     q->stray_next = XFERBLK_TAG_SPACE - 1;
     q->sq_fetched = 0;
     q->recent_n = 0;
+    q->polled = polled;
     q->enabled = true;
 }
 

@@ -8,7 +8,7 @@
  *   fault.c  fault injection and the hostile modes (test only)
  *
  * The register map, ring layouts, validation order and status codes are
- * the project's docs/device-spec.md (version 1.3), rendered in C as
+ * the project's docs/device-spec.md (version 1.5), rendered in C as
  * xferblk_hw.h; merging is its section "Merging", faults "Fault injection".
  *
  * Life of a command: the SQ doorbell fetches and validates it; a rejected
@@ -249,6 +249,7 @@ struct XferblkQueue {
     uint32_t depth;
     uint32_t vector;
     bool enabled;
+    bool polled;                /* QCTRL.POLLED (1.5): no interrupts */
 
     /* Ring state, valid while enabled. */
     uint32_t sq_head;
@@ -348,7 +349,7 @@ void xferblk_irq_flush(XferblkQueue *q);
 void xferblk_post_bh(void *opaque);
 void xferblk_post_ready(XferblkQueue *q);
 void xferblk_queue_disable(XferblkQueue *q);
-void xferblk_queue_enable(XferblkQueue *q);
+void xferblk_queue_enable(XferblkQueue *q, bool polled);
 void xferblk_release(XferblkRequest *req);
 void xferblk_sq_doorbell(XferblkQueue *q, uint32_t tail);
 void xferblk_stop(XferblkState *s);

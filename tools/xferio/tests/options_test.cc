@@ -126,6 +126,7 @@ TEST(ParseArgs, Defaults) {
   EXPECT_EQ(o.seed, 1u);
   EXPECT_EQ(o.gen, 1u);
   EXPECT_TRUE(o.verify);
+  EXPECT_FALSE(o.iopoll);
   EXPECT_FALSE(o.json);
   EXPECT_EQ(o.max_report, 10u);
 }
@@ -140,7 +141,8 @@ TEST(ParseArgs, EveryOptionBothSpellings) {
                   "--size=64m",   "--seed",
                   "42",           "--gen=7",
                   "--max-report", "3",
-                  "--json",       "/dev/xferblk1"});
+                  "--iopoll",     "--json",
+                  "/dev/xferblk1"});
   ASSERT_TRUE(p.ok()) << p.error();
   const Options& o = p->options;
   EXPECT_EQ(o.mode, Mode::kWrite);
@@ -157,6 +159,7 @@ TEST(ParseArgs, EveryOptionBothSpellings) {
   EXPECT_EQ(o.seed, 42u);
   EXPECT_EQ(o.gen, 7u);
   EXPECT_EQ(o.max_report, 3u);
+  EXPECT_TRUE(o.iopoll);
   EXPECT_TRUE(o.json);
   EXPECT_EQ(o.device, "/dev/xferblk1");
 }

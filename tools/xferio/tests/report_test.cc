@@ -89,10 +89,10 @@ TEST(Report, CleanRunIsOk) {
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys,
             (std::vector<std::string>{
-                "device", "mode",        "pattern",  "block_sizes", "layouts",         "qd",
-                "seed",   "region",      "limits",   "passes",      "generation",      "ops",
-                "bytes",  "elapsed_s",   "mb_per_s", "io_errors",   "first_io_errors", "verify",
-                "driver", "interrupted", "result",   "exit_code"}));
+                "device", "mode",   "pattern",     "block_sizes", "layouts",   "qd",
+                "iopoll", "seed",   "region",      "limits",      "passes",    "generation",
+                "ops",    "bytes",  "elapsed_s",   "mb_per_s",    "io_errors", "first_io_errors",
+                "verify", "driver", "interrupted", "result",      "exit_code"}));
   EXPECT_EQ(j.at("device").get<std::string>(), s.device);
   EXPECT_EQ(j.at("block_sizes"), Json::parse(R"([512, {"min": 4096, "max": 65536}])"));
   EXPECT_EQ(U64(j.at("bytes").at("total")), 2097152u);
