@@ -4,9 +4,10 @@
 # null_blk, runs every job on its devices (repetitions interleaved, the
 # device order rotated every repetition), runs the jobs whose targets are
 # still undecided again, one repetition at a time, up to $BENCH_MAX_REPS
-# repetitions, and measures memory. The jobs are the fio job files of bench/
-# (see bench/common.fio): NN-*.fio in their order, then memory-*.fio. Writes
-# fio's JSON outputs and the manifest xferbench reads to $BENCH_RAW, and a
+# repetitions, measures the scaling curves (unless BENCH_CURVES=0) and then
+# memory. The jobs are the fio job files of bench/ (see bench/common.fio):
+# NN-*.fio in their order, then curve-*.fio, then memory-*.fio. Writes fio's
+# JSON outputs and the manifest xferbench reads to $BENCH_RAW, and a
 # progress line per run to the console.
 set -euo pipefail
 cd "$XFERBLK_TOP"
@@ -305,6 +306,89 @@ if [ "$rep" -gt "$reps" ] && listed=$("$xb" undecided --raw "$raw" 2>/dev/null);
 fi
 rm -f "$raw/undecided.err"
 
+# The scaling curves (bench/curve-*.fio): IOPS of a 4 KiB random read
+# against one fio option (the file's "; vary:", iodepth or numjobs) at each
+# of its "; points:", on each of its devices that is present. Runs are short
+# (BENCH_CURVE_RUNTIME, default 2 s, after BENCH_CURVE_RAMP, 1 s) and each
+# point runs once unless BENCH_CURVE_REPS says more: a curve's shape shows
+# in its many points, while the repetitions above are what the targets'
+# verdicts need. Each repetition goes through every point of every curve;
+# the device order rotates from one point to the next, so no device always
+# runs first. The numjobs curve pins its jobs round-robin to the guest's
+# online CPUs (BENCH_CPUS), as many as the guest has (bench.sh: 2): past
+# that, jobs share vCPUs, which its "; note:" says and the report repeats.
+# Records: "sweep ID VARY DEVICES TITLE NOTE" once per curve file (DEVICES
+# comma-separated, present or not), then "curve ID DEVICE X REP FILE STATUS"
+# per run; the outputs go to $BENCH_RAW/curves.
+curve_runs=0
+cn=0
+if [ "${BENCH_CURVES:-1}" = 1 ]; then
+	curve_runtime=${BENCH_CURVE_RUNTIME:-2}
+	curve_ramp=${BENCH_CURVE_RAMP:-1}
+	curve_reps=${BENCH_CURVE_REPS:-1}
+	cpus=$(cat /sys/devices/system/cpu/online 2>/dev/null || echo "0-$(($(nproc) - 1))")
+	mkdir -p "$raw/curves"
+	rec meta curve_runtime "$curve_runtime"
+	rec meta curve_ramp "$curve_ramp"
+	rec meta curve_reps "$curve_reps"
+	rec meta curve_cpus "$cpus"
+	declare -A curve_file curve_vary curve_points curve_devs
+	sweeps=()
+	for f in bench/curve-*.fio; do
+		[ -f "$f" ] || continue
+		sid=$(jobname "$f")
+		vary=$(jobmeta "$f" vary)
+		case $vary in
+		iodepth | numjobs) ;;
+		*)
+			say "curves: $f varies '$vary', not iodepth or numjobs: skipped"
+			continue
+			;;
+		esac
+		named=$(jobmeta "$f" devices)
+		rec sweep "$sid" "$vary" "${named// /,}" "$(jobmeta "$f" title)" "$(jobmeta "$f" note)"
+		here=
+		for d in $named; do [ -z "${dev[$d]:-}" ] || here+="$d "; done
+		points=$(jobmeta "$f" points)
+		sweeps+=("$sid")
+		curve_file[$sid]=$f
+		curve_vary[$sid]=$vary
+		curve_points[$sid]=$points
+		curve_devs[$sid]=$here
+		read -ra xs <<<"$points"
+		read -ra ds <<<"$here"
+		curve_runs=$((curve_runs + ${#xs[@]} * ${#ds[@]} * curve_reps))
+	done
+	say "curves ${sweeps[*]}: $curve_runs runs of ${curve_runtime} s (+${curve_ramp} s ramp):" \
+		"about $((curve_runs * (curve_runtime + curve_ramp + 1) / 60 + 1)) min"
+	for rep in $(seq "$curve_reps"); do
+		for sid in "${sweeps[@]}"; do
+			read -ra points <<<"${curve_points[$sid]}"
+			read -ra present <<<"${curve_devs[$sid]}"
+			[ ${#present[@]} -gt 0 ] || continue
+			for i in "${!points[@]}"; do
+				x=${points[$i]}
+				iodepth=1
+				numjobs=1
+				if [ "${curve_vary[$sid]}" = iodepth ]; then iodepth=$x; else numjobs=$x; fi
+				k=$(((i + rep - 1) % ${#present[@]}))
+				for d in "${present[@]:k}" "${present[@]:0:k}"; do
+					file=curves/$sid.$d.$x.$rep.json
+					status=0
+					BENCH_IODEPTH=$iodepth BENCH_NUMJOBS=$numjobs BENCH_CPUS=$cpus \
+						runfio "${curve_file[$sid]}" "${dev[$d]}" "$curve_runtime" "$curve_ramp" \
+						"$raw/$file" >/dev/null 2>"$raw/$file.err" || status=$?
+					[ -s "$raw/$file.err" ] || rm -f "$raw/$file.err"
+					rec curve "$sid" "$d" "$x" "$rep" "$file" "$status"
+					cn=$((cn + 1))
+					say "curve $sid ${curve_vary[$sid]}=$x rep $rep/$curve_reps $d:" \
+						"$("$xb" line "$raw/$file" 2>&1 || true) [$cn/$curve_runs]"
+				done
+			done
+		done
+	done
+fi
+
 # Memory and interrupts: while a job of known iodepth runs, where the I/O
 # path allocates (hist triggers on the kmem tracepoints, keyed by kernel
 # stack), how much the bio and driver slabs grow (/proc/slabinfo snapshots,
@@ -416,4 +500,4 @@ if [ "${BENCH_MEMORY:-1}" = 1 ]; then
 	done
 fi
 
-say "done: $n runs"
+say "done: $n runs, $cn curve runs"

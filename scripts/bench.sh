@@ -3,9 +3,19 @@
 # virtio-blk and an NVMe disk on raw images of the same size, runs the same
 # fio jobs on each (the job files of bench/, run by scripts/bench-guest.sh;
 # null_blk is loaded in the guest) and turns the outputs into build/bench/
-# table.txt, results.json and the charts (chart.svg/png, latency.svg/png,
-# drawn by gnuplot from charts.gp) with build/tools/xferbench/xferbench.
+# table.txt, results.json and the charts (chart.svg/png, latency.svg/png
+# and the scaling curves, curves.svg/png, drawn by gnuplot from charts.gp)
+# with build/tools/xferbench/xferbench.
 # Raw outputs: build/bench/raw; the console: build/bench/console.log.
+#
+# The scaling curves (bench/curve-*.fio, after the jobs, before the memory
+# runs): 4 KiB random read IOPS against iodepth 1..128 (one job) and against
+# 1..4 jobs of iodepth 16 pinned round-robin to the vCPUs, on xferblk (the
+# default 128 KiB disk), nvme and virtio-blk. The guest keeps its 2 vCPUs,
+# so 3 and 4 jobs share them: the jobs curve shows where submission stops
+# scaling on this machine, not scaling to 4 CPUs. One short run per point:
+# 12 points x 3 devices x (2 s + 1 s ramp + about 1 s of fio start) is
+# about 2.5 min.
 #
 # Environment (defaults are what `make bench` runs):
 #   BENCH_REPS=5        repetitions of every job on every device
@@ -19,7 +29,13 @@
 #   BENCH_RUNTIME=3     seconds measured per run, after
 #   BENCH_RAMP=1        seconds of ramp (not measured)
 #   BENCH_ONLY=REGEX    only the jobs whose id matches (P1-read, P1-write, P2,
-#                       P3, P4, P5-4k, P5-1m), e.g. BENCH_ONLY='P3|P4'
+#                       P3, P4, P5-4k, P5-1m, P6), e.g. BENCH_ONLY='P3|P4'
+#                       (the curves run whatever it says: BENCH_CURVES)
+#   BENCH_CURVES=0      skip the scaling curves
+#   BENCH_CURVE_RUNTIME=2  seconds measured per point of a curve, after
+#   BENCH_CURVE_RAMP=1  seconds of ramp
+#   BENCH_CURVE_REPS=1  runs per point and device (the median is plotted;
+#                       above 1, the JSON has the min and max too)
 #   BENCH_MEMORY=0      skip the memory measurement
 #   BENCH_SIZE=256M     size of every disk image (fio uses all of it)
 #   BENCH_MODULE=FILE   the xferblk.ko to measure (default: the tree's)
@@ -36,6 +52,17 @@ max_reps=$((10#$max_reps))
 [ "$max_reps" -ge "$reps" ] || max_reps=$reps
 runtime=${BENCH_RUNTIME:-3}
 ramp=${BENCH_RAMP:-1}
+curves=${BENCH_CURVES:-1}
+[[ $curves =~ ^[01]$ ]] || die "BENCH_CURVES=$curves: 0 or 1"
+curve_runtime=${BENCH_CURVE_RUNTIME:-2}
+[[ $curve_runtime =~ ^[1-9][0-9]*$ ]] || die "BENCH_CURVE_RUNTIME=$curve_runtime: not a count of seconds"
+curve_ramp=${BENCH_CURVE_RAMP:-1}
+[[ $curve_ramp =~ ^[0-9]+$ ]] || die "BENCH_CURVE_RAMP=$curve_ramp: not a count of seconds"
+curve_reps=${BENCH_CURVE_REPS:-1}
+[[ $curve_reps =~ ^[1-9][0-9]*$ ]] || die "BENCH_CURVE_REPS=$curve_reps: not a count of repetitions"
+curve_runtime=$((10#$curve_runtime))
+curve_ramp=$((10#$curve_ramp))
+curve_reps=$((10#$curve_reps))
 size=${BENCH_SIZE:-256M}
 out=$XFERBLK_TOP/build/bench
 raw=$out/raw
@@ -46,8 +73,9 @@ xferbench=$XFERBLK_TOP/build/tools/xferbench/xferbench
 module=$(realpath "${BENCH_MODULE:-xferblk.ko}")
 [ -f "$module" ] || die "$module is missing: run make module (or make bench)"
 # The guest runs the host's fio: what parses here parses there.
-BENCH_DEV=/dev/null BENCH_SIZE=1M BENCH_RUNTIME=1 BENCH_RAMP=0 \
-	fio --parse-only bench/[0-9]*.fio bench/memory-*.fio || die "a job file of bench/ does not parse"
+BENCH_DEV=/dev/null BENCH_SIZE=1M BENCH_RUNTIME=1 BENCH_RAMP=0 BENCH_IODEPTH=1 BENCH_NUMJOBS=1 BENCH_CPUS=0 \
+	fio --parse-only bench/[0-9]*.fio bench/memory-*.fio bench/curve-*.fio ||
+	die "a job file of bench/ does not parse"
 qemu=${QEMU:-$(qemu/build-qemu.sh)}
 start=$(date +%s)
 
@@ -103,9 +131,17 @@ record_blockdevs() {
 }
 
 # A generous limit: every job on three devices as many times as the
-# undecided ones may run, plus boot and memory runs.
-timeout_s=$((300 + max_reps * 7 * 3 * (runtime + ramp + 5)))
-log "booting one guest for the benchmark: $reps repetitions of ${runtime}s (+${ramp}s ramp), up to $max_reps for undecided targets; progress below, console in $out/console.log"
+# undecided ones may run, plus boot and memory runs, plus every point of
+# every curve on its three devices (the guest prints its own estimate of
+# the curves' time when they start).
+curve_points=0
+curves_note=
+if [ "$curves" = 1 ]; then
+	curve_points=$(sed -n 's/^; points: //p' bench/curve-*.fio | wc -w)
+	curves_note="; then the scaling curves, $curve_points points per device, ${curve_reps} x ${curve_runtime}s (+${curve_ramp}s ramp) each"
+fi
+timeout_s=$((300 + max_reps * 7 * 3 * (runtime + ramp + 5) + curve_points * 3 * curve_reps * (curve_runtime + curve_ramp + 5)))
+log "booting one guest for the benchmark: $reps repetitions of ${runtime}s (+${ramp}s ramp), up to $max_reps for undecided targets$curves_note; progress below, console in $out/console.log"
 rm -f "$out/blockdevs.txt"
 record_blockdevs &
 recorder=$!
@@ -115,6 +151,8 @@ qemu/run-guest.sh --smp 2 --timeout "$timeout_s" --log "$out/console.log" \
 	env BENCH_RAW="$raw" BENCH_REPS="$reps" BENCH_MAX_REPS="$max_reps" \
 	BENCH_RUNTIME="$runtime" BENCH_RAMP="$ramp" \
 	BENCH_ONLY="${BENCH_ONLY:-}" BENCH_MEMORY="${BENCH_MEMORY:-1}" BENCH_ROLES="${roles[*]}" \
+	BENCH_CURVES="$curves" BENCH_CURVE_RUNTIME="$curve_runtime" BENCH_CURVE_RAMP="$curve_ramp" \
+	BENCH_CURVE_REPS="$curve_reps" \
 	BENCH_XFERBENCH="$xferbench" \
 	BENCH_MODULE="$module" \
 	BENCH_PEERS="virtio-blk=0000:00:1a.0 nvme=0000:00:1b.0" \
@@ -137,7 +175,7 @@ fi
 
 if [ -f "$raw/manifest.tsv" ]; then
 	"$xferbench" report --raw "$raw" --out "$out" || rc=1
-	log "wrote in $out: $(cd "$out" && ls table.txt results.json chart.* latency.* 2>/dev/null | tr '\n' ' ')"
+	log "wrote in $out: $(cd "$out" && ls table.txt results.json chart.* latency.* curves.* 2>/dev/null | tr '\n' ' ')"
 else
 	log "no results: the guest wrote no manifest"
 	rc=1

@@ -21,6 +21,8 @@ constexpr int kHeaderHeight = 70;
 constexpr std::size_t kLabelWidth = 22;  // characters per line of a device's label
 constexpr std::size_t kMaxComparisons = 2;
 constexpr double kLatencyBarWidth = 0.26;
+constexpr int kCurvePanelHeight = 400;
+constexpr std::size_t kCurveTitleWidth = 72;  // characters per line of a curve panel's title
 constexpr uint32_t kMet = 0x1e8232;
 constexpr uint32_t kMissed = 0xc82828;
 constexpr uint32_t kUndecided = 0xc07800;
@@ -205,7 +207,144 @@ std::string Multiplot(Kind kind, const Results& r, int height) {
   return out + "unset multiplot\n";
 }
 
+std::string CurveBlock(std::size_t sweep, std::size_t curve) {
+  return Format("$curve%zu_%zu", sweep, curve);
+}
+
+bool HasPoints(const Curve& c) {
+  return std::any_of(c.points.begin(), c.points.end(),
+                     [](const CurvePoint& p) { return p.iops.n > 0; });
+}
+
+// Per sweep and device with data, $curveS_D: x and the median, min and max
+// IOPS of each point that has a successful run.
+std::string CurveDataBlocks(const Results& r) {
+  std::string out;
+  for (std::size_t s = 0; s < r.sweeps.size(); ++s) {
+    const Sweep& sw = r.sweeps[s];
+    for (std::size_t d = 0; d < sw.curves.size(); ++d) {
+      const Curve& c = sw.curves[d];
+      if (!HasPoints(c)) continue;
+      out += CurveBlock(s, d) + " << EOD\n# " + sw.def.id + ", " + c.device +
+             ", IOPS: " + sw.def.vary + " median min max\n";
+      for (const auto& p : c.points)
+        if (p.iops.n)
+          out += Format("%d %s %s %s\n", p.x, Number(p.iops.median).c_str(),
+                        Number(p.iops.min).c_str(), Number(p.iops.max).c_str());
+      out += "EOD\n";
+    }
+  }
+  return out;
+}
+
+// The x range of a sweep's panel, with a margin around its points.
+std::string CurveXRange(const std::vector<int>& xs) {
+  if (xs.empty()) return "set xrange [0:1]\n";
+  double lo = xs.front();
+  double hi = xs.back();
+  if (Log2Axis(xs))
+    return Format("set xrange [%s:%s]\n", Number(lo / 1.4).c_str(), Number(hi * 1.4).c_str());
+  double margin = lo == hi ? 1 : 0.3;
+  return Format("set xrange [%s:%s]\n", Number(lo - margin).c_str(), Number(hi + margin).c_str());
+}
+
+std::string CurvePanel(const Results& r, std::size_t s, int height) {
+  const Sweep& sw = r.sweeps[s];
+  int cpus = GuestCpus(r.manifest);
+  double panel = static_cast<double>(kCurvePanelHeight) / height;
+  double top = 1 - static_cast<double>(kHeaderHeight) / height;
+  std::size_t row = s / kColumns;
+  std::size_t col = s % kColumns;
+  std::string out = "\n# " + sw.def.id + "\nunset label\nunset arrow\n";
+  out += Format("set origin %.4f, %.4f\nset size %.4f, %.4f\n", 1.0 / kColumns * col,
+                top - panel * static_cast<double>(row + 1), 1.0 / kColumns, panel);
+  out +=
+      TopLabel(WrapLabel(sw.def.id + ": " + sw.def.title, kCurveTitleWidth), 3.5, "font \",11\"");
+  out += Log2Axis(sw.xs) ? "set logscale x 2\n" : "unset logscale x\n";
+  out += CurveXRange(sw.xs);
+  std::string tics;
+  for (int x : sw.xs) tics += Format("%s\"%d\" %d", tics.empty() ? "" : ", ", x, x);
+  out += tics.empty() ? "set xtics autofreq\n" : "set xtics (" + tics + ")\n";
+  out += "set xlabel " + GnuplotQuote(sw.def.vary) + "\nset ylabel \"IOPS\"\n";
+  // Where the jobs start sharing vCPUs: between the last point that has a
+  // vCPU per job and the first that does not.
+  int first_shared = 0;
+  for (int x : sw.xs)
+    if (SharesVcpus(sw.def, x, cpus) && !first_shared) first_shared = x;
+  if (first_shared) {
+    double at = (cpus + first_shared) / 2.0;
+    if (at <= sw.xs.front()) at = first_shared;
+    out += Format("set arrow from first %s, graph 0 to first %s, graph 1 nohead dashtype 2 lc %s\n",
+                  Number(at).c_str(), Number(at).c_str(), Color(kMuted).c_str());
+    out += Format(
+        "set label %s at first %s, graph 0.97 offset 0.5, 0 left textcolor %s\n",
+        GnuplotQuote(Format("past here: more jobs than the %d vCPU%s", cpus, cpus == 1 ? "" : "s"))
+            .c_str(),
+        Number(at).c_str(), Color(kMuted).c_str());
+  }
+  bool any_data = false;
+  bool spread = false;
+  for (const Curve& c : sw.curves) {
+    any_data |= HasPoints(c);
+    for (const auto& p : c.points) spread |= p.iops.n > 1;
+  }
+  if (!any_data) {
+    out += Format(
+        "set yrange [0:1]\nset label \"no data\" at graph 0.5, graph 0.5 center textcolor %s\n",
+        Color(kMuted).c_str());
+  } else {
+    out += "set yrange [0:*]\n";
+  }
+  if (sw.curves.empty()) return out + "plot NaN notitle\n";
+  std::string plot = "plot ";
+  for (std::size_t d = 0; d < sw.curves.size(); ++d) {
+    const Curve& c = sw.curves[d];
+    std::string color = Color(DeviceColor(c.device, d));
+    std::string label = r.manifest.Label(c.device);
+    if (d) plot += ", \\\n  ";
+    if (!HasPoints(c)) {
+      plot += Format("NaN with linespoints lw 2 pt 7 lc %s title %s", color.c_str(),
+                     GnuplotQuote(label + ": missing").c_str());
+      continue;
+    }
+    std::string block = CurveBlock(s, d);
+    // With more than one run per point, bars from the slowest to the fastest.
+    plot += Format("%s using %s with %s lw 2 pt 7 ps 0.8 lc %s title %s", block.c_str(),
+                   spread ? "1:2:3:4" : "1:2", spread ? "yerrorlines" : "linespoints",
+                   color.c_str(), GnuplotQuote(label).c_str());
+  }
+  return out + plot + "\n";
+}
+
+std::string CurvesMultiplot(const Results& r, int height) {
+  const Manifest& m = r.manifest;
+  std::string reps = m.Meta("curve_reps", "?");
+  std::string title = "xferblk bench: scaling curves\nIOPS, median of " + reps + " run" +
+                      (reps == "1" ? "" : "s") + " per point and device" +
+                      (reps == "1" ? "" : " (bars: slowest to fastest run)") + "; " +
+                      m.Meta("curve_runtime", "?") + " s per run, io_uring, direct";
+  std::string guest = m.Meta("guest");
+  if (!guest.empty()) title += "\n" + guest;
+  std::string out = "set multiplot title " + GnuplotQuote(title) + " font \",12\"\n";
+  out +=
+      "set key inside right bottom vertical Left reverse samplen 2 opaque\n"
+      "set grid xtics ytics lc rgb \"#e1e1e1\"\n"
+      "set xtics scale 0.5\n";
+  for (std::size_t s = 0; s < r.sweeps.size(); ++s) out += CurvePanel(r, s, height);
+  return out +
+         "unset multiplot\nunset logscale x\nunset arrow\nunset xlabel\n"
+         "set grid noxtics ytics\nset xtics scale 0\n";
+}
+
 }  // namespace
+
+bool Log2Axis(const std::vector<int>& xs) {
+  if (xs.empty()) return false;
+  for (int x : xs)
+    if (x <= 0 || (x & (x - 1)) != 0) return false;
+  auto [lo, hi] = std::minmax_element(xs.begin(), xs.end());
+  return *hi >= 8 * *lo;
+}
 
 uint32_t DeviceColor(const std::string& device, std::size_t index) {
   if (device.starts_with("xferblk")) {
@@ -272,9 +411,11 @@ std::string GnuplotScript(const Results& r) {
       "# Written by `xferbench report` from the data of results.json; redraw with\n"
       "#   gnuplot charts.gp\n"
       "# in this directory. Draws chart.svg and chart.png (throughput), latency.svg and\n"
-      "# latency.png (completion latency percentiles).\n"
+      "# latency.png (completion latency percentiles) and, when the run measured the\n"
+      "# scaling curves, curves.svg and curves.png.\n"
       "png_terminal = strstrt(GPVAL_TERMINALS, \" pngcairo \") ? \"pngcairo\" : \"png\"\n";
   out += DataBlocks(r);
+  out += CurveDataBlocks(r);
   out +=
       "set style fill solid 1.0 noborder\n"
       "set grid ytics lc rgb \"#e1e1e1\"\n"
@@ -292,17 +433,32 @@ std::string GnuplotScript(const Results& r) {
     out += "set output " + GnuplotQuote(file) + "\n";
     out += Multiplot(file.starts_with("chart") ? Kind::kThroughput : Kind::kLatency, r, height);
   }
+  if (!r.sweeps.empty()) {
+    int curve_rows =
+        std::max<int>(1, (static_cast<int>(r.sweeps.size()) + kColumns - 1) / kColumns);
+    int curve_height = kHeaderHeight + curve_rows * kCurvePanelHeight;
+    for (std::string_view file : kCurveFiles) {
+      out += Format(
+          "\nset terminal %s size %d,%d font \"sans,10\" noenhanced background \"#ffffff\"\n",
+          file.ends_with(".svg") ? "svg" : "@png_terminal", kWidth, curve_height);
+      out += "set output " + GnuplotQuote(file) + "\n";
+      out += CurvesMultiplot(r, curve_height);
+    }
+  }
   return out + "set output\n";
 }
 
 std::string DrawCharts(const Results& r, const std::string& dir, const std::string& gnuplot) {
   std::filesystem::path script = std::filesystem::path(dir) / kChartScript;
   WriteText(script, GnuplotScript(r));
-  // No chart of an earlier report may stand for this one.
-  for (const char* file : kChartFiles) {
+  // No chart of an earlier report may stand for this one, and a report
+  // without curves leaves none.
+  auto remove = [&](const char* file) {
     std::error_code ec;
     std::filesystem::remove(std::filesystem::path(dir) / file, ec);
-  }
+  };
+  std::for_each(kChartFiles.begin(), kChartFiles.end(), remove);
+  std::for_each(kCurveFiles.begin(), kCurveFiles.end(), remove);
   std::string program = FindProgram(gnuplot);
   if (program.empty())
     return "no charts: " + gnuplot +

@@ -9,6 +9,13 @@
 //   latency.svg, latency.png  completion latency: the same panels, a bar per
 //                             device and percentile (p50, p99, p99.9) at the
 //                             median of its runs
+//   curves.svg, curves.png    the scaling curves, only when the results have
+//                             some: a panel per sweep, IOPS against its
+//                             option, a line per device through the medians
+//                             of its points (error bars from the slowest to
+//                             the fastest run when a point ran more than
+//                             once); a log2 axis when the points are powers
+//                             of two spanning 8x or more (iodepth 1..128)
 
 #pragma once
 
@@ -17,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "results.hh"
 
@@ -25,6 +33,7 @@ namespace xferbench {
 inline constexpr const char* kChartScript = "charts.gp";
 inline constexpr std::array<const char*, 4> kChartFiles = {"chart.svg", "chart.png", "latency.svg",
                                                            "latency.png"};
+inline constexpr std::array<const char*, 2> kCurveFiles = {"curves.svg", "curves.png"};
 
 // The colour of a device's bars, 0xRRGGBB (fixed per kind of device).
 uint32_t DeviceColor(const std::string& device, std::size_t index);
@@ -39,6 +48,10 @@ std::string WrapLabel(std::string_view text, std::size_t width);
 // The script that draws the charts; their names are relative to the
 // directory gnuplot runs in.
 std::string GnuplotScript(const Results& r);
+
+// Whether a sweep's axis is drawn in log2: its points are all powers of two
+// and the largest is at least 8 times the smallest.
+bool Log2Axis(const std::vector<int>& xs);
 
 // Writes dir/charts.gp, removes the charts an earlier report left there and
 // runs gnuplot (a program name looked up on PATH, or a path) on the script

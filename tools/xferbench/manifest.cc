@@ -87,6 +87,22 @@ void ParseRecord(const std::vector<std::string>& f, Manifest& m) {
     if (f.size() > 4 && !f[4].empty()) r.module = f[4];
     if (f.size() > 5) r.job = f[5];
     m.memory.push_back(std::move(r));
+  } else if (kind == "sweep") {
+    Expect(f, 5);
+    SweepDef s{f[1], f[2], SplitCommas(f[3]), f[4], f.size() > 5 ? f[5] : ""};
+    if (s.vary.empty()) throw std::runtime_error("sweep '" + s.id + "' varies nothing");
+    if (m.FindSweep(s.id)) throw std::runtime_error("sweep '" + s.id + "' defined twice");
+    m.sweeps.push_back(std::move(s));
+  } else if (kind == "curve") {
+    Expect(f, 7);
+    CurveRecord c{f[1],
+                  f[2],
+                  ParseInt(f[3], "point"),
+                  ParseInt(f[4], "repetition"),
+                  f[5],
+                  ParseInt(f[6], "status")};
+    if (c.x <= 0) throw std::runtime_error("bad point '" + f[3] + "'");
+    m.curves.push_back(std::move(c));
   }
 }
 
@@ -95,6 +111,12 @@ void ParseRecord(const std::vector<std::string>& f, Manifest& m) {
 const JobDef* Manifest::FindJob(std::string_view id) const {
   for (const auto& j : jobs)
     if (j.id == id) return &j;
+  return nullptr;
+}
+
+const SweepDef* Manifest::FindSweep(std::string_view id) const {
+  for (const auto& s : sweeps)
+    if (s.id == id) return &s;
   return nullptr;
 }
 

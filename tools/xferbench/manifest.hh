@@ -17,6 +17,12 @@
 //                                        a memory measurement's directory;
 //                                        MODULE: the device's driver (xferblk);
 //                                        JOB: what ran, for the table
+//   sweep    ID VARY DEVICES TITLE [NOTE]
+//                                        a scaling curve: IOPS against the fio
+//                                        option VARY (iodepth, numjobs) on
+//                                        DEVICES (comma-separated)
+//   curve    SWEEP DEVICE X REP FILE STATUS
+//                                        one run of a curve's point: VARY = X
 //
 // Blank lines and lines starting with '#' are ignored, and so are records
 // of a kind this version does not know.
@@ -68,6 +74,25 @@ struct MemoryRecord {
   std::string job;
 };
 
+// A scaling curve: the same job on each device at every value of one
+// option (bench/curve-*.fio).
+struct SweepDef {
+  std::string id;
+  std::string vary;  // the fio option the points set: iodepth, numjobs
+  std::vector<std::string> devices;
+  std::string title;
+  std::string note;  // what a reader must know to read the curve, or ""
+};
+
+struct CurveRecord {
+  std::string sweep;
+  std::string device;
+  int x = 0;  // the value of the sweep's option, > 0
+  int rep = 0;
+  std::string file;
+  int status = 0;
+};
+
 struct Manifest {
   std::vector<std::pair<std::string, std::string>> meta;  // in file order
   std::vector<JobDef> jobs;
@@ -76,8 +101,11 @@ struct Manifest {
   std::vector<RunRecord> runs;
   std::vector<CompareDef> compares;
   std::vector<MemoryRecord> memory;
+  std::vector<SweepDef> sweeps;
+  std::vector<CurveRecord> curves;
 
   const JobDef* FindJob(std::string_view id) const;
+  const SweepDef* FindSweep(std::string_view id) const;
   const DeviceDef* FindDevice(std::string_view id) const;
   // The device's label, or its id if it has none.
   std::string Label(std::string_view device) const;

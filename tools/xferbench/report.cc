@@ -90,15 +90,6 @@ ordered_json ComparisonJson(const Comparison& c) {
   return x;
 }
 
-// The guest's CPU count (meta cpus), at least 1.
-int GuestCpus(const Manifest& m) {
-  try {
-    return std::max(1, std::stoi(m.Meta("cpus", "1")));
-  } catch (const std::exception&) {
-    return 1;
-  }
-}
-
 ordered_json MemoryJson(const Manifest& m, const MemoryResult& mr, int cpus) {
   ordered_json x = {{"device", mr.device},   {"label", m.Label(mr.device)},
                     {"iodepth", mr.iodepth}, {"module", mr.module},
@@ -234,7 +225,128 @@ void FormatMemory(const Results& r, std::string& out) {
   }
 }
 
+std::string TrimRight(std::string s) {
+  s.erase(s.find_last_not_of(' ') + 1);
+  return s;
+}
+
+// A median, or "-" without a successful run.
+std::string CurveIops(const Summary& s) { return s.n ? Format("%.0f", s.median) : "-"; }
+
+// Words of text on lines of at most width characters, each after indent.
+std::string Wrapped(const std::string& text, std::size_t width, const std::string& indent) {
+  std::string out;
+  std::string line;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t sp = std::min(text.find(' ', i), text.size());
+    std::string word = text.substr(i, sp - i);
+    i = sp + 1;
+    if (word.empty()) continue;
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += indent + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty()) out += indent + line + "\n";
+  return out;
+}
+
+ordered_json PointJson(const SweepDef& def, const CurvePoint& p, int cpus) {
+  ordered_json x = {{"x", p.x}, {"n", p.iops.n}};
+  x["iops"] = p.iops.n ? ordered_json(p.iops.median) : ordered_json();
+  if (p.iops.n > 1) x.update({{"iops_min", p.iops.min}, {"iops_max", p.iops.max}});
+  x["clat_p99_ns"] = p.clat_p99_ns.n ? ordered_json(p.clat_p99_ns.median) : ordered_json();
+  x["lat_mean_ns"] = p.lat_mean_ns.n ? ordered_json(p.lat_mean_ns.median) : ordered_json();
+  if (def.vary == "numjobs") x["shares_vcpus"] = SharesVcpus(def, p.x, cpus);
+  ordered_json runs = ordered_json::array();
+  for (const auto& run : p.runs) runs.push_back(RunJson(run));
+  x["runs"] = runs;
+  return x;
+}
+
 }  // namespace
+
+int GuestCpus(const Manifest& m) {
+  try {
+    return std::max(1, std::stoi(m.Meta("cpus", "1")));
+  } catch (const std::exception&) {
+    return 1;
+  }
+}
+
+bool SharesVcpus(const SweepDef& def, int x, int cpus) { return def.vary == "numjobs" && x > cpus; }
+
+std::string FormatCurves(const Results& r) {
+  if (r.sweeps.empty()) return {};
+  const Manifest& m = r.manifest;
+  int cpus = GuestCpus(m);
+  std::string reps = m.Meta("curve_reps", "?");
+  std::string out = Format(
+      "\nScaling curves: IOPS, median of %s run%s per point and device, %s s each after a %s s "
+      "ramp;\n  p99: completion latency, median of the runs; '-': no run succeeded\n",
+      reps.c_str(), reps == "1" ? "" : "s", m.Meta("curve_runtime", "?").c_str(),
+      m.Meta("curve_ramp", "?").c_str());
+  for (const Sweep& sw : r.sweeps) {
+    bool shared = false;
+    out += Format("\n%s  %s\n", sw.def.id.c_str(), sw.def.title.c_str());
+    // A column per point, 10 characters: the value right-aligned in 8 and
+    // a '*' after the points whose jobs shared vCPUs.
+    std::string head = Format("  %-32s %4s", sw.def.vary.c_str(), "");
+    for (int x : sw.xs) {
+      bool s = SharesVcpus(sw.def, x, cpus);
+      shared |= s;
+      head += Format(" %8d%s", x, s ? "*" : " ");
+    }
+    out += TrimRight(head) + "\n";
+    for (const Curve& c : sw.curves) {
+      std::string label = m.Label(c.device);
+      if (!c.missing.empty()) {
+        out += Format("  %-32s missing: %s\n", label.c_str(), c.missing.c_str());
+        continue;
+      }
+      std::string iops = Format("  %-32s %4s", label.c_str(), "IOPS");
+      std::string p99 = Format("  %-32s %4s", "", "p99");
+      std::size_t failed = 0;
+      for (int x : sw.xs) {
+        const CurvePoint* p = c.Find(x);
+        iops += Format(" %8s ", p ? CurveIops(p->iops).c_str() : "");
+        p99 += Format(" %8s ", p ? Latency(p->clat_p99_ns.median).c_str() : "");
+        if (p) failed += p->Failed();
+      }
+      iops = TrimRight(iops);
+      if (failed) iops += Format("  (%zu failed)", failed);
+      out += iops + "\n" + TrimRight(p99) + "\n";
+    }
+    if (shared)
+      out += Format("  *: more jobs than the guest's %d vCPU%s\n", cpus, cpus == 1 ? "" : "s");
+    if (!sw.def.note.empty()) out += Wrapped("note: " + sw.def.note, 94, "  ");
+  }
+  return out;
+}
+
+ordered_json CurvesJson(const Results& r) {
+  int cpus = GuestCpus(r.manifest);
+  ordered_json curves = ordered_json::object();
+  for (const Sweep& sw : r.sweeps) {
+    ordered_json s = {{"vary", sw.def.vary}, {"title", sw.def.title}, {"note", sw.def.note}};
+    if (sw.def.vary == "numjobs") s["guest_vcpus"] = cpus;
+    s["points"] = sw.xs;
+    ordered_json devices = ordered_json::object();
+    for (const Curve& c : sw.curves) {
+      ordered_json d = {{"label", r.manifest.Label(c.device)}};
+      if (!c.missing.empty()) d["missing"] = c.missing;
+      ordered_json points = ordered_json::array();
+      for (const auto& p : c.points) points.push_back(PointJson(sw.def, p, cpus));
+      d["points"] = points;
+      devices[c.device] = d;
+    }
+    s["devices"] = devices;
+    curves[sw.def.id] = s;
+  }
+  return curves;
+}
 
 std::string Format(const char* fmt, ...) {
   va_list ap;
@@ -353,6 +465,7 @@ std::string FormatTable(const Results& r) {
         "  undecided: it straddles the target, or fewer than %zu pairs\n",
         kConfidence * 100, kResamples, kMinPairs);
   }
+  out += FormatCurves(r);
   FormatMemory(r, out);
   if (!m.missing.empty()) {
     out += "\nMissing\n";
@@ -385,6 +498,8 @@ ordered_json ToJson(const Results& r) {
   ordered_json cmps = ordered_json::array();
   for (const auto& c : r.comparisons) cmps.push_back(ComparisonJson(c));
   doc["comparisons"] = cmps;
+
+  doc["curves"] = CurvesJson(r);
 
   ordered_json mem = ordered_json::array();
   for (const auto& mr : r.memory) mem.push_back(MemoryJson(m, mr, cpus));

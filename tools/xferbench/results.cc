@@ -13,11 +13,84 @@ std::size_t Cell::Failed() const {
       std::count_if(runs.begin(), runs.end(), [](const RunResult& r) { return !r.ok; }));
 }
 
+std::size_t CurvePoint::Failed() const {
+  return static_cast<std::size_t>(
+      std::count_if(runs.begin(), runs.end(), [](const RunResult& r) { return !r.ok; }));
+}
+
+const CurvePoint* Curve::Find(int x) const {
+  for (const auto& p : points)
+    if (p.x == x) return &p;
+  return nullptr;
+}
+
+const Curve* Sweep::Find(const std::string& device) const {
+  for (const auto& c : curves)
+    if (c.device == device) return &c;
+  return nullptr;
+}
+
 namespace {
 
 // "1 pair", "2 pairs".
 std::string Plural(std::size_t n, const std::string& what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+// One run's output read and judged: ok if fio exited 0, reported no job
+// error and completed some I/O.
+RunResult LoadRun(const RunRecord& rec, Metric metric, const FioLoader& load) {
+  RunResult rr;
+  rr.record = rec;
+  try {
+    FioRun fio = load(rec.file);
+    rr.bw_bytes = fio.BandwidthBytes();
+    rr.iops = fio.Iops();
+    rr.lat_mean_ns = fio.LatencyMeanNs();
+    rr.clat_ns = fio.ClatNs();
+    rr.ios = fio.TotalIos();
+    rr.value = MetricValue(metric, fio);
+    if (rec.status != 0)
+      rr.error = "fio exited with status " + std::to_string(rec.status);
+    else if (fio.Error() != 0)
+      rr.error = "fio job error " + std::to_string(fio.Error());
+    else if (rr.ios == 0)
+      rr.error = "no I/O completed";
+    else
+      rr.ok = true;
+  } catch (const std::exception& e) {
+    rr.error = e.what();
+  }
+  return rr;
+}
+
+// Why a device has no data: the manifest's reason, else its first failure.
+template <class Runs>
+std::string MissingReason(const Manifest& manifest, const std::string& device, const Runs& runs) {
+  auto m = manifest.missing.find(device);
+  if (m != manifest.missing.end()) return m->second;
+  if (!runs.empty()) return "every run failed: " + runs.front().error;
+  return "not run";
+}
+
+CurvePoint MakePoint(int x, std::vector<RunResult> runs) {
+  CurvePoint p;
+  p.x = x;
+  std::vector<double> iops;
+  std::vector<double> lat;
+  std::vector<double> p99;
+  constexpr std::size_t k99 = PercentileIndex(99.0);
+  for (const auto& rr : runs) {
+    if (!rr.ok) continue;
+    iops.push_back(rr.value);
+    lat.push_back(rr.lat_mean_ns);
+    if (rr.clat_ns[k99] > 0) p99.push_back(rr.clat_ns[k99]);
+  }
+  p.runs = std::move(runs);
+  p.iops = Summarize(iops);
+  p.lat_mean_ns = Summarize(lat);
+  p.clat_p99_ns = Summarize(p99);
+  return p;
 }
 
 }  // namespace
@@ -158,27 +231,7 @@ Results Analyze(const Manifest& manifest, const FioLoader& load) {
       std::array<std::vector<double>, kPercentiles.size()> clat;
       for (const auto& rec : manifest.runs) {
         if (rec.job != job.id || rec.device != dev) continue;
-        RunResult rr;
-        rr.record = rec;
-        try {
-          FioRun fio = load(rec.file);
-          rr.bw_bytes = fio.BandwidthBytes();
-          rr.iops = fio.Iops();
-          rr.lat_mean_ns = fio.LatencyMeanNs();
-          rr.clat_ns = fio.ClatNs();
-          rr.ios = fio.TotalIos();
-          rr.value = MetricValue(job.metric, fio);
-          if (rec.status != 0)
-            rr.error = "fio exited with status " + std::to_string(rec.status);
-          else if (fio.Error() != 0)
-            rr.error = "fio job error " + std::to_string(fio.Error());
-          else if (rr.ios == 0)
-            rr.error = "no I/O completed";
-          else
-            rr.ok = true;
-        } catch (const std::exception& e) {
-          rr.error = e.what();
-        }
+        RunResult rr = LoadRun(rec, job.metric, load);
         if (rr.ok) {
           values.push_back(rr.value);
           latencies.push_back(rr.lat_mean_ns);
@@ -190,15 +243,7 @@ Results Analyze(const Manifest& manifest, const FioLoader& load) {
       cell.summary = Summarize(values);
       cell.latency = Summarize(latencies);
       for (std::size_t i = 0; i < clat.size(); ++i) cell.clat[i] = Summarize(clat[i]);
-      if (cell.summary.n == 0) {
-        auto m = manifest.missing.find(dev);
-        if (m != manifest.missing.end())
-          cell.missing = m->second;
-        else if (!cell.runs.empty())
-          cell.missing = "every run failed: " + cell.runs.front().error;
-        else
-          cell.missing = "not run";
-      }
+      if (cell.summary.n == 0) cell.missing = MissingReason(manifest, dev, cell.runs);
       r.cells.push_back(std::move(cell));
     }
   }
@@ -207,7 +252,52 @@ Results Analyze(const Manifest& manifest, const FioLoader& load) {
     for (const auto& p : cmp.peers) peers.push_back(r.Find(cmp.job, p));
     r.comparisons.push_back(Compare(cmp, r.Find(cmp.job, cmp.subject), peers));
   }
+  r.sweeps = AnalyzeSweeps(manifest, load);
   return r;
+}
+
+std::vector<Sweep> AnalyzeSweeps(const Manifest& manifest, const FioLoader& load) {
+  std::vector<SweepDef> defs = manifest.sweeps;
+  for (const auto& c : manifest.curves) {
+    bool known =
+        std::any_of(defs.begin(), defs.end(), [&](const SweepDef& d) { return d.id == c.sweep; });
+    if (!known) defs.push_back({c.sweep, "x", {}, c.sweep, ""});
+  }
+  std::vector<Sweep> out;
+  for (auto& def : defs) {
+    Sweep sweep;
+    std::vector<std::string> devices = def.devices;
+    for (const auto& c : manifest.curves) {
+      if (c.sweep != def.id) continue;
+      if (std::find(devices.begin(), devices.end(), c.device) == devices.end())
+        devices.push_back(c.device);
+      if (std::find(sweep.xs.begin(), sweep.xs.end(), c.x) == sweep.xs.end())
+        sweep.xs.push_back(c.x);
+    }
+    std::sort(sweep.xs.begin(), sweep.xs.end());
+    for (const auto& dev : devices) {
+      Curve curve;
+      curve.device = dev;
+      std::vector<RunResult> all;
+      for (int x : sweep.xs) {
+        std::vector<RunResult> runs;
+        for (const auto& c : manifest.curves)
+          if (c.sweep == def.id && c.device == dev && c.x == x)
+            runs.push_back(
+                LoadRun({c.sweep, c.device, c.rep, c.file, c.status}, Metric::kIops, load));
+        if (runs.empty()) continue;
+        all.insert(all.end(), runs.begin(), runs.end());
+        curve.points.push_back(MakePoint(x, std::move(runs)));
+      }
+      bool any = std::any_of(curve.points.begin(), curve.points.end(),
+                             [](const CurvePoint& p) { return p.iops.n > 0; });
+      if (!any) curve.missing = MissingReason(manifest, dev, all);
+      sweep.curves.push_back(std::move(curve));
+    }
+    sweep.def = std::move(def);
+    out.push_back(std::move(sweep));
+  }
+  return out;
 }
 
 }  // namespace xferbench

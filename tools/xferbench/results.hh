@@ -76,11 +76,42 @@ struct Comparison {
   std::string note;  // why missing or undecided, or which peers were missing
 };
 
+// One point of a scaling curve on one device: its runs (RunResult::value
+// is IOPS; record.job is the sweep's id) and their summaries, of the runs
+// that succeeded.
+struct CurvePoint {
+  int x = 0;
+  std::vector<RunResult> runs;
+  Summary iops;
+  Summary lat_mean_ns;
+  Summary clat_p99_ns;  // over the runs that reported a p99
+  std::size_t Failed() const;
+};
+
+// One device's curve: its points by ascending x.
+struct Curve {
+  std::string device;
+  std::vector<CurvePoint> points;
+  std::string missing;  // set when no point has a successful run: why
+  const CurvePoint* Find(int x) const;
+};
+
+// A scaling curve on every device it names.
+struct Sweep {
+  SweepDef def;
+  std::vector<int> xs;        // every point some device ran, ascending
+  std::vector<Curve> curves;  // def.devices in order, then any other device run
+  const Curve* Find(const std::string& device) const;
+};
+
 struct Results {
   Manifest manifest;
   std::vector<Cell> cells;  // by job in manifest order, devices in run order
   std::vector<Comparison> comparisons;
   std::vector<MemoryResult> memory;
+  // The manifest's sweeps in order, then any sweep only its curve records
+  // name (varying "x", titled by its id); empty without curve records.
+  std::vector<Sweep> sweeps;
 
   const Cell* Find(const std::string& job, const std::string& device) const;
   std::vector<const Cell*> CellsOf(const std::string& job) const;
@@ -89,9 +120,13 @@ struct Results {
 // Reads a run's fio output (the path is the record's file, as given).
 using FioLoader = std::function<FioRun(const std::string& file)>;
 
-// Builds the cells and comparisons; a run whose output cannot be read or
-// whose fio failed is kept with its error and left out of the statistics.
+// Builds the cells, comparisons and sweeps; a run whose output cannot be
+// read or whose fio failed is kept with its error and left out of the
+// statistics.
 Results Analyze(const Manifest& manifest, const FioLoader& load);
+
+// The sweeps of a manifest (Results::sweeps), alone.
+std::vector<Sweep> AnalyzeSweeps(const Manifest& manifest, const FioLoader& load);
 
 // The metric of a run for a job.
 double MetricValue(Metric m, const FioRun& run);

@@ -110,6 +110,47 @@ TEST_F(CliTest, ReportWritesTableJsonAndChart) {
   EXPECT_TRUE(fs::exists(dir_ / "chart.svg"));
   EXPECT_TRUE(fs::exists(dir_ / "latency.svg"));
   EXPECT_TRUE(fs::exists(dir_ / "latency.png"));
+  // No curve records (BENCH_CURVES=0, or a raw directory from before the
+  // curves): no section, an empty object, no curve charts.
+  EXPECT_EQ(table.find("Scaling curves"), std::string::npos);
+  EXPECT_TRUE(doc["curves"].is_object() && doc["curves"].empty());
+  EXPECT_FALSE(fs::exists(dir_ / "curves.svg"));
+  EXPECT_FALSE(fs::exists(dir_ / "curves.png"));
+}
+
+TEST_F(CliTest, ReportWithCurvesWritesTheirSectionJsonAndChart) {
+  // As bench-guest.sh leaves them: one run per point of an iodepth sweep on
+  // two devices, nothing else.
+  std::string m =
+      "meta\treps\t5\nmeta\tcpus\t2\nmeta\tcurve_runtime\t2\nmeta\tcurve_ramp\t1\n"
+      "meta\tcurve_reps\t1\ndevice\txferblk\txferblk bio, 128 KiB\ndevice\tnvme\tnvme\n"
+      "sweep\tiodepth\tiodepth\txferblk,nvme\t4 KiB random read, 1 job\t\n";
+  for (int x : {1, 2, 4, 8}) {
+    for (const char* dev : {"xferblk", "nvme"}) {
+      std::string file = "curves/iodepth." + std::string(dev) + "." + std::to_string(x) + ".1.json";
+      Write("raw/" + file,
+            samples::FioOutput(
+                {4096.0 * 1000 * x, 1000.0 * x, 2000, 0, 1e5, {5e4, 2e5 * x, 3e5 * x}}));
+      m += "curve\tiodepth\t" + std::string(dev) + "\t" + std::to_string(x) + "\t1\t" + file +
+           "\t0\n";
+    }
+  }
+  Write("raw/manifest.tsv", m);
+  ASSERT_EQ(Run({"report", "--raw", (dir_ / "raw").string()}), kExitOk) << err_.str();
+  std::string table = out_.str();
+  EXPECT_NE(table.find("Scaling curves: IOPS, median of 1 run per point"), std::string::npos)
+      << table;
+  EXPECT_NE(table.find("8000"), std::string::npos) << table;
+  EXPECT_NE(table.find("1.60 ms"), std::string::npos) << table;
+  std::ifstream j(dir_ / "results.json");
+  auto doc = nlohmann::json::parse(j);
+  EXPECT_EQ(doc["curves"]["iodepth"]["devices"]["nvme"]["points"].size(), 4u);
+  EXPECT_DOUBLE_EQ(
+      doc["curves"]["iodepth"]["devices"]["xferblk"]["points"][3]["iops"].get<double>(), 8000);
+  if (FindProgram("gnuplot").empty()) GTEST_SKIP() << "gnuplot is not installed";
+  EXPECT_EQ(err_.str(), "");
+  EXPECT_TRUE(fs::exists(dir_ / "curves.svg"));
+  EXPECT_TRUE(fs::exists(dir_ / "curves.png"));
 }
 
 TEST_F(CliTest, ReportQuietAndOutDirectory) {

@@ -53,6 +53,43 @@ TEST(Manifest, ParsesEveryKind) {
   EXPECT_EQ(m.memory[1].job, "4 KiB random read");
 }
 
+TEST(Manifest, ParsesSweepsAndCurves) {
+  Manifest m = ParseManifest(
+      "sweep\tiodepth\tiodepth\txferblk,nvme,virtio-blk\t4 KiB random read, 1 job\t\n"
+      "sweep\tjobs\tnumjobs\txferblk\t4 KiB, 1 to 4 jobs\tjobs share vCPUs\n"
+      "sweep\told\tiodepth\tnvme\tno note field at all\n"
+      "curve\tiodepth\txferblk\t128\t1\tcurves/iodepth.xferblk.128.1.json\t0\n"
+      "curve\tjobs\tnvme\t3\t2\tcurves/jobs.nvme.3.2.json\t1\n");
+  ASSERT_EQ(m.sweeps.size(), 3u);
+  EXPECT_EQ(m.sweeps[0].id, "iodepth");
+  EXPECT_EQ(m.sweeps[0].vary, "iodepth");
+  EXPECT_EQ(m.sweeps[0].devices, (std::vector<std::string>{"xferblk", "nvme", "virtio-blk"}));
+  EXPECT_EQ(m.sweeps[0].title, "4 KiB random read, 1 job");
+  EXPECT_EQ(m.sweeps[0].note, "");
+  EXPECT_EQ(m.sweeps[1].vary, "numjobs");
+  EXPECT_EQ(m.sweeps[1].note, "jobs share vCPUs");
+  EXPECT_EQ(m.sweeps[2].note, "");
+  ASSERT_NE(m.FindSweep("jobs"), nullptr);
+  EXPECT_EQ(m.FindSweep("jobs")->title, "4 KiB, 1 to 4 jobs");
+  EXPECT_EQ(m.FindSweep("none"), nullptr);
+  ASSERT_EQ(m.curves.size(), 2u);
+  EXPECT_EQ(m.curves[0].sweep, "iodepth");
+  EXPECT_EQ(m.curves[0].device, "xferblk");
+  EXPECT_EQ(m.curves[0].x, 128);
+  EXPECT_EQ(m.curves[0].rep, 1);
+  EXPECT_EQ(m.curves[0].file, "curves/iodepth.xferblk.128.1.json");
+  EXPECT_EQ(m.curves[0].status, 0);
+  EXPECT_EQ(m.curves[1].x, 3);
+  EXPECT_EQ(m.curves[1].rep, 2);
+  EXPECT_EQ(m.curves[1].status, 1);
+}
+
+TEST(Manifest, AManifestWithoutCurvesHasNone) {
+  Manifest m = ParseManifest("meta\treps\t5\njob\tP3\tiops\t4 KiB\n");
+  EXPECT_TRUE(m.sweeps.empty());
+  EXPECT_TRUE(m.curves.empty());
+}
+
 TEST(Manifest, CrlfLineEndingsAreAccepted) {
   Manifest m = ParseManifest("meta\treps\t3\r\ndevice\tnvme\tNVMe\r\n");
   EXPECT_EQ(m.Meta("reps"), "3");
@@ -76,6 +113,13 @@ TEST(Manifest, MalformedRecordsNameTheirLine) {
   expect_error("compare\tc\tP1\ta\t0\tb\tt\n", "bad target");
   expect_error("compare\tc\tP1\ta\t1.5\t,\tt\n", "no peers");
   expect_error("run\tP1\tx\t1\tf\t0x\n", "bad status");
+  expect_error("sweep\ts\tiodepth\tx\n", "needs 4 fields");
+  expect_error("sweep\ts\t\tx\tt\n", "varies nothing");
+  expect_error("sweep\ts\tiodepth\tx\tt\nsweep\ts\tnumjobs\tx\tt\n", "defined twice");
+  expect_error("curve\ts\tx\t1\t1\tf\n", "needs 6 fields");
+  expect_error("curve\ts\tx\t0\t1\tf\t0\n", "bad point '0'");
+  expect_error("curve\ts\tx\tfour\t1\tf\t0\n", "bad point 'four'");
+  expect_error("curve\ts\tx\t4\t1\tf\t-\n", "bad status");
 }
 
 }  // namespace
