@@ -200,7 +200,7 @@ dkms-check: deps kernel
 # One guest with xferblk disks, virtio-blk, NVMe (mdts=5) and
 # null_blk; the same fio jobs on each, several repetitions; the table of
 # ratios against the targets, results.json and the gnuplot charts in build/bench
-# (docs/performance.md). About 9 minutes warm; BENCH_REPS, BENCH_RUNTIME,
+# (docs/performance.md). About 16 minutes warm; BENCH_REPS, BENCH_RUNTIME,
 # BENCH_ONLY etc. in scripts/bench.sh.
 bench: module qemu tools
 	@scripts/bench.sh
