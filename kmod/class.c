@@ -102,8 +102,17 @@ static void xferblk_parent_send_work(struct work_struct *work);
 static struct xferblk_parent *xferblk_parent_new(struct xferblk_dev *xd, struct bio *bio,
 						 gfp_t gfp, bool preflush, bool sync)
 {
-	struct xferblk_parent *parent = mempool_alloc(&xd->parent_pool, gfp);
+	struct xferblk_parent *parent;
 
+	if ((bio->bi_opf & REQ_POLLED) && gfpflags_allow_blocking(gfp)) {
+		/* As in xferblk_cut_polled(): reap while the pool is empty. */
+		while (!(parent = mempool_alloc(&xd->parent_pool, gfp & ~__GFP_DIRECT_RECLAIM))) {
+			xferblk_port_poll(xd);
+			cond_resched();
+		}
+	} else {
+		parent = mempool_alloc(&xd->parent_pool, gfp);
+	}
 	if (!parent)
 		return NULL;
 	parent->bio = bio;
@@ -254,6 +263,24 @@ static struct bio *xferblk_cut(struct xferblk_parent *parent, gfp_t gfp)
 static void xferblk_child_end_io(struct bio *bio);
 
 /*
+ * A child of a polled parent. The bioset's elements in use come back only
+ * when their poll queues are reaped, and the submitter may be the only one
+ * polling them: rather than sleep in the pool for a completion nobody
+ * reaps, it reaps while it waits, as it does for a tag.
+ */
+static struct bio *xferblk_cut_polled(struct xferblk_parent *parent, gfp_t gfp)
+{
+	struct bio *cbio;
+
+	while (!(cbio = xferblk_cut(parent, gfp & ~__GFP_DIRECT_RECLAIM)) &&
+	       xferblk_parent_status(parent) == BLK_STS_OK) {
+		xferblk_port_poll(parent->xd);
+		cond_resched();
+	}
+	return cbio;
+}
+
+/*
  * A child is born: cut from the parent and counted by it, or NULL with the
  * parent failed. A sender that owes a doorbell (@plug) first tries without
  * sleeping: the pool may be waiting for exactly those commands, so it
@@ -271,7 +298,10 @@ static struct xferblk_child *xferblk_child_new(struct xferblk_parent *parent, gf
 	if (!cbio && xferblk_parent_status(parent) == BLK_STS_OK) {
 		if (plug)
 			xferblk_port_unplug(plug);
-		cbio = xferblk_cut(parent, gfp);
+		if ((parent->bio->bi_opf & REQ_POLLED) && gfpflags_allow_blocking(gfp))
+			cbio = xferblk_cut_polled(parent, gfp);
+		else
+			cbio = xferblk_cut(parent, gfp);
 	}
 	if (!cbio) {
 		/* Only a REQ_NOWAIT allocation fails; the caller retries. */

@@ -367,7 +367,8 @@ static int xferblk_setup_queues(struct xferblk_dev *xd)
 		return -EINVAL;
 	}
 	depth = min(xferblk_queue_depth, dev_depth);
-	if (want_poll && !xd->mq && (xd->features & XFERBLK_FEAT_POLLED))
+	if (want_poll && !xd->mq && (xd->features & XFERBLK_FEAT_POLLED) &&
+	    xd->version_minor >= 5)
 		npoll = min(want_poll, dev_queues - 1);
 	if (npoll != want_poll)
 		dev_info(&pdev->dev, "%u poll queues of the %u asked for%s\n", npoll,
@@ -480,6 +481,8 @@ static int xferblk_add_disk(struct xferblk_dev *xd)
 static void xferblk_teardown(struct xferblk_dev *xd, unsigned int failed)
 {
 	struct pci_dev *pdev = xd->pdev;
+	int reset_failed;
+	unsigned int qid;
 
 	xferblk_debugfs_remove(xd);
 	/* No new bios after this; children already cut may still be on the device. */
@@ -490,11 +493,18 @@ static void xferblk_teardown(struct xferblk_dev *xd, unsigned int failed)
 		/* Sync-mode senders may still cut children: from now on they fail. */
 		xferblk_set_stopped(xd, true);
 		/* After the reset the device posts nothing more: we own every command. */
-		if (xferblk_reset(xd))
+		reset_failed = xferblk_reset(xd);
+		if (reset_failed)
 			dev_warn(&pdev->dev, "device did not reset; failing its I/O anyway\n");
 		xferblk_write32(xd, XFERBLK_REG_CTRL, 0);
 		pci_clear_master(pdev);
 		xferblk_free_irqs(xd);
+		/*
+		 * What the device finished ends as it said: a poll queue's entries
+		 * nobody can poll for any more, entries an interrupt still held.
+		 */
+		for (qid = 0; !reset_failed && qid < xd->nr_queues; qid++)
+			xferblk_port_reap(&xd->queues[qid]);
 		failed += xferblk_port_fail_all(xd, BLK_STS_IOERR);
 	}
 	/* Senders kicked by those failures find their parents failed. */

@@ -14,6 +14,7 @@
  * that puts the command on the ring: "busy" means "is on the ring", which
  * is what a controller reset relies on.
  */
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 
@@ -347,9 +348,14 @@ struct xferblk_queue *xferblk_port_get_tag(struct xferblk_dev *xd, bool nowait, 
 		/* The tags we wait for may be on commands not yet rung. */
 		xferblk_port_unplug(plug);
 		if (q->polled) {
-			while ((t = xferblk_tag_try_get(q)) < 0)
-				if (!xferblk_port_reap(q))
-					cond_resched();
+			while ((t = xferblk_tag_try_get(q)) < 0) {
+				/* A reset frees the tags by failing their commands. */
+				if (READ_ONCE(q->stopped))
+					usleep_range(100, 200);
+				else
+					xferblk_port_reap(q);
+				cond_resched();
+			}
 		} else {
 			io_wait_event(q->tag_wait, (t = xferblk_tag_try_get(q)) >= 0);
 		}
@@ -663,7 +669,12 @@ irqreturn_t xferblk_irq(int irq, void *data)
  */
 int xferblk_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags)
 {
-	struct xferblk_dev *xd = bio->bi_bdev->bd_disk->private_data;
+	return xferblk_port_poll(bio->bi_bdev->bd_disk->private_data);
+}
+
+/* Reaps every poll queue that no other CPU is reaping; returns the entries. */
+unsigned int xferblk_port_poll(struct xferblk_dev *xd)
+{
 	unsigned int qid, found = 0;
 
 	for (qid = xd->nr_queues - xd->nr_poll_queues; qid < xd->nr_queues; qid++)
@@ -731,8 +742,12 @@ int xferblk_queue_enable(struct xferblk_dev *xd, struct xferblk_queue *q)
 	/* The vectors are the interrupt queues' own; a poll queue's is unused. */
 	xferblk_write32(xd, base + XFERBLK_QREG_VECTOR, q->polled ? 0 : q->qid);
 	xferblk_write32(xd, base + XFERBLK_QREG_CTRL, ctrl);
-	/* A device that ignored POLLED would interrupt on a vector nobody handles. */
-	if ((xferblk_read32(xd, base + XFERBLK_QREG_CTRL) & ctrl) != ctrl) {
+	/*
+	 * A device that ignored POLLED would interrupt on a vector nobody
+	 * handles; one that set it unasked would leave a queue silent.
+	 */
+	if ((xferblk_read32(xd, base + XFERBLK_QREG_CTRL) &
+	     (XFERBLK_QCTRL_ENABLE | XFERBLK_QCTRL_POLLED)) != ctrl) {
 		dev_err(&xd->pdev->dev, "device refused to enable queue %u\n", q->qid);
 		return -EIO;
 	}

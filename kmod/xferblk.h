@@ -255,6 +255,7 @@ void xferblk_port_set_coalescing(struct xferblk_dev *xd);
 irqreturn_t xferblk_irq(int irq, void *data);
 unsigned int xferblk_port_reap(struct xferblk_queue *q);
 int xferblk_poll_bio(struct bio *bio, struct io_comp_batch *iob, unsigned int flags);
+unsigned int xferblk_port_poll(struct xferblk_dev *xd);
 void xferblk_port_sync_reaping(struct xferblk_queue *q);
 
 /*
