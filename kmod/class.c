@@ -124,6 +124,7 @@ static struct xferblk_parent *xferblk_parent_new(struct xferblk_dev *xd, struct 
 	parent->sectors = bio_sectors(bio);
 	parent->sync = sync;
 	parent->all_sent = false;
+	parent->nowait = bio->bi_opf & REQ_NOWAIT;
 	parent->preflush = preflush;
 	INIT_WORK(&parent->send_work, xferblk_parent_send_work);
 	parent->dispatch_ns = local_clock();
@@ -377,20 +378,28 @@ static void xferblk_child_send_on(struct xferblk_queue *q, unsigned int tag,
 		xferblk_child_fail(child, status);
 }
 
-/* Sends @child on a tag of this CPU's queue, waiting for one unless NOWAIT. */
-static void xferblk_child_send(struct xferblk_child *child, struct xferblk_plug *plug)
+/*
+ * Sends @child on a tag of this CPU's queue, waiting for one unless its
+ * sender may not wait. Returns false if there was none: the child has
+ * ended with EAGAIN, and since it is the first its sender sends (see
+ * xferblk_nowait_reserve()), nothing of the parent is on the device.
+ */
+static bool xferblk_child_send(struct xferblk_child *child, struct xferblk_plug *plug)
 {
 	struct xferblk_parent *parent = child->parent;
 	struct xferblk_queue *q;
 	unsigned int tag;
 
-	q = xferblk_port_get_tag(parent->xd, child->bio.bi_opf & REQ_NOWAIT,
-				 parent->bio->bi_opf & REQ_POLLED, plug, &tag);
+	q = xferblk_port_get_tag(parent->xd, parent->nowait, parent->bio->bi_opf & REQ_POLLED,
+				 plug, &tag);
 	if (!q) {
+		/* Its sender ends the parent now, before submit_bio returns. */
+		child->kick_sender = false;
 		xferblk_child_fail(child, BLK_STS_AGAIN);
-		return;
+		return false;
 	}
 	xferblk_child_send_on(q, tag, child, plug);
+	return true;
 }
 
 enum xferblk_send_state {
@@ -403,7 +412,7 @@ enum xferblk_send_state {
 static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent,
 						 struct xferblk_plug *plug)
 {
-	gfp_t gfp = parent->bio->bi_opf & REQ_NOWAIT ? GFP_NOWAIT : GFP_NOIO;
+	gfp_t gfp = parent->nowait ? GFP_NOWAIT : GFP_NOIO;
 	enum xferblk_send_state state;
 	struct xferblk_child *child;
 
@@ -418,7 +427,8 @@ static enum xferblk_send_state xferblk_send_next(struct xferblk_parent *parent,
 		state = XFERBLK_SEND_DONE;
 	else
 		state = child->kick_sender ? XFERBLK_SEND_WAIT : XFERBLK_SEND_MORE;
-	xferblk_child_send(child, plug);
+	if (!xferblk_child_send(child, plug))
+		goto done;
 	return state;
 
 done:
@@ -452,7 +462,11 @@ static void xferblk_send(struct xferblk_parent *parent)
  */
 static void xferblk_parent_send_work(struct work_struct *work)
 {
-	xferblk_send(container_of(work, struct xferblk_parent, send_work));
+	struct xferblk_parent *parent = container_of(work, struct xferblk_parent, send_work);
+
+	/* The caller has long returned: a worker may wait, even for a NOWAIT bio. */
+	parent->nowait = false;
+	xferblk_send(parent);
 }
 
 /*
@@ -579,12 +593,14 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 /*
  * REQ_NOWAIT promises all or nothing, and the caller retries only an EAGAIN
  * it sees before submit_bio returns: once one child is on the device, a
- * later one may not fail with EAGAIN. A bio that needs several commands is
- * taken only if a tag for each is free now (they are reserved here), not
- * with a preflush first, nor in sync mode, where later children wait for
- * earlier ones. Returns the queue of the @tags (*@n of them), NULL if one
- * command will do (*@n <= 1), or an ERR_PTR: -EAGAIN, or -EIO for a bio
- * that cannot be split to the device's limits at all.
+ * later one may not fail with EAGAIN. A bio whose children all go from
+ * submit_bio is taken only if a tag for each is free now (they are reserved
+ * here). With a preflush first, or in sync mode, submit_bio sends only the
+ * first child, without waiting (EAGAIN if it cannot: nothing is on the
+ * device yet), and the parent's worker, which may wait, sends the rest.
+ * Returns the queue of the @tags (*@n of them), NULL if none need
+ * reserving, or an ERR_PTR: -EAGAIN, or -EIO for a bio that cannot be split
+ * to the device's limits at all.
  */
 static struct xferblk_queue *xferblk_nowait_reserve(struct xferblk_dev *xd, struct bio *bio,
 						    bool preflush, bool sync, u16 *tags,
@@ -592,14 +608,12 @@ static struct xferblk_queue *xferblk_nowait_reserve(struct xferblk_dev *xd, stru
 {
 	struct xferblk_queue *q;
 
-	if (preflush && bio_sectors(bio))
-		return ERR_PTR(-EAGAIN);
 	*n = xferblk_count_children(xd, bio, XFERBLK_NOWAIT_MAX_CHILDREN);
 	if (!*n && bio_sectors(bio))
 		return ERR_PTR(-EIO);
-	if (*n <= 1)
+	if (*n <= 1 || preflush || sync)
 		return NULL;
-	if (*n > XFERBLK_NOWAIT_MAX_CHILDREN || sync)
+	if (*n > XFERBLK_NOWAIT_MAX_CHILDREN)
 		return ERR_PTR(-EAGAIN);
 	q = xferblk_port_reserve(xd, *n, bio->bi_opf & REQ_POLLED, tags);
 	return q ?: ERR_PTR(-EAGAIN);

@@ -57,6 +57,7 @@ struct xferblk_parent {
 	bool sync;			/* one child at a time */
 	bool preflush;			/* a FLUSH must go before any data */
 	bool all_sent;
+	bool nowait;			/* its sender may not wait (REQ_NOWAIT, in submit_bio) */
 	unsigned long acct_start;	/* jiffies, for I/O accounting */
 	u64 dispatch_ns;
 	struct work_struct send_work;	/* sync mode: cut the next child */
