@@ -88,10 +88,31 @@ insmod "$BENCH_MODULE" "${params[@]}"
 ls /sys/kernel/slab | comm -13 "$raw/slab-before.txt" - >"$raw/slab-driver.txt"
 rm -f "$raw/slab-before.txt"
 
+# Probes $addr again with the module parameter $1 set to $2 (then back to
+# $3, for the disks probed after), as parameters like queue_mode and
+# poll_queues apply to disks probed afterwards. Prints the new disk's name
+# if its xferblk/$4 then reads $5; else fails with the reason in
+# $raw/rebind.err.
+rebind_with() {
+	local p=/sys/module/xferblk/parameters/$1 name got
+	if ! { [ -w "$p" ] && echo "$2" >"$p" && echo "$addr" >/sys/bus/pci/drivers/xferblk/unbind &&
+		echo "$addr" >/sys/bus/pci/drivers/xferblk/bind; } 2>"$raw/rebind.err"; then
+		echo "rebinding $addr with $1=$2 failed: $(tr '\n' ' ' <"$raw/rebind.err")" >"$raw/rebind.err"
+		echo "$3" >"$p" 2>/dev/null || true
+		return 1
+	fi
+	echo "$3" >"$p"
+	name=$(blk_of "$addr")
+	got=$(cat "/sys/block/$name/xferblk/$4" 2>/dev/null || echo none)
+	if [ -z "$name" ] || [ "$got" != "$5" ]; then
+		echo "after rebinding, $addr has disk '${name:-none}' with $4 '$got'" >"$raw/rebind.err"
+		return 1
+	fi
+	echo "$name"
+}
+
 read -ra roles <<<"$BENCH_ROLES"
 read -ra addrs <<<"$XFERBLK_DISKS"
-qmode=/sys/module/xferblk/parameters/queue_mode
-pollq=/sys/module/xferblk/parameters/poll_queues
 for i in "${!roles[@]}"; do
 	role=${roles[$i]}
 	addr=${addrs[$i]}
@@ -107,40 +128,17 @@ for i in "${!roles[@]}"; do
 	xferblk64-mq)
 		# The blk-mq comparison mode applies to disks probed after the
 		# parameter changes: rebind this one.
-		if ! { echo mq >"$qmode" && echo "$addr" >/sys/bus/pci/drivers/xferblk/unbind &&
-			echo "$addr" >/sys/bus/pci/drivers/xferblk/bind; } 2>"$raw/rebind.err"; then
-			missing xferblk64-mq "rebinding $addr in mq mode failed: $(tr '\n' ' ' <"$raw/rebind.err")"
-			echo bio >"$qmode" 2>/dev/null || true
+		name=$(rebind_with queue_mode mq bio queue_mode mq) || {
+			missing xferblk64-mq "$(cat "$raw/rebind.err")"
 			continue
-		fi
-		echo bio >"$qmode"
-		name=$(blk_of "$addr")
-		mode=$(cat "/sys/block/$name/xferblk/queue_mode" 2>/dev/null || echo none)
-		if [ -z "$name" ] || [ "$mode" != mq ]; then
-			missing xferblk64-mq "after rebinding, $addr has disk '${name:-none}' in queue_mode '$mode'"
-			continue
-		fi
+		}
 		add_device xferblk64-mq "$name" "xferblk blk-mq split, $(cat "/sys/block/$name/queue/max_hw_sectors_kb") KiB"
 		;;
-	xferblk-lat)
-		add_device xferblk-async "$name" "xferblk async send, 200 us" async
-		add_device xferblk-sync "$name" "xferblk sync send, 200 us" sync
-		;;
-	xferblk-null) add_device xferblk-null "$name" "xferblk null device, $kb KiB" ;;
 	xferblk-poll)
-		# Like the blk-mq disk: poll_queues applies to disks probed after it.
-		if ! { [ -w "$pollq" ] && echo 1 >"$pollq" &&
-			echo "$addr" >/sys/bus/pci/drivers/xferblk/unbind &&
-			echo "$addr" >/sys/bus/pci/drivers/xferblk/bind; } 2>"$raw/rebind.err"; then
-			missing xferblk-poll "rebinding $addr with a poll queue failed: $(tr '\n' ' ' <"$raw/rebind.err")"
+		name=$(rebind_with poll_queues 1 0 poll_queues 1) || {
+			missing xferblk-poll "$(cat "$raw/rebind.err")"
 			continue
-		fi
-		echo 0 >"$pollq"
-		name=$(blk_of "$addr")
-		if [ -z "$name" ] || [ "$(cat "/sys/block/$name/xferblk/poll_queues" 2>/dev/null)" != 1 ]; then
-			missing xferblk-poll "after rebinding, $addr has disk '${name:-none}' without a poll queue"
-			continue
-		fi
+		}
 		add_device xferblk-poll "$name" "xferblk bio, 1 poll queue, $kb KiB"
 		;;
 	esac
