@@ -134,6 +134,11 @@ for i in "${!roles[@]}"; do
 		}
 		add_device xferblk64-mq "$name" "xferblk blk-mq split, $(cat "/sys/block/$name/queue/max_hw_sectors_kb") KiB"
 		;;
+	xferblk-lat)
+		add_device xferblk-async "$name" "xferblk async send, 200 us" async
+		add_device xferblk-sync "$name" "xferblk sync send, 200 us" sync
+		;;
+	xferblk-null) add_device xferblk-null "$name" "xferblk null device, $kb KiB" ;;
 	xferblk-poll)
 		name=$(rebind_with poll_queues 1 0 poll_queues 1) || {
 			missing xferblk-poll "$(cat "$raw/rebind.err")"
