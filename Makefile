@@ -33,6 +33,14 @@ CHECK_DISKS := --disk "" \
 	--disk "max-transfer=262144,max-segments=8,max-segment-size=16384,seg-boundary=0xffff" \
 	--disk "logical_block_size=4096,max-transfer=65536,max-segments=4,queues=1"
 
+# The volume boot (selftests/xferblk_volume.sh): five disks of different
+# limits (the last with 4 KiB blocks) and a smaller virtio-blk disk.
+VOLUME_DISKS := --disk "" \
+	--disk "max-transfer=4096,max-segments=2,max-segment-size=4096" \
+	--disk "max-transfer=262144,max-segments=8,max-segment-size=16384,seg-boundary=0xffff" \
+	--disk "max-transfer=16384,max-segments=4" \
+	--disk "logical_block_size=4096"
+
 # The third boot: a device that cannot abort, then one device per lie the
 # device can tell at probe (docs/device-spec.md, hostile-limits).
 HOSTILE_DISKS := $(foreach h,bad-magic bad-version zero-capacity huge-capacity \
@@ -92,11 +100,11 @@ static: module
 RUN_GUEST := qemu/run-guest.sh
 GUEST_LOGS := $(BUILD)/guest
 
-# Three boots: the suite on four disks in both send modes; multiqueue and
+# Four boots: the suite on four disks in both send modes; multiqueue and
 # hot-unplug with four vCPUs and a four-queue disk; the controller reset
 # and hostile devices (single-threaded TCG: its many resets toggle bus
 # mastering, which met a QEMU 10.0.2 multi-threaded TCG crash once; see
-# qemu/run-guest.sh).
+# qemu/run-guest.sh); volumes, in both send modes.
 guest-tests: module selftests qemu
 	@rc=0; \
 	$(RUN_GUEST) --smp 2 --timeout 1500 --log $(GUEST_LOGS)/check.log \
@@ -108,6 +116,11 @@ guest-tests: module selftests qemu
 		--disk "abort=off" $(HOSTILE_DISKS) -- \
 		env XFERBLK_TESTS="xferblk_reset xferblk_hostile.sh" XFERBLK_SEND_MODES=async \
 		build/selftests/run.sh || rc=1; \
+	mkdir -p $(GUEST_LOGS) && truncate -s 96M $(GUEST_LOGS)/volume-virtio.img && \
+	$(RUN_GUEST) --smp 2 --timeout 1200 --log $(GUEST_LOGS)/check-volume.log $(VOLUME_DISKS) \
+		--qemu-arg -blockdev --qemu-arg "driver=raw,node-name=bvirtio,file.driver=file,file.filename=$(GUEST_LOGS)/volume-virtio.img" \
+		--qemu-arg -device --qemu-arg "virtio-blk-pci,drive=bvirtio,id=bvirtio,addr=0x1a" -- \
+		env XFERBLK_TESTS=xferblk_volume.sh XFERBLK_VIRTIO_PCI=0000:00:1a.0 build/selftests/run.sh || rc=1; \
 	exit $$rc
 
 check:

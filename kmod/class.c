@@ -156,6 +156,21 @@ static void xferblk_parent_put(struct xferblk_parent *parent)
 	xferblk_end_bio(xd, bio, status);
 }
 
+unsigned int xferblk_plan_bio(const struct xferblk_limits *lim, struct bio *bio,
+			      struct bvec_iter iter)
+{
+	struct xferblk_plan plan;
+	struct bvec_iter pos;
+	struct bio_vec bv;
+
+	xferblk_plan_init(&plan, lim);
+	__bio_for_each_bvec(bv, bio, pos, iter) {
+		if (xferblk_plan_add(&plan, bvec_phys(&bv), bv.bv_len) < bv.bv_len)
+			break;
+	}
+	return xferblk_plan_bytes(&plan) >> SECTOR_SHIFT;
+}
+
 /* Sectors from @iter of @bio that one device command can carry. */
 static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio,
 					 struct bvec_iter iter)
@@ -163,9 +178,6 @@ static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio
 	unsigned int shift = ilog2(xd->lim.block_size) - SECTOR_SHIFT;
 	sector_t block = iter.bi_sector >> shift;
 	unsigned int blocks = iter.bi_size >> (shift + SECTOR_SHIFT);
-	struct xferblk_plan plan;
-	struct bvec_iter pos;
-	struct bio_vec bv;
 
 	if (!READ_ONCE(xferblk_split))
 		return iter.bi_size >> SECTOR_SHIFT;
@@ -179,12 +191,7 @@ static unsigned int xferblk_plan_sectors(struct xferblk_dev *xd, struct bio *bio
 		break;
 	}
 
-	xferblk_plan_init(&plan, &xd->lim);
-	__bio_for_each_bvec(bv, bio, pos, iter) {
-		if (xferblk_plan_add(&plan, bvec_phys(&bv), bv.bv_len) < bv.bv_len)
-			break;
-	}
-	return xferblk_plan_bytes(&plan) >> SECTOR_SHIFT;
+	return xferblk_plan_bio(&xd->lim, bio, iter);
 }
 
 /*

@@ -160,4 +160,74 @@ static inline void xferblk_bdev_close(struct xferblk_bdev_handle *h)
 #endif
 }
 
+/*
+ * A block device claimed by @holder for reading and writing (a volume's
+ * target), by @path or, when @path is NULL, by number.
+ */
+static inline int xferblk_bdev_claim(const char *path, dev_t devt, void *holder,
+				     struct xferblk_bdev_handle *h)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+	fmode_t mode = FMODE_READ | FMODE_WRITE | FMODE_EXCL;
+
+	h->bdev = path ? blkdev_get_by_path(path, mode, holder) :
+			 blkdev_get_by_dev(devt, mode, holder);
+	return PTR_ERR_OR_ZERO(h->bdev);
+#else
+	blk_mode_t mode = BLK_OPEN_READ | BLK_OPEN_WRITE;
+
+	h->file = path ? bdev_file_open_by_path(path, mode, holder, NULL) :
+			 bdev_file_open_by_dev(devt, mode, holder, NULL);
+	if (IS_ERR(h->file))
+		return PTR_ERR(h->file);
+	h->bdev = file_bdev(h->file);
+	return 0;
+#endif
+}
+
+/* Releases a claimed device now, not at the caller's return to userspace. */
+static inline void xferblk_bdev_unclaim(struct xferblk_bdev_handle *h)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+	blkdev_put(h->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#else
+	bdev_fput(h->file);
+#endif
+}
+
+/*
+ * A volume's bio-based disk with the limits its targets stacked into @lim
+ * (blk_set_stacking_limits(), then blk_stack_limits() for each) and I/O
+ * statistics; a write cache and FUA if some target has them (from 6.11 the
+ * stacking carries those features itself).
+ */
+static inline struct gendisk *xferblk_alloc_stacked_disk(struct queue_limits *lim, bool wc,
+							 bool fua)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	struct gendisk *disk = blk_alloc_disk(NUMA_NO_NODE);
+
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	disk->queue->limits = *lim;
+	blk_queue_flag_set(QUEUE_FLAG_IO_STAT, disk->queue);
+	blk_queue_write_cache(disk->queue, wc, fua);
+	return disk;
+#else
+	lim->features |= BLK_FEAT_IO_STAT;
+	return blk_alloc_disk(lim, NUMA_NO_NODE);
+#endif
+}
+
+/* 6.5 gave open() the disk and release() no mode. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define XFERBLK_OPEN_PROTO(name)	int name(struct block_device *bdev, fmode_t mode)
+#define XFERBLK_OPEN_DISK		(bdev->bd_disk)
+#define XFERBLK_RELEASE_PROTO(name)	void name(struct gendisk *disk, fmode_t mode)
+#else
+#define XFERBLK_OPEN_PROTO(name)	int name(struct gendisk *disk, blk_mode_t mode)
+#define XFERBLK_OPEN_DISK		(disk)
+#define XFERBLK_RELEASE_PROTO(name)	void name(struct gendisk *disk)
+#endif
+
 #endif /* XFERBLK_COMPAT_H */

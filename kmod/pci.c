@@ -13,7 +13,6 @@
 
 #include "xferblk.h"
 
-#define XFERBLK_MINORS		16
 #define XFERBLK_MAX_DEPTH	4096
 /* One abort slot and at least two I/O tags, with the SQ never full. */
 #define XFERBLK_MIN_DEPTH	4
@@ -21,7 +20,7 @@
 #define XFERBLK_MAX_XFER	(64U << 20)
 #define XFERBLK_PARENT_POOL	64
 
-static int xferblk_major;
+int xferblk_major;
 static DEFINE_IDA(xferblk_ida);
 static struct kmem_cache *xferblk_parent_cache;
 
@@ -523,7 +522,7 @@ static void xferblk_teardown(struct xferblk_dev *xd, unsigned int failed)
 		pci_free_irq_vectors(pdev);
 	xd->nr_vectors = 0;
 	if (xd->index >= 0)
-		ida_free(&xferblk_ida, xd->index);
+		xferblk_index_free(xd->index);
 	mempool_exit(&xd->parent_pool);
 	bioset_exit(&xd->bioset);
 	free_percpu(xd->stats);
@@ -555,7 +554,7 @@ static int xferblk_setup(struct xferblk_dev *xd)
 		if (ret)
 			return ret;
 	}
-	ret = ida_alloc_max(&xferblk_ida, (1 << MINORBITS) / XFERBLK_MINORS - 1, GFP_KERNEL);
+	ret = xferblk_index_alloc();
 	if (ret < 0)
 		return ret;
 	xd->index = ret;
@@ -658,6 +657,22 @@ static void xferblk_remove(struct pci_dev *pdev)
 	xferblk_teardown(xd, failed);
 }
 
+/* The disk numbers PCI disks and volumes share: xferblk<index>. */
+int xferblk_index_alloc(void)
+{
+	return ida_alloc_max(&xferblk_ida, (1 << MINORBITS) / XFERBLK_MINORS - 1, GFP_KERNEL);
+}
+
+void xferblk_index_free(int index)
+{
+	ida_free(&xferblk_ida, index);
+}
+
+bool xferblk_is_pci_disk(struct gendisk *disk)
+{
+	return disk->fops == &xferblk_fops || disk->fops == &xferblk_mq_fops;
+}
+
 static const struct pci_device_id xferblk_ids[] = {
 	{ PCI_DEVICE(XFERBLK_PCI_VENDOR_ID, XFERBLK_PCI_DEVICE_ID) },
 	{ }
@@ -670,6 +685,28 @@ static struct pci_driver xferblk_pci_driver = {
 	.probe = xferblk_probe,
 	.remove = xferblk_remove,
 };
+
+/* The disk of the xferblk PCI device at @addr (e.g. "0000:00:10.0"). */
+int xferblk_pci_disk_devt(const char *addr, dev_t *devt)
+{
+	struct device *dev = bus_find_device_by_name(&pci_bus_type, NULL, addr);
+	struct xferblk_dev *xd;
+	int ret = -ENODEV;
+
+	if (!dev)
+		return -ENODEV;
+	device_lock(dev);
+	if (dev->driver == &xferblk_pci_driver.driver) {
+		xd = dev_get_drvdata(dev);
+		if (xd && xd->disk) {
+			*devt = disk_devt(xd->disk);
+			ret = 0;
+		}
+	}
+	device_unlock(dev);
+	put_device(dev);
+	return ret;
+}
 
 static int __init xferblk_init(void)
 {
@@ -684,11 +721,16 @@ static int __init xferblk_init(void)
 	if (ret < 0)
 		goto free_cache;
 	xferblk_major = ret;
-	ret = pci_register_driver(&xferblk_pci_driver);
+	ret = xferblk_volume_init();
 	if (ret)
 		goto unregister_blkdev;
+	ret = pci_register_driver(&xferblk_pci_driver);
+	if (ret)
+		goto exit_volumes;
 	return 0;
 
+exit_volumes:
+	xferblk_volume_exit();
 unregister_blkdev:
 	unregister_blkdev(xferblk_major, KBUILD_MODNAME);
 free_cache:
@@ -700,6 +742,8 @@ free_cache:
 static void __exit xferblk_exit(void)
 {
 	pci_unregister_driver(&xferblk_pci_driver);
+	/* None is left: each configured volume holds the module. */
+	xferblk_volume_exit();
 	unregister_blkdev(xferblk_major, KBUILD_MODNAME);
 	xferblk_debugfs_exit();
 	kmem_cache_destroy(xferblk_parent_cache);

@@ -15,6 +15,7 @@
  *            the counters that are tables in debugfs.
  *   ioctl.c  the same through ioctls (uapi/xferblk.h).
  *   plan.c   the split planner (pure C, also built by the host tests).
+ *   volume.c, volume_cfg.c  volumes over several targets (volume.h).
  */
 #ifndef XFERBLK_H
 #define XFERBLK_H
@@ -227,6 +228,18 @@ struct xferblk_dev {
 	struct dentry *debugfs;		/* xferblk/xferblkN/ */
 };
 
+/* Minors per disk: the disk and its partitions. */
+#define XFERBLK_MINORS		16
+
+/* pci.c */
+extern int xferblk_major;
+int xferblk_index_alloc(void);
+void xferblk_index_free(int index);
+bool xferblk_is_pci_disk(struct gendisk *disk);
+int xferblk_pci_disk_devt(const char *addr, dev_t *devt);
+int xferblk_volume_init(void);
+void xferblk_volume_exit(void);
+
 /* Module parameters (pci.c). */
 extern bool xferblk_split;
 extern bool xferblk_whole;
@@ -244,6 +257,12 @@ static inline u32 xferblk_coalesce_value(unsigned int entries, unsigned int us)
 
 /* class.c */
 void xferblk_submit_bio(struct bio *bio);
+/*
+ * Sectors from @iter of @bio that one command within @lim carries, in whole
+ * blocks; 0 if not even one block fits.
+ */
+unsigned int xferblk_plan_bio(const struct xferblk_limits *lim, struct bio *bio,
+			      struct bvec_iter iter);
 void xferblk_whole_done(struct xferblk_dev *xd, struct bio *bio,
 			const struct xferblk_whole *wctx, blk_status_t status);
 

@@ -38,6 +38,7 @@ mount -t tmpfs tmpfs $r/run
 mount -t tmpfs tmpfs $r/var/tmp
 mount -t debugfs debugfs $r/sys/kernel/debug
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
+mount -t configfs configfs $r/sys/kernel/config 2>/dev/null
 # The project tree and the kernel's files (modules, in the cache) last:
 # either may live under one of the tmpfs mounts above (a CI clone, or
 # XDG_CACHE_HOME, in /tmp), where its mount point has to be made first.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the guest initramfs: static busybox, the virtio PCI and 9p modules
-# of the guest kernel and guest-init.sh as /init. Cached by content; prints its path.
+# Builds the guest initramfs: static busybox, the virtio PCI, 9p and configfs
+# modules of the guest kernel and guest-init.sh as /init. Cached by content; prints its path.
 # A module the kernel has built in (modules.builtin; the debug kernel of
 # scripts/build-debug-kernel.sh has all of 9p built in) is left out.
 # Usage: mkinitramfs.sh <kernel-version> <kernel-root>
@@ -14,8 +14,9 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox-static is not installed"
 want=(9pnet_virtio 9p)
 # Built into 6.12 and 7.3 (whose packages list no modules.builtin), a module
-# in 6.1: taken when modules.dep has it.
-maybe=(virtio_pci)
+# in 6.1: taken when modules.dep has it. configfs: xferblk.ko needs it (volumes),
+# and the guest loads modules with insmod, which knows no dependencies.
+maybe=(virtio_pci configfs)
 
 builtin=$moddir/modules.builtin
 [ -f "$builtin" ] || builtin=/dev/null
