@@ -146,6 +146,8 @@ for i in "${!roles[@]}"; do
 		}
 		add_device xferblk-poll "$name" "xferblk bio, 1 poll queue, $kb KiB"
 		;;
+	vol-a) vol_a=$name ;;
+	vol-b) vol_b=$name ;;
 	esac
 done
 rm -f "$raw/rebind.err"
@@ -186,6 +188,54 @@ else
 	missing null_blk "null_blk did not load"
 fi
 
+# P7, P8: an xferblk volume and an md array over the same two disks, one at
+# a time (each claims both): prepare() builds the one a run needs. Each is
+# built once here for its limits, and to learn whether it can be.
+cfg=/sys/kernel/config/xferblk/bench
+stack_down() {
+	if [ -d "$cfg" ]; then echo 0 >"$cfg/power" && rmdir "$cfg"; fi
+	if [ -b /dev/md0 ]; then
+		mdadm --stop /dev/md0 >/dev/null 2>&1 || true
+		mdadm --zero-superblock "/dev/$vol_a" "/dev/$vol_b" >/dev/null 2>&1 || true
+	fi
+}
+stack_up() { # stack_up <id>: prints its block device's name
+	stack_down
+	case $1 in
+	xferblk-stripe | xferblk-mirror)
+		mkdir "$cfg" && echo "${1#xferblk-}" >"$cfg/layout" && echo 65536 >"$cfg/chunk_size" &&
+			echo "/dev/$vol_a /dev/$vol_b" >"$cfg/targets" && echo 1 >"$cfg/power" && cat "$cfg/disk"
+		;;
+	md-raid0)
+		mdadm --create /dev/md0 --run --force --level=0 --chunk=64 --raid-devices=2 \
+			"/dev/$vol_a" "/dev/$vol_b" >/dev/null 2>&1 && echo md0
+		;;
+	md-raid1)
+		# Both legs start equal (zeroed images): no resync to wait for.
+		mdadm --create /dev/md0 --run --force --level=1 --assume-clean --raid-devices=2 \
+			"/dev/$vol_a" "/dev/$vol_b" >/dev/null 2>&1 && echo md0
+		;;
+	esac
+}
+stacks=()
+if [ -n "${vol_a:-}" ] && [ -n "${vol_b:-}" ]; then
+	modprobe -d "$XFERBLK_KROOT" raid0 || say "modprobe raid0 failed"
+	modprobe -d "$XFERBLK_KROOT" raid1 || say "modprobe raid1 failed"
+	for id in xferblk-stripe md-raid0 xferblk-mirror md-raid1; do
+		if ! command -v mdadm >/dev/null && [[ $id == md-* ]]; then
+			missing "$id" "mdadm is not installed"
+		elif name=$(stack_up "$id") && [ -n "$name" ]; then
+			addr=
+			add_device "$id" "$name" "$id over two 128 KiB disks$([[ $id == *stripe || $id == *raid0 ]] && echo ", chunk 64 KiB")"
+			stacks+=("$id")
+		else
+			missing "$id" "could not be built over $vol_a and $vol_b"
+		fi
+	done
+	stack_down
+fi
+is_stack() { [[ " ${stacks[*]} " == *" $1 "* ]]; }
+
 # id|job|subject|target|peers (the best one counts)|title
 compares=(
 	"P1-read/nvme|P1-read|xferblk|1.2|nvme|xferblk / nvme mdts=5, read"
@@ -198,6 +248,10 @@ compares=(
 	"P5-4k|P5-4k|xferblk-null|0.5|null_blk|xferblk null / null_blk, 4 KiB IOPS"
 	"P5-1m|P5-1m|xferblk-null|0.5|null_blk|xferblk null / null_blk, 1 MiB"
 	"P6|P6|xferblk-poll|1.0|nvme|xferblk polled / nvme polled, 4 KiB IOPS"
+	"P7-1m|P7-1m|xferblk-stripe|1.0|md-raid0|xferblk stripe / md raid0, 1 MiB read"
+	"P7-4k|P7-4k|xferblk-stripe|1.0|md-raid0|xferblk stripe / md raid0, 4 KiB IOPS"
+	"P8-1m|P8-1m|xferblk-mirror|1.0|md-raid1|xferblk mirror / md raid1, 1 MiB read"
+	"P8-4k|P8-4k|xferblk-mirror|1.0|md-raid1|xferblk mirror / md raid1, 4 KiB IOPS"
 )
 selected() { [ -z "$only" ] || [[ $1 =~ ^($only)$ ]]; }
 
@@ -211,6 +265,10 @@ runfio() { # job-file device runtime ramp output
 
 prepare() {
 	local id=$1
+	if is_stack "$id"; then
+		dev[$id]=$(stack_up "$id")
+		[ -n "${dev[$id]}" ] || say "warning: $id could not be built again"
+	fi
 	[ -z "${send_mode[$id]}" ] || echo "${send_mode[$id]}" >"/sys/block/${dev[$id]}/xferblk/send_mode"
 }
 

@@ -91,13 +91,17 @@ trap 'rm -rf "$scratch"' EXIT
 #   xferblk-lat    every completion held 200 us (P4, async and sync send)
 #   xferblk-null   the device's null backend, no data moved (P5)
 #   xferblk-poll   three queues, rebound with one of them a poll queue (P6)
-roles=(xferblk xferblk64 xferblk64-mq xferblk-lat xferblk-null xferblk-poll)
+#   vol-a, vol-b   the two disks under a stripe and a mirror volume, and
+#                  under md raid0 and raid1 (P7, P8)
+roles=(xferblk xferblk64 xferblk64-mq xferblk-lat xferblk-null xferblk-poll vol-a vol-b)
 disks=(--disk "max-transfer=131072"
 	--disk "max-transfer=65536"
 	--disk "max-transfer=65536"
 	--disk "max-transfer=131072,fault-delay-us=200"
 	--disk "max-transfer=131072,null=on"
-	--disk "max-transfer=131072,queues=3")
+	--disk "max-transfer=131072,queues=3"
+	--disk "max-transfer=131072"
+	--disk "max-transfer=131072")
 
 # The peers, on images of the same size, at fixed PCI slots the guest knows,
 # attached the way qemu/run-guest.sh attaches the xferblk disks (its

@@ -56,7 +56,7 @@ pkgs=(
 	seabios qemu-system-data
 	busybox-static cpio kmod xz-utils zstd
 	sparse bc flex bison libelf-dev libssl-dev
-	fio e2fsprogs socat rsync
+	fio e2fsprogs socat rsync mdadm
 	cmake g++ libgtest-dev liburing-dev clang-format shellcheck
 	nlohmann-json3-dev help2man
 	gnuplot-nox
