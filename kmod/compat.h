@@ -214,6 +214,8 @@ static inline struct gendisk *xferblk_alloc_stacked_disk(struct queue_limits *li
 	blk_queue_write_cache(disk->queue, wc, fua);
 	return disk;
 #else
+	/* Not stacked (docs/design.md, "Volumes"), whatever the targets have. */
+	lim->features &= ~(BLK_FEAT_NOWAIT | BLK_FEAT_POLL);
 	lim->features |= BLK_FEAT_IO_STAT;
 	return blk_alloc_disk(lim, NUMA_NO_NODE);
 #endif

@@ -139,7 +139,8 @@ static struct xferblk_vchild *xferblk_vchild_new(struct xferblk_vparent *parent,
 	if (sectors) {
 		cbio = bio_alloc_clone(target->h.bdev, parent->bio, GFP_NOIO, &vol->bioset);
 		bio_trim(cbio, offset, sectors);
-		cbio->bi_opf &= ~REQ_PREFLUSH;
+		/* The flush went first; the volume takes neither NOWAIT nor polling. */
+		cbio->bi_opf &= ~(REQ_PREFLUSH | REQ_NOWAIT | REQ_POLLED);
 	} else {
 		cbio = bio_alloc_bioset(target->h.bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO,
 					&vol->bioset);

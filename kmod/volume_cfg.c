@@ -119,9 +119,10 @@ static int xferblk_vol_open_targets(struct xferblk_volume *vol, sector_t *cap)
 	int ret;
 
 	if (n < min_targets || (vol->layout == XFERBLK_LAYOUT_SINGLE && n != 1)) {
-		pr_err("volume %s: layout %s needs %s%u targets, has %u\n", name,
+		pr_err("volume %s: layout %s takes %s%u target%s, has %u\n", name,
 		       xferblk_layout_name(vol->layout),
-		       vol->layout == XFERBLK_LAYOUT_SINGLE ? "" : "at least ", min_targets, n);
+		       vol->layout == XFERBLK_LAYOUT_SINGLE ? "exactly " : "at least ", min_targets,
+		       min_targets > 1 ? "s" : "", n);
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++) {

@@ -23,7 +23,7 @@ if [ "${#addrs[@]}" -lt 5 ] || [ ! -d "$cfg" ]; then
 	ktap_finish
 	exit 4
 fi
-ktap_header 62
+ktap_header 70
 
 d=()
 for i in 0 1 2 3 4; do d[i]=$(xferblk_disk "$i"); done
@@ -150,6 +150,29 @@ fi
 
 mirror_case m2
 
+# A REQ_PREFLUSH|REQ_FUA write with data (xferblk_biotest): an empty flush
+# to every target first, then the data. Polled I/O is not stacked: refused
+# or completed by interrupts, never left waiting.
+biotest=/sys/kernel/debug/xferblk_biotest/submit
+vol_make fl stripe 65536 "pci:${addrs[0]}" "pci:${addrs[1]}"
+v=$(vol_disk fl)
+if [ -w "$biotest" ]; then
+	f0=$(xferblk_stat "${d[0]}" dev_flushes)
+	f1=$(xferblk_stat "${d[1]}" dev_flushes)
+	echo "/dev/$v write preflush,fua 256 262144 5" >"$biotest" &&
+		read_range "$v" 131072 262144 "$tmp/back" &&
+		cmp -s "$tmp/back" <(python3 -c 'import sys; sys.stdout.buffer.write(bytes((5 + i * 7) & 255 for i in range(262144)))') &&
+		[ "$(xferblk_stat "${d[0]}" dev_flushes)" -gt "$f0" ] && [ "$(xferblk_stat "${d[1]}" dev_flushes)" -gt "$f1" ]
+	ktap_result $? "[fl] a preflush+FUA write: both targets flushed, the data reads back"
+else
+	ktap_result skip "[fl] xferblk_biotest is not loaded"
+fi
+timeout 60 fio --name=poll --filename="/dev/$v" --direct=1 --ioengine=io_uring --hipri \
+	--rw=randread --bs=4k --size=4m --time_based --runtime=2 >"$tmp/fio.poll" 2>&1
+rc=$?
+[ $rc -ne 124 ] && [ "$(cat "/sys/block/$v/queue/io_poll")" = 0 ] && vol_drop fl
+ktap_result $? "[fl] polled reads on a volume (io_poll 0): fio exit $rc, no hang; removed"
+
 # A write no leg completes: the caller sees the error, no leg is marked.
 vol_make mboth mirror 65536 "pci:${addrs[0]}" "pci:${addrs[2]}"
 v=$(vol_disk mboth)
@@ -223,6 +246,27 @@ ktap_result $? "[config] a powered volume is not removed, once off it is"
 vol_make again mirror 65536 "pci:${addrs[0]}" "pci:${addrs[1]}" && vol_drop again
 ktap_result $? "[config] after all that, every target is free"
 
+# xferctl: creates, lists (its counts are the driver's) and removes volumes;
+# a refused one leaves nothing behind.
+xc=$bin/xferctl
+v=$("$xc" volume-create xc --layout mirror "pci:${addrs[0]}" "pci:${addrs[2]}")
+[ -n "$v" ] && [ "$(vol_disk xc)" = "$v" ] && write_range "$v" 0 65536 "$tmp/a"
+ktap_result $? "[xferctl] volume-create made a mirror ($v)"
+"$xc" --json volumes | python3 -c '
+import json, sys
+want = [l.split() for l in open(sys.argv[1])]
+v = [x for x in json.load(sys.stdin)["volumes"] if x["name"] == "xc"][0]
+assert v["powered"] and v["layout"] == "mirror" and len(v["targets"]) == 2, v
+for t, w in zip(v["targets"], want):
+    assert t["spec"] == w[1] and t["state"] == w[3] and t["children"] == int(w[4]), (t, w)
+' "/sys/block/$v/volume/targets"
+ktap_result $? "[xferctl] volumes --json: its targets and children are the driver's"
+! "$xc" volume-create xbad --layout stripe "pci:${addrs[0]}" "pci:${addrs[4]}" >/dev/null 2>&1 &&
+	[ ! -e "$cfg/xbad" ]
+ktap_result $? "[xferctl] a refused volume-create (mixed block sizes) leaves nothing"
+"$xc" volume-remove xc && [ ! -e "$cfg/xc" ]
+ktap_result $? "[xferctl] volume-remove"
+
 # Hot-unplug: of one leg under a mirror (degraded, I/O goes on), of one
 # target under a stripe (its I/O fails, nothing hangs). The device comes
 # back as it was.
@@ -275,6 +319,24 @@ ktap_result $? "[unplug] a stripe target unplugged: its I/O fails (no hang), par
 vol_drop su && replug 2
 ktap_result $? "[unplug] the stripe removed, the device back"
 d[2]=$(xferblk_disk 2)
+# A stacked volume whose lower disk goes away (virtio-blk unplugged): the
+# same, its I/O fails, nothing hangs; the disk comes back.
+if [ -n "$vd" ]; then
+	vol_make vu single 65536 "/dev/$vd"
+	v=$(vol_disk vu)
+	"$qmp" '{"execute":"device_del","arguments":{"id":"bvirtio"}}' >/dev/null
+	for _ in $(seq 1 100); do [ -e "/sys/bus/pci/devices/$XFERBLK_VIRTIO_PCI" ] || break; sleep 0.2; done
+	! timeout 60 dd if=/dev/zero of="/dev/$v" bs=1M count=4 oflag=direct status=none 2>/dev/null
+	rc=$?
+	[ $rc -eq 0 ] && [ "$(vstat "$v" parent_errors)" -ge 1 ] && vol_drop vu
+	ktap_result $? "[unplug] the virtio-blk disk under a stacked volume unplugged: its I/O fails, no hang, removed"
+	"$qmp" '{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","drive":"bvirtio","id":"bvirtio","addr":"0x1a"}}' >/dev/null
+	for _ in $(seq 1 100); do vd=$(ls "/sys/bus/pci/devices/$XFERBLK_VIRTIO_PCI"/virtio*/block 2>/dev/null | head -n1) && [ -n "$vd" ] && break; sleep 0.2; done
+	[ -n "$vd" ] && [ -b "/dev/$vd" ]
+	ktap_result $? "[unplug] the virtio-blk disk is back ($vd)"
+else
+	for i in 1 2; do ktap_result skip "[unplug] no virtio-blk disk"; done
+fi
 
 # The blk-mq comparison mode under the same volumes.
 param=/sys/module/xferblk/parameters/queue_mode

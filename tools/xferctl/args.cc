@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -28,12 +30,19 @@ commands:
   reset DISK                      zero the disk's driver and device counters
   set DISK send-mode async|sync   how the disk sends the children of new parents
   set timeout-ms N                command timeout of every disk, 100 to 3600000 ms
+  volumes                         every volume (configfs), its targets and counters
+  volume-create NAME --layout L [--chunk BYTES] TARGET...
+                                  configure a volume and power it on; prints its disk
+  volume-remove NAME              power a volume off and remove it
   help [COMMAND]                  this text, or a command's (also: COMMAND --help)
 
-DISK is xferblkN or /dev/xferblkN. reset and set need root.
+DISK is xferblkN or /dev/xferblkN. A volume's TARGET is pci:ADDRESS (an
+xferblk PCI disk) or the absolute path of a block device; L is single, linear,
+stripe or mirror. reset, set, volume-create and volume-remove need root.
 
 options (anywhere on the line):
-  --json             machine-readable output for list and show; keys in 'xferctl list --help'
+  --json             machine-readable output for list, show and volumes; keys in
+                     'xferctl list --help' and 'xferctl volumes --help'
   --no-ioctl         sysfs only: never open /dev/DISK for the ioctls
   --sysfs-root DIR   use DIR instead of /sys (for tests against a fake tree);
                      the ioctls are used only on the disk DIR/block/DISK/dev names
@@ -41,11 +50,11 @@ options (anywhere on the line):
   --version          print xferctl's version and exit
 
 exit status:
-  0  success (also: help, version, and a list with no disks)
-  1  runtime failure: no such disk, module not loaded, sysfs unreadable,
-     permission denied, the kernel refused the value
+  0  success (also: help, version, and a list with no disks or volumes)
+  1  runtime failure: no such disk or volume, module not loaded, sysfs or
+     configfs unreadable, permission denied, the kernel refused the value
   2  usage error: unknown command or option, wrong arguments, invalid disk
-     name or setting value (nothing was written)
+     name, volume name, target or setting value (nothing was written)
 )";
 
 constexpr std::string_view kListHelp = R"(usage: xferctl [--json] list
@@ -53,7 +62,8 @@ constexpr std::string_view kListHelp = R"(usage: xferctl [--json] list
 Lists the xferblk module's parameters (/sys/module/xferblk/parameters), then
 every disk /sys/block/xferblk* in number order. A disk that cannot be read is
 reported on stderr and makes the exit status 1; the others are still listed.
-No disks is not an error.
+No disks is not an error. A volume's disk (it has /sys/block/DISK/volume, not
+/sys/block/DISK/xferblk) is not listed here: see 'xferctl volumes'.
 
 Where xferctl can open /dev/DISK (root; not with --no-ioctl), the driver
 counters, the histogram, the per-queue commands and the modes come from one
@@ -163,13 +173,78 @@ Exit status 1 if the disk or module is missing, the write is not permitted,
 or the kernel refuses the value (its error is printed).
 )";
 
-constexpr std::string_view kHelpHelp = R"(usage: xferctl help [COMMAND]
+constexpr std::string_view kVolumesHelp = R"(usage: xferctl [--json] volumes
 
-Prints the general help, or COMMAND's (list, show, reset, set, help).
+Lists every volume of the driver: the directories of configfs
+/sys/kernel/config/xferblk, by name. A volume that cannot be read is reported
+on stderr and makes the exit status 1; the others are still listed. No
+volumes (or no /sys/kernel/config/xferblk: the module is not loaded, or
+configfs is not mounted) is not an error.
+
+Each volume:
+  power, disk       configfs NAME/power and NAME/disk: its disk (xferblkN) while powered
+  layout            NAME/layout: single, linear, stripe or mirror
+  chunk size        NAME/chunk_size, in bytes (used by stripe)
+  targets           NAME/targets, in order; for a powered volume also each one's block
+                    device, state (live, or failed: a mirror leg), children and errors,
+                    from /sys/block/DISK/volume/targets
+  counters          a powered volume's /sys/block/DISK/volume/degraded (mirror legs
+                    failed now), parents, parent_errors, read_retries, legs_failed
+
+JSON output (--json). Keys are stable: new ones may be added, none renamed or
+removed. Every number is an unsigned 64-bit integer; null means the volume is
+powered off.
+  volumes: {"volumes": [VOLUME, ...]}
+VOLUME:
+  {"name": string, "powered": bool, "disk": string|null, "layout": string,
+   "chunk_size": n, "targets": [TARGET, ...], "degraded": n|null,
+   "counters": {"parents": n, "parent_errors": n, "read_retries": n,
+                "legs_failed": n}|null}
+TARGET:
+  {"spec": string, "device": string|null, "state": "live"|"failed"|null,
+   "children": n|null, "errors": n|null}
 )";
 
+constexpr std::string_view kVolumeCreateHelp =
+    R"(usage: xferctl volume-create NAME --layout L [--chunk BYTES] TARGET...
+
+Creates the volume NAME and powers it on, in configfs
+(/sys/kernel/config/xferblk/NAME): mkdir, then its layout L (single, linear,
+stripe or mirror), its chunk size (--chunk: bytes, a power of two from 512 to
+1073741824, used by stripe; the driver's default otherwise), its targets (1 to
+8, in order), and power 1. Prints the volume's disk (xferblkN).
+
+Each TARGET is pci:ADDRESS (the xferblk PCI disk at that PCI address, e.g.
+pci:0000:00:04.0) or the absolute path of a block device (e.g. /dev/vdb).
+Powering on opens and checks them: the kernel log (dmesg) says what is wrong
+with a configuration it refuses.
+
+The values are checked before anything is written (exit status 2 if invalid).
+If a step fails, the error names it and the kernel's errno, and the volume's
+directory is removed again: nothing is changed. Needs root.
+)";
+
+constexpr std::string_view kVolumeRemoveHelp = R"(usage: xferctl volume-remove NAME
+
+Powers the volume NAME off (configfs /sys/kernel/config/xferblk/NAME/power:
+0), which removes its disk, then removes its directory. Needs root.
+
+Exit status 1 if there is no such volume, or the kernel refuses: a volume
+whose disk is open (mounted, or in use by a program) cannot be powered off
+(EBUSY).
+)";
+
+constexpr std::string_view kHelpHelp = R"(usage: xferctl help [COMMAND]
+
+Prints the general help, or COMMAND's (list, show, reset, set, volumes,
+volume-create, volume-remove, help).
+)";
+
+constexpr std::string_view kCommands[] = {"list",    "show",          "reset",         "set",
+                                          "volumes", "volume-create", "volume-remove", "help"};
+
 bool IsCommand(std::string_view word) {
-  return word == "list" || word == "show" || word == "reset" || word == "set" || word == "help";
+  return std::find(std::begin(kCommands), std::end(kCommands), word) != std::end(kCommands);
 }
 
 // "-5" is a (bad) value for `set timeout-ms`, not an option.
@@ -198,7 +273,15 @@ ValueCheck Invalid(std::string error) {
 }
 
 // What getopt_long returns for each long option (-h is 'h').
-enum OptionCode : int { kOptJson = 256, kOptNoIoctl, kOptSysfsRoot, kOptHelp, kOptVersion };
+enum OptionCode : int {
+  kOptJson = 256,
+  kOptNoIoctl,
+  kOptSysfsRoot,
+  kOptHelp,
+  kOptVersion,
+  kOptLayout,
+  kOptChunk
+};
 
 constexpr option kLongOptions[] = {
     {"json", no_argument, nullptr, kOptJson},
@@ -206,6 +289,8 @@ constexpr option kLongOptions[] = {
     {"sysfs-root", required_argument, nullptr, kOptSysfsRoot},
     {"help", no_argument, nullptr, kOptHelp},
     {"version", no_argument, nullptr, kOptVersion},
+    {"layout", required_argument, nullptr, kOptLayout},
+    {"chunk", required_argument, nullptr, kOptChunk},
     {nullptr, 0, nullptr, 0},
 };
 
@@ -251,6 +336,9 @@ struct Scan {
 struct Flags {
   bool help = false;     // -h, --help
   bool version = false;  // --version
+  // volume-create's options, as given (checked once the command is known).
+  std::optional<std::string> layout;  // --layout
+  std::optional<std::string> chunk;   // --chunk
 };
 
 // Runs getopt_long over `args` from scratch, setting `opt` and `flags` from
@@ -291,8 +379,17 @@ Scan ScanOptions(const std::vector<std::string>& args, bool first_operand_only, 
       case kOptVersion:
         flags->version = true;
         break;
-      case ':':  // only --sysfs-root takes a value
-        scan.error = "--sysfs-root needs a directory";
+      case kOptLayout:
+        flags->layout = argv.Text(optarg);
+        break;
+      case kOptChunk:
+        flags->chunk = argv.Text(optarg);
+        break;
+      case ':':  // an option without its value; optopt is the option's code
+        scan.error = optopt == kOptLayout  ? "--layout needs a layout (single, linear, stripe or "
+                                             "mirror)"
+                     : optopt == kOptChunk ? "--chunk needs a size in bytes"
+                                           : "--sysfs-root needs a directory";
         break;
       default:  // '?'; a long option is named as typed: the argument just passed
         scan.error = "unknown option " + Quote(optopt == 0 || optopt >= kOptJson
@@ -317,6 +414,9 @@ std::string HelpText(std::string_view topic) {
   if (topic == "show") return std::string(kShowHelp);
   if (topic == "reset") return std::string(kResetHelp);
   if (topic == "set") return std::string(kSetHelp);
+  if (topic == "volumes") return std::string(kVolumesHelp);
+  if (topic == "volume-create") return std::string(kVolumeCreateHelp);
+  if (topic == "volume-remove") return std::string(kVolumeRemoveHelp);
   if (topic == "help") return std::string(kHelpHelp);
   return std::string(kGeneralHelp);
 }
@@ -350,6 +450,49 @@ ValueCheck CheckTimeoutMs(std::string_view arg) {
   return Valid(std::to_string(v));
 }
 
+ValueCheck CheckVolumeName(std::string_view arg) {
+  const bool bad_char = std::any_of(arg.begin(), arg.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '/' || u <= ' ' || u == 0x7f;
+  });
+  if (arg.empty() || arg == "." || arg == ".." || bad_char)
+    return Invalid("invalid volume name " + Quote(arg) +
+                   ": expected a directory name without '/', blanks or control characters");
+  return Valid(std::string(arg));
+}
+
+ValueCheck CheckLayout(std::string_view arg) {
+  if (arg != "single" && arg != "linear" && arg != "stripe" && arg != "mirror")
+    return Invalid("invalid layout " + Quote(arg) + ": expected single, linear, stripe or mirror");
+  return Valid(std::string(arg));
+}
+
+ValueCheck CheckChunkSize(std::string_view arg) {
+  const std::string range = std::to_string(kChunkMin) + " to " + std::to_string(kChunkMax);
+  uint64_t v = 0;
+  if (!AllDigits(arg) ||
+      std::from_chars(arg.data(), arg.data() + arg.size(), v).ec != std::errc() || v < kChunkMin ||
+      v > kChunkMax || (v & (v - 1)) != 0)
+    return Invalid("invalid chunk size " + Quote(arg) +
+                   ": expected a power of two of bytes, in decimal, from " + range);
+  return Valid(std::to_string(v));
+}
+
+ValueCheck CheckTarget(std::string_view arg) {
+  const bool blank = std::any_of(arg.begin(), arg.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u <= ' ' || u == 0x7f;
+  });
+  const bool pci = arg.starts_with("pci:") && arg.size() > 4;
+  if (blank || (!pci && !arg.starts_with("/")))
+    return Invalid("invalid target " + Quote(arg) +
+                   ": expected pci:ADDRESS or the absolute path of a block device");
+  if (arg.size() > kMaxTargetLength)
+    return Invalid("target " + Quote(arg) + " is too long: at most " +
+                   std::to_string(kMaxTargetLength) + " characters");
+  return Valid(std::string(arg));
+}
+
 ParseResult ParseArgs(const std::vector<std::string>& args) {
   Options opt;
   Flags flags;
@@ -376,7 +519,10 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     std::string topic = pos.empty() || cmd == "help" ? "" : cmd;
     if (cmd == "help" && !rest.empty()) {
       if (!IsCommand(rest[0]) || rest.size() > 1)
-        return Fail("help takes at most one command name (list, show, reset, set, help)", "help");
+        return Fail(
+            "help takes at most one command name (list, show, reset, set, volumes, "
+            "volume-create, volume-remove, help)",
+            "help");
       topic = rest[0];
     }
     opt.command = Command::kHelp;
@@ -394,9 +540,43 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
     return r;
   }
 
-  if (cmd == "list") {
-    if (!rest.empty()) return Fail("list takes no arguments", "list");
-    opt.command = Command::kList;
+  if ((flags.layout || flags.chunk) && cmd != "volume-create")
+    return Fail("--layout and --chunk apply to volume-create only", cmd);
+  if (cmd == "list" || cmd == "volumes") {
+    if (!rest.empty()) return Fail(cmd + " takes no arguments", cmd);
+    opt.command = cmd == "list" ? Command::kList : Command::kVolumes;
+  } else if (cmd == "volume-remove") {
+    if (rest.size() != 1) return Fail("volume-remove takes exactly one volume name", cmd);
+    ValueCheck v = CheckVolumeName(rest[0]);
+    if (!v.ok) return Fail(v.error, cmd);
+    opt.command = Command::kVolumeRemove;
+    opt.volume = v.value;
+  } else if (cmd == "volume-create") {
+    if (rest.empty()) return Fail("volume-create needs a volume name and targets", cmd);
+    ValueCheck v = CheckVolumeName(rest[0]);
+    if (!v.ok) return Fail(v.error, cmd);
+    opt.command = Command::kVolumeCreate;
+    opt.volume = v.value;
+    if (!flags.layout)
+      return Fail("volume-create needs --layout (single, linear, stripe or mirror)", cmd);
+    ValueCheck l = CheckLayout(*flags.layout);
+    if (!l.ok) return Fail(l.error, cmd);
+    opt.layout = l.value;
+    if (flags.chunk) {
+      ValueCheck c = CheckChunkSize(*flags.chunk);
+      if (!c.ok) return Fail(c.error, cmd);
+      opt.chunk_size = c.value;
+    }
+    if (rest.size() < 2)
+      return Fail("volume-create needs at least one target (pci:ADDRESS or a block device's path)",
+                  cmd);
+    if (rest.size() - 1 > kMaxTargets)
+      return Fail("a volume has at most " + std::to_string(kMaxTargets) + " targets", cmd);
+    for (size_t i = 1; i < rest.size(); i++) {
+      ValueCheck t = CheckTarget(rest[i]);
+      if (!t.ok) return Fail(t.error, cmd);
+      opt.targets.push_back(t.value);
+    }
   } else if (cmd == "show" || cmd == "reset") {
     if (rest.size() != 1) return Fail(cmd + " takes exactly one disk", cmd);
     ValueCheck d = CheckDiskName(rest[0]);
@@ -431,8 +611,9 @@ ParseResult ParseArgs(const std::vector<std::string>& args) {
       opt.value = v.value;
     }
   }
-  if (opt.json && opt.command != Command::kList && opt.command != Command::kShow)
-    return Fail("--json applies to list and show only", cmd);
+  if (opt.json && opt.command != Command::kList && opt.command != Command::kShow &&
+      opt.command != Command::kVolumes)
+    return Fail("--json applies to list, show and volumes only", cmd);
 
   r.ok = true;
   r.options = opt;

@@ -6,7 +6,9 @@
 #ifndef XFERCTL_ARGS_HH_
 #define XFERCTL_ARGS_HH_
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,24 @@ inline constexpr int kExitUsage = 2;    // usage error: bad command, option, dis
 inline constexpr uint32_t kTimeoutMinMs = 100;
 inline constexpr uint32_t kTimeoutMaxMs = 3600000;
 
-enum class Command { kList, kShow, kReset, kSet, kHelp, kVersion };
+enum class Command {
+  kList,
+  kShow,
+  kReset,
+  kSet,
+  kVolumes,
+  kVolumeCreate,
+  kVolumeRemove,
+  kHelp,
+  kVersion
+};
+
+// A volume's limits (kmod/volume.h, kmod/volume_cfg.c): targets per volume,
+// the length of a target's spec, and the chunk size in bytes.
+inline constexpr size_t kMaxTargets = 8;
+inline constexpr size_t kMaxTargetLength = 63;
+inline constexpr uint64_t kChunkMin = 512;
+inline constexpr uint64_t kChunkMax = uint64_t{1} << 30;
 
 // What `xferctl set` changes.
 enum class Setting {
@@ -41,6 +60,11 @@ struct Options {
   Setting setting = Setting::kNone;
   std::string value;       // kSet: the validated value, normalised as it is written
   std::string help_topic;  // kHelp: "" (general) or a command name
+  std::string volume;      // kVolumeCreate, kVolumeRemove: a valid volume name
+  // kVolumeCreate: what is written to the volume's configfs files, validated.
+  std::string layout;
+  std::optional<std::string> chunk_size;  // nullopt: --chunk not given
+  std::vector<std::string> targets;
 };
 
 struct ParseResult {
@@ -53,8 +77,9 @@ struct ParseResult {
 // Parses the arguments after argv[0]. Never prints.
 ParseResult ParseArgs(const std::vector<std::string>& args);
 
-// The help text for a topic: "" for the general one, or "list", "show",
-// "reset", "set", "help". An unknown topic gets the general text.
+// The help text for a topic: "" for the general one, or a command's name
+// ("list", "show", "reset", "set", "volumes", "volume-create",
+// "volume-remove", "help"). An unknown topic gets the general text.
 std::string HelpText(std::string_view topic);
 
 // What --version prints: "xferctl MAJOR.MINOR.PATCH\n" (the project's VERSION).
@@ -77,6 +102,22 @@ ValueCheck CheckSendMode(std::string_view arg);
 // A decimal integer from kTimeoutMinMs to kTimeoutMaxMs, written back in
 // plain decimal (the kernel parses with base 0, so "0100" would be octal).
 ValueCheck CheckTimeoutMs(std::string_view arg);
+
+// A volume's name, as the directory configfs makes for it: not empty, not
+// "." or "..", and without '/', blanks or control characters.
+ValueCheck CheckVolumeName(std::string_view arg);
+
+// "single", "linear", "stripe" or "mirror".
+ValueCheck CheckLayout(std::string_view arg);
+
+// A decimal number of bytes, a power of two from kChunkMin to kChunkMax,
+// written back in plain decimal.
+ValueCheck CheckChunkSize(std::string_view arg);
+
+// A target as the driver takes it: "pci:ADDRESS" (an xferblk PCI disk) or
+// the absolute path of a block device; no blanks, at most kMaxTargetLength
+// characters.
+ValueCheck CheckTarget(std::string_view arg);
 
 }  // namespace xferctl
 

@@ -74,6 +74,30 @@ std::string Table(std::string_view label1, std::string_view label2,
   return row1 + "\n" + row2 + "\n";
 }
 
+// Rows of cells in aligned columns under "  label": the first row beside
+// the label, the others under it. Trailing blanks are dropped.
+std::string Grid(std::string_view label, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const std::vector<std::string>& row : rows)
+    for (size_t i = 0; i < row.size(); i++) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  std::string out;
+  for (size_t r = 0; r < rows.size(); r++) {
+    std::string line = "  " + std::string(r == 0 ? label : "");
+    line.resize(kLabelWidth + 2, ' ');
+    for (size_t i = 0; i < rows[r].size(); i++) {
+      std::string cell = rows[r][i];
+      cell.resize(widths[i] + 2, ' ');
+      line += cell;
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  }
+  return out;
+}
+
 using Json = nlohmann::ordered_json;
 
 // A value, or null when there is none.
@@ -146,6 +170,28 @@ Json ModuleJson(const ModuleInfo& m) {
   o["timeout_ms"] = OrNull(m.timeout_ms);
   o["queue_depth"] = OrNull(m.queue_depth);
   o["queue_mode"] = OrNull(m.queue_mode);
+  return o;
+}
+
+Json VolumeJson(const VolumeInfo& v) {
+  Json o = Json::object();
+  o["name"] = v.name;
+  o["powered"] = v.powered;
+  o["disk"] = OrNull(v.disk);
+  o["layout"] = v.layout;
+  o["chunk_size"] = v.chunk_size;
+  o["targets"] = Json::array();
+  for (const VolumeTarget& t : v.targets) {
+    Json target = Json::object();
+    target["spec"] = t.spec;
+    target["device"] = t.state ? Json(t.state->device) : Json(nullptr);
+    target["state"] = t.state ? Json(t.state->live ? "live" : "failed") : Json(nullptr);
+    target["children"] = t.state ? Json(t.state->children) : Json(nullptr);
+    target["errors"] = t.state ? Json(t.state->errors) : Json(nullptr);
+    o["targets"].push_back(std::move(target));
+  }
+  o["degraded"] = OrNull(v.degraded);
+  o["counters"] = v.powered ? CounterObject(v.counters) : Json(nullptr);
   return o;
 }
 
@@ -271,6 +317,42 @@ std::string FormatListJson(const ModuleInfo& m, const std::vector<DiskInfo>& dis
   o["module"] = ModuleJson(m);
   o["disks"] = Json::array();
   for (const DiskInfo& d : disks) o["disks"].push_back(DiskJson(d));
+  return Dump(o);
+}
+
+std::string FormatVolumesHuman(const std::vector<VolumeInfo>& volumes) {
+  if (volumes.empty()) return "no xferblk volumes\n";
+  std::string out;
+  for (const VolumeInfo& v : volumes) {
+    if (!out.empty()) out += "\n";
+    out += v.name + (v.powered ? "  powered on, disk " + v.disk.value_or("-") : "  powered off") +
+           "\n";
+    out += Field("layout", v.layout + ", chunk size " + HumanBytes(v.chunk_size));
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"#", "target"});
+    if (v.powered) rows[0].insert(rows[0].end(), {"device", "state", "children", "errors"});
+    for (size_t i = 0; i < v.targets.size(); i++) {
+      const VolumeTarget& t = v.targets[i];
+      rows.push_back({std::to_string(i), t.spec});
+      if (t.state)
+        rows.back().insert(rows.back().end(),
+                           {t.state->device, t.state->live ? "live" : "failed",
+                            std::to_string(t.state->children), std::to_string(t.state->errors)});
+    }
+    out += v.targets.empty() ? Field("targets", "none") : Grid("targets", rows);
+    if (v.powered) {
+      std::vector<std::string> counters = {"degraded " + std::to_string(v.degraded.value_or(0))};
+      for (const std::string& item : CounterItems(v.counters)) counters.push_back(item);
+      out += Field("counters", counters);
+    }
+  }
+  return out;
+}
+
+std::string FormatVolumesJson(const std::vector<VolumeInfo>& volumes) {
+  Json o = Json::object();
+  o["volumes"] = Json::array();
+  for (const VolumeInfo& v : volumes) o["volumes"].push_back(VolumeJson(v));
   return Dump(o);
 }
 

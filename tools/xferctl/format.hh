@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // Human and JSON renderings of what sysfs.hh reads. The JSON keys are listed
-// in 'xferctl list --help' (args.cc); a test holds the two together.
+// in 'xferctl list --help' and 'xferctl volumes --help' (args.cc); a test
+// holds them together.
 
 #ifndef XFERCTL_FORMAT_HH_
 #define XFERCTL_FORMAT_HH_
@@ -26,6 +27,11 @@ std::string FormatListHuman(const ModuleInfo& m, const std::vector<DiskInfo>& di
 // JSON output, two-space indented, ending in a newline.
 std::string FormatDiskJson(const DiskInfo& d);
 std::string FormatListJson(const ModuleInfo& m, const std::vector<DiskInfo>& disks);
+
+// Volumes: one block each (human), or {"volumes": [VOLUME, ...]} with the
+// keys listed in 'xferctl volumes --help' (JSON).
+std::string FormatVolumesHuman(const std::vector<VolumeInfo>& volumes);
+std::string FormatVolumesJson(const std::vector<VolumeInfo>& volumes);
 
 }  // namespace xferctl
 

@@ -101,6 +101,51 @@ std::vector<uint64_t> ReadNumbers(const fs::path& p, size_t expect) {
   return *v;
 }
 
+// The blank-separated words of `text`.
+std::vector<std::string> Words(std::string_view text) {
+  std::vector<std::string> words;
+  for (text = Trim(text); !text.empty();) {
+    size_t end = text.find_first_of(" \t\n");
+    words.emplace_back(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : Trim(text.substr(end));
+  }
+  return words;
+}
+
+// The lines of /sys/block/<disk>/volume/targets ("<index> <spec> <device>
+// <live|failed> <children> <errors>"), one per target of `targets` (their
+// specs from configfs), filled in with their state.
+void ReadTargetStates(const fs::path& p, std::vector<VolumeTarget>* targets) {
+  const std::string text = Sysfs::ReadFile(p);
+  std::vector<std::string_view> lines;
+  for (std::string_view rest = text; !rest.empty();) {
+    size_t nl = rest.find('\n');
+    if (!Trim(rest.substr(0, nl)).empty()) lines.push_back(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  if (lines.size() != targets->size())
+    throw SysfsError(p.string() + ": " + std::to_string(lines.size()) + " targets, configfs has " +
+                         std::to_string(targets->size()),
+                     0);
+  for (size_t i = 0; i < lines.size(); i++) {
+    const std::vector<std::string> f = Words(lines[i]);
+    VolumeTarget& t = (*targets)[i];
+    std::optional<uint64_t> index, children, errors;
+    if (f.size() == 6) {
+      index = ParseU64(f[0]);
+      children = ParseU64(f[4]);
+      errors = ParseU64(f[5]);
+    }
+    if (!index || *index != i || f[1] != t.spec || (f[3] != "live" && f[3] != "failed") ||
+        !children || !errors)
+      throw SysfsError(p.string() + ": line " + std::to_string(i + 1) + " is not '" +
+                           std::to_string(i) + " " + t.spec +
+                           " DEVICE live|failed CHILDREN ERRORS': '" + std::string(lines[i]) + "'",
+                       0);
+    t.state = TargetState{f[2], f[3] == "live", *children, *errors};
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> FeatureNames(uint32_t features) {
@@ -168,6 +213,14 @@ fs::path Sysfs::DiskTable(std::string_view disk, std::string_view name) const {
   return root_ / "kernel" / "debug" / "xferblk" / disk / name;
 }
 
+fs::path Sysfs::VolumesDir() const { return root_ / "kernel" / "config" / "xferblk"; }
+
+fs::path Sysfs::VolumeDir(std::string_view volume) const { return VolumesDir() / volume; }
+
+fs::path Sysfs::VolumeDiskAttr(std::string_view disk, std::string_view attr) const {
+  return DiskDir(disk) / "volume" / attr;
+}
+
 fs::path Sysfs::ModuleDir() const { return root_ / "module" / "xferblk"; }
 
 fs::path Sysfs::ModuleParam(std::string_view param) const {
@@ -191,6 +244,64 @@ std::vector<std::string> Sysfs::ListDisks() const {
 bool Sysfs::HasDisk(std::string_view disk) const {
   std::error_code ec;
   return fs::is_directory(DiskDir(disk) / "xferblk", ec);
+}
+
+bool Sysfs::IsVolumeDisk(std::string_view disk) const {
+  std::error_code ec;
+  return fs::is_directory(DiskDir(disk) / "volume", ec);
+}
+
+std::vector<std::string> Sysfs::ListVolumes() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(VolumesDir(), ec))
+    if (std::error_code dir_ec; e.is_directory(dir_ec))
+      names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool Sysfs::HasVolume(std::string_view volume) const {
+  std::error_code ec;
+  return fs::is_directory(VolumeDir(volume), ec);
+}
+
+VolumeInfo Sysfs::ReadVolume(std::string_view volume) const {
+  const fs::path dir = VolumeDir(volume);
+  if (!HasVolume(volume))
+    throw SysfsError("no volume " + std::string(volume) + " (" + dir.string() + " does not exist)",
+                     ENOENT);
+  VolumeInfo v;
+  v.name = std::string(volume);
+  const std::string power = ReadText(dir / "power");
+  if (power != "0" && power != "1")
+    throw SysfsError((dir / "power").string() + ": not 0 or 1: '" + power + "'", 0);
+  v.powered = power == "1";
+  v.layout = ReadText(dir / "layout");
+  v.chunk_size = ReadNumber(dir / "chunk_size");
+  for (std::string& spec : Words(Sysfs::ReadFile(dir / "targets")))
+    v.targets.push_back({std::move(spec), std::nullopt});
+  const std::string disk = ReadText(dir / "disk");
+  if (!v.powered) {
+    if (!disk.empty())
+      throw SysfsError((dir / "disk").string() + ": '" + disk + "', but power is 0", 0);
+    return v;
+  }
+  // The disk's name goes into a path: it must be one.
+  if (!DiskNumber(disk))
+    throw SysfsError(
+        (dir / "disk").string() + ": not the name of an xferblk disk: '" + disk + "' (power is 1)",
+        0);
+  v.disk = disk;
+  if (!IsVolumeDisk(disk))
+    throw SysfsError("the disk of volume " + v.name + ", " + disk + ", has no " +
+                         (DiskDir(disk) / "volume").string(),
+                     ENOENT);
+  ReadTargetStates(VolumeDiskAttr(disk, "targets"), &v.targets);
+  v.degraded = ReadNumber(VolumeDiskAttr(disk, "degraded"));
+  for (std::string_view name : kVolumeCounters)
+    v.counters.push_back({std::string(name), ReadNumber(VolumeDiskAttr(disk, name))});
+  return v;
 }
 
 DiskInfo Sysfs::ReadDisk(std::string_view disk) const {

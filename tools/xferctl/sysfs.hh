@@ -122,6 +122,37 @@ struct DiskInfo {
   size_t queue_count() const { return queue_commands.size(); }
 };
 
+// The counters of a powered volume's disk: /sys/block/<disk>/volume/<name>
+// (kmod/volume_cfg.c), in the order xferctl shows them.
+inline constexpr std::array<std::string_view, 4> kVolumeCounters = {"parents", "parent_errors",
+                                                                    "read_retries", "legs_failed"};
+
+// A powered volume's target: one line of /sys/block/<disk>/volume/targets.
+struct TargetState {
+  std::string device;  // the block device's name: "xferblk0", "vdb"
+  bool live = true;    // false: a mirror leg that failed
+  uint64_t children = 0;
+  uint64_t errors = 0;
+};
+
+struct VolumeTarget {
+  std::string spec;                  // as configured: "pci:0000:00:04.0", "/dev/vdb"
+  std::optional<TargetState> state;  // powered volumes only
+};
+
+// A volume: configfs kernel/config/xferblk/<name>, and its disk's volume/
+// group while it is powered.
+struct VolumeInfo {
+  std::string name;
+  bool powered = false;
+  std::optional<std::string> disk;  // "xferblkN" while powered
+  std::string layout;               // "single", "linear", "stripe" or "mirror"
+  uint64_t chunk_size = 0;          // bytes
+  std::vector<VolumeTarget> targets;
+  std::optional<uint64_t> degraded;  // powered: mirror legs failed now
+  std::vector<Counter> counters;     // powered: kVolumeCounters, in order; else empty
+};
+
 struct ModuleInfo {
   bool loaded = false;  // /sys/module/xferblk exists
   std::optional<bool> split;
@@ -161,14 +192,29 @@ class Sysfs {
   std::filesystem::path ModuleDir() const;
   std::filesystem::path ModuleParam(std::string_view param) const;
 
-  // The xferblk disks (block/xferblkN with an xferblk/ group), by number.
+  // The xferblk PCI disks (block/xferblkN with an xferblk/ group), by
+  // number. A volume's disk has a volume/ group instead, and is not one.
   std::vector<std::string> ListDisks() const;
   bool HasDisk(std::string_view disk) const;
+  bool IsVolumeDisk(std::string_view disk) const;  // block/DISK/volume exists
+
+  // Volumes: configfs, mounted at ROOT/kernel/config, has a directory per
+  // volume in xferblk/; a powered volume's disk has block/DISK/volume/.
+  std::filesystem::path VolumesDir() const;
+  std::filesystem::path VolumeDir(std::string_view volume) const;
+  std::filesystem::path VolumeDiskAttr(std::string_view disk, std::string_view attr) const;
+  // The volumes by name; none if VolumesDir() does not exist.
+  std::vector<std::string> ListVolumes() const;
+  bool HasVolume(std::string_view volume) const;
 
   // Throws SysfsError if the disk is missing or a required file is missing,
   // unreadable or malformed (the message names the file).
   DiskInfo ReadDisk(std::string_view disk) const;
   ModuleInfo ReadModule() const;
+  // Throws SysfsError if the volume is missing, or a file of it (or, when
+  // powered, of its disk's volume/ group) is missing, unreadable, malformed
+  // or disagrees with the others (the message names the file).
+  VolumeInfo ReadVolume(std::string_view volume) const;
 
   // The whole file, or throws SysfsError naming it and the errno text.
   static std::string ReadFile(const std::filesystem::path& path);

@@ -131,8 +131,12 @@ TEST(Args, RefusedWithTheErrorAndTheHelpTopic) {
            {{"--sysfs-root"}, "--sysfs-root needs a directory", ""},
            {{"--sysfs-root="}, "--sysfs-root needs a directory", ""},
            {{"show", "xferblk0", "--sysfs-root"}, "--sysfs-root needs a directory", "show"},
-           {{"--json", "reset", "xferblk0"}, "--json applies to list and show only", "reset"},
-           {{"set", "timeout-ms", "100", "--json"}, "--json applies to list and show only", "set"},
+           {{"--json", "reset", "xferblk0"},
+            "--json applies to list, show and volumes only",
+            "reset"},
+           {{"set", "timeout-ms", "100", "--json"},
+            "--json applies to list, show and volumes only",
+            "set"},
            // "--" ends the options.
            {{"show", "--", "--json"},
             "invalid disk name '--json': expected xferblkN or /dev/xferblkN",
@@ -143,6 +147,137 @@ TEST(Args, RefusedWithTheErrorAndTheHelpTopic) {
     EXPECT_EQ(r.error, c.error) << ::testing::PrintToString(c.args);
     EXPECT_EQ(r.topic, c.topic) << ::testing::PrintToString(c.args);
   }
+}
+
+TEST(Args, Volumes) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"volumes"}, {"--json", "volumes"}, {"volumes", "--json"}}) {
+    ParseResult r = P(args);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.options.command, Command::kVolumes);
+    EXPECT_EQ(r.options.json, args.size() == 2) << ::testing::PrintToString(args);
+  }
+}
+
+TEST(Args, VolumeCreate) {
+  ParseResult r = P({"volume-create", "data", "--layout", "stripe", "--chunk", "0131072",
+                     "pci:0000:00:04.0", "/dev/vdb"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.options.command, Command::kVolumeCreate);
+  EXPECT_EQ(r.options.volume, "data");
+  EXPECT_EQ(r.options.layout, "stripe");
+  EXPECT_EQ(r.options.chunk_size, "131072");  // decimal: the kernel reads 0131072 as octal
+  EXPECT_EQ(r.options.targets, (std::vector<std::string>{"pci:0000:00:04.0", "/dev/vdb"}));
+
+  // Options anywhere, --chunk optional, "=" forms, eight targets.
+  r = P({"--layout=linear", "volume-create", "v1", "/dev/a", "/dev/b", "/dev/c", "/dev/d", "/dev/e",
+         "/dev/f", "/dev/g", "/dev/h"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.options.volume, "v1");
+  EXPECT_EQ(r.options.layout, "linear");
+  EXPECT_EQ(r.options.chunk_size, std::nullopt);
+  EXPECT_EQ(r.options.targets.size(), 8u);
+  EXPECT_EQ(r.options.targets.front(), "/dev/a");
+  EXPECT_EQ(r.options.targets.back(), "/dev/h");
+}
+
+TEST(Args, VolumeRemove) {
+  ParseResult r = P({"volume-remove", "data"});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.options.command, Command::kVolumeRemove);
+  EXPECT_EQ(r.options.volume, "data");
+}
+
+TEST(Args, VolumeCommandsRefused) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const std::vector<std::string> nine = {"volume-create",
+                                         "v",
+                                         "--layout",
+                                         "linear",
+                                         "/a",
+                                         "/b",
+                                         "/c",
+                                         "/d",
+                                         "/e",
+                                         "/f",
+                                         "/g",
+                                         "/h",
+                                         "/i"};
+  for (const Case& c : std::vector<Case>{
+           {{"volumes", "data"}, "volumes takes no arguments"},
+           {{"volumes", "--layout", "single"}, "--layout and --chunk apply to volume-create only"},
+           {{"list", "--chunk", "4096"}, "--layout and --chunk apply to volume-create only"},
+           {{"volume-remove"}, "volume-remove takes exactly one volume name"},
+           {{"volume-remove", "a", "b"}, "volume-remove takes exactly one volume name"},
+           {{"volume-remove", "../x"},
+            "invalid volume name '../x': expected a directory name without '/', blanks or "
+            "control characters"},
+           {{"volume-remove", "--json", "data"}, "--json applies to list, show and volumes only"},
+           {{"volume-create"}, "volume-create needs a volume name and targets"},
+           {{"volume-create", "data", "/dev/vdb"},
+            "volume-create needs --layout (single, linear, stripe or mirror)"},
+           {{"volume-create", "data", "/dev/vdb", "--layout"},
+            "--layout needs a layout (single, linear, stripe or mirror)"},
+           {{"volume-create", "data", "--layout", "raid5", "/dev/vdb"},
+            "invalid layout 'raid5': expected single, linear, stripe or mirror"},
+           {{"volume-create", "data", "--layout", "stripe", "--chunk", "1000", "/a", "/b"},
+            "invalid chunk size '1000': expected a power of two of bytes, in decimal, from 512 to "
+            "1073741824"},
+           {{"volume-create", "data", "--layout", "stripe", "/a", "--chunk"},
+            "--chunk needs a size in bytes"},
+           {{"volume-create", "data", "--layout", "single"},
+            "volume-create needs at least one target (pci:ADDRESS or a block device's path)"},
+           {{"volume-create", "data", "--layout", "single", "vdb"},
+            "invalid target 'vdb': expected pci:ADDRESS or the absolute path of a block device"},
+           {{"volume-create", "a b", "--layout", "single", "/dev/vdb"},
+            "invalid volume name 'a b': expected a directory name without '/', blanks or control "
+            "characters"},
+           {nine, "a volume has at most 8 targets"},
+       }) {
+    ParseResult r = P(c.args);
+    EXPECT_FALSE(r.ok) << "accepted: " << ::testing::PrintToString(c.args);
+    EXPECT_EQ(r.error, c.error) << ::testing::PrintToString(c.args);
+    EXPECT_EQ(r.topic, c.args[0]) << ::testing::PrintToString(c.args);
+  }
+}
+
+TEST(VolumeValues, Name) {
+  for (const char* good : {"data", "v1", "my-vol_2.x", ".hidden", "a:b"})
+    EXPECT_EQ(CheckVolumeName(good).value, good) << good;
+  for (const char* bad : {"", ".", "..", "a/b", "/data", "a b", "a\tb", "a\nb", "a\x7f"})
+    EXPECT_FALSE(CheckVolumeName(bad).ok) << "'" << bad << "'";
+}
+
+TEST(VolumeValues, Layout) {
+  for (const char* good : {"single", "linear", "stripe", "mirror"})
+    EXPECT_EQ(CheckLayout(good).value, good);
+  for (const char* bad : {"", "Stripe", "stripe\n", "raid0", " mirror"})
+    EXPECT_FALSE(CheckLayout(bad).ok) << "'" << bad << "'";
+}
+
+TEST(VolumeValues, ChunkSize) {
+  EXPECT_EQ(CheckChunkSize("512").value, "512");
+  EXPECT_EQ(CheckChunkSize("65536").value, "65536");
+  EXPECT_EQ(CheckChunkSize("1073741824").value, "1073741824");
+  EXPECT_EQ(CheckChunkSize("0004096").value, "4096");
+  for (const char* bad : {"", "0", "256", "511", "768", "65535", "2147483648", "0x1000", "64k",
+                          "-512", " 512", "18446744073709551616"})
+    EXPECT_FALSE(CheckChunkSize(bad).ok) << "'" << bad << "'";
+}
+
+TEST(VolumeValues, Target) {
+  for (const char* good : {"pci:0000:00:04.0", "/dev/vdb", "/dev/disk/by-id/x", "/dev/xferblk3"})
+    EXPECT_EQ(CheckTarget(good).value, good) << good;
+  for (const char* bad :
+       {"", "pci:", "vdb", "dev/vdb", "0000:00:04.0", "PCI:0000:00:04.0", "/dev/a b", "/dev/a\n"})
+    EXPECT_FALSE(CheckTarget(bad).ok) << "'" << bad << "'";
+  const std::string longest = "/" + std::string(kMaxTargetLength - 1, 'x');
+  EXPECT_TRUE(CheckTarget(longest).ok);
+  EXPECT_EQ(CheckTarget(longest + "x").error,
+            "target '" + longest + "x' is too long: at most 63 characters");
 }
 
 TEST(Args, OptionsMayFollowTheCommand) {
@@ -267,18 +402,23 @@ TEST(Args, Help) {
     std::vector<std::string> args;
     std::string topic;
   };
-  for (const Case& c :
-       std::vector<Case>{{{"--help"}, ""},
-                         {{"-h"}, ""},
-                         {{"help"}, ""},
-                         {{"help", "set"}, "set"},
-                         {{"help", "help"}, "help"},
-                         {{"set", "--help"}, "set"},
-                         {{"show", "-h"}, "show"},
-                         {{"reset", "xferblk0", "--help"}, "reset"},
-                         {{"--help", "list"}, "list"},
-                         // Help wins over a bad value: it explains it.
-                         {{"set", "xferblk0", "send-mode", "bogus", "--help"}, "set"}}) {
+  for (const Case& c : std::vector<Case>{
+           {{"--help"}, ""},
+           {{"-h"}, ""},
+           {{"help"}, ""},
+           {{"help", "set"}, "set"},
+           {{"help", "help"}, "help"},
+           {{"set", "--help"}, "set"},
+           {{"show", "-h"}, "show"},
+           {{"reset", "xferblk0", "--help"}, "reset"},
+           {{"help", "volumes"}, "volumes"},
+           {{"volume-create", "--help"}, "volume-create"},
+           {{"volume-remove", "x", "-h"}, "volume-remove"},
+           // Help before the missing or bad values it explains.
+           {{"volume-create", "data", "--layout", "raid5", "--help"}, "volume-create"},
+           {{"--help", "list"}, "list"},
+           // Help wins over a bad value: it explains it.
+           {{"set", "xferblk0", "send-mode", "bogus", "--help"}, "set"}}) {
     ParseResult r = ParseArgs(c.args);
     ASSERT_TRUE(r.ok) << ::testing::PrintToString(c.args) << ": " << r.error;
     EXPECT_EQ(r.options.command, Command::kHelp);
@@ -325,7 +465,11 @@ TEST(Args, HelpTexts) {
         "set timeout-ms N", "--json", "exit status:", "  0  success", "  1  runtime failure",
         "  2  usage error"})
     EXPECT_NE(general.find(needle), std::string::npos) << needle;
-  for (const char* topic : {"list", "show", "reset", "set", "help"}) {
+  for (const char* needle : {"volumes", "volume-create NAME --layout L [--chunk BYTES] TARGET...",
+                             "volume-remove NAME", "pci:ADDRESS"})
+    EXPECT_NE(general.find(needle), std::string::npos) << needle;
+  for (const char* topic :
+       {"list", "show", "reset", "set", "volumes", "volume-create", "volume-remove", "help"}) {
     std::string text = HelpText(topic);
     EXPECT_EQ(text.rfind("usage: xferctl", 0), 0u) << topic;
     EXPECT_NE(text, general) << topic;

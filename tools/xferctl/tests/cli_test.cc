@@ -4,12 +4,14 @@
 // writes, messages and exit codes.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -601,6 +603,388 @@ TEST_F(Cli, NonRootIsToldItNeedsRoot) {
   EXPECT_EQ(got, "1\nxferctl: cannot write " + Attr("xferblk0", "reset_counters").string() +
                      ": Permission denied (changing xferblk settings needs root)\n");
   EXPECT_EQ(FakeSysfs::Read(Attr("xferblk0", "reset_counters")), "");
+}
+
+// --- volumes -----------------------------------------------------------------
+
+TEST_F(Cli, ListAndShowLeaveVolumeDisksOut) {
+  fake_.AddModule();
+  AddDisks(1);
+  testing::FakeVolume v;
+  v.disk = "xferblk1";
+  fake_.AddVolume(v);
+  Result r = X({"--json", "list"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  const Json j = ParseJson(r.out);
+  ASSERT_EQ(j.at("disks").size(), 1u);
+  EXPECT_EQ(j.at("disks").at(0).at("name").get<std::string>(), "xferblk0");
+  r = X({"list"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_FALSE(Contains(r.out, "xferblk1")) << r.out;
+
+  for (const char* cmd : {"show", "reset"}) {
+    r = X({cmd, "xferblk1"});
+    EXPECT_EQ(r.rc, kExitFailure) << cmd;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err,
+              "xferctl: xferblk1 is the disk of a volume, not an xferblk PCI disk: see 'xferctl "
+              "volumes'\n");
+  }
+}
+
+TEST_F(Cli, VolumesHumanAndJson) {
+  testing::FakeVolume on;
+  on.name = "fast";
+  on.disk = "xferblk3";
+  fake_.AddVolume(on);
+  testing::FakeVolume off;
+  off.name = "cold";
+  off.layout = "linear";
+  off.targets = {"/dev/vdc"};
+  fake_.AddVolume(off);
+
+  Result r = X({"volumes"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "cold  powered off\n"
+            "  layout           linear, chunk size 64 KiB\n"
+            "  targets          #  target\n"
+            "                   0  /dev/vdc\n"
+            "\n"
+            "fast  powered on, disk xferblk3\n"
+            "  layout           stripe, chunk size 64 KiB\n"
+            "  targets          #  target            device    state   children  errors\n"
+            "                   0  pci:0000:00:04.0  xferblk0  live    1200      0\n"
+            "                   1  /dev/vdb          vdb       failed  1199      3\n"
+            "  counters         degraded 0, parents 512, parent_errors 1, read_retries 2, "
+            "legs_failed 3\n");
+
+  r = X({"volumes", "--json"});
+  ASSERT_EQ(r.rc, kExitOk) << r.err;
+  const Json j = ParseJson(r.out);
+  ASSERT_EQ(j.at("volumes").size(), 2u);
+  const Json& cold = j.at("volumes").at(0);
+  EXPECT_EQ(cold.at("name").get<std::string>(), "cold");
+  EXPECT_FALSE(cold.at("powered").get<bool>());
+  EXPECT_TRUE(cold.at("disk").is_null());
+  EXPECT_TRUE(cold.at("counters").is_null());
+  EXPECT_EQ(cold.at("targets").at(0).at("spec").get<std::string>(), "/dev/vdc");
+  const Json& fast = j.at("volumes").at(1);
+  EXPECT_TRUE(fast.at("powered").get<bool>());
+  EXPECT_EQ(fast.at("disk").get<std::string>(), "xferblk3");
+  EXPECT_EQ(U64(fast.at("chunk_size")), 65536u);
+  EXPECT_EQ(fast.at("targets").at(1).at("state").get<std::string>(), "failed");
+  EXPECT_EQ(U64(fast.at("targets").at(1).at("errors")), 3u);
+  EXPECT_EQ(U64(fast.at("counters").at("legs_failed")), 3u);
+}
+
+TEST_F(Cli, VolumesReportsABrokenVolumeAndShowsTheRest) {
+  testing::FakeVolume bad;
+  bad.name = "bad";
+  bad.disk = "xferblk3";
+  bad.files["targets"] = "0 pci:0000:00:04.0 xferblk0 live 1200 0\n";
+  fake_.AddVolume(bad);
+  fake_.AddVolume(testing::FakeVolume{});
+  Result r = X({"--json", "volumes"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err,
+            "xferctl: volume bad: " + (fake_.root() / "block/xferblk3/volume/targets").string() +
+                ": 1 targets, configfs has 2\n");
+  const Json j = ParseJson(r.out);
+  ASSERT_EQ(j.at("volumes").size(), 1u);
+  EXPECT_EQ(j.at("volumes").at(0).at("name").get<std::string>(), "data");
+}
+
+TEST_F(Cli, VolumesWithoutConfigfs) {
+  Result r = X({"volumes"});
+  EXPECT_EQ(r.rc, kExitOk);
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, "no xferblk volumes (" + (fake_.root() / "kernel/config/xferblk").string() +
+                       " does not exist: the xferblk module is not loaded, or configfs is not "
+                       "mounted)\n");
+  EXPECT_EQ(X({"volumes", "--json"}).out, "{\n  \"volumes\": []\n}\n");
+  fs::create_directories(fake_.root() / "kernel/config/xferblk");
+  EXPECT_EQ(X({"volumes"}).out, "no xferblk volumes\n");
+}
+
+// configfs's side of volume-create and volume-remove in a plain tree: mkdir
+// fills the directory with a new volume's attributes, as configfs does, and
+// rmdir removes them with it, keeping what they held. It cannot react to a
+// write: `disk` shows from the start what the kernel would show once powered.
+struct FakeConfigfs {
+  std::string disk = "xferblk5";
+  std::string refuse;              // this attribute refuses writes (ENOSPC: a link to /dev/full)
+  int make_err = 0;                // mkdir fails with this...
+  int remove_err = 0;              // ...rmdir with this
+  std::vector<std::string> calls;  // "mkdir NAME", "rmdir NAME"
+  std::map<std::string, std::string> removed;  // the last removed directory's files
+  VolumeDirs Dirs() {
+    return {.make =
+                [this](const fs::path& p) {
+                  calls.push_back("mkdir " + p.filename().string());
+                  if (make_err) return make_err;
+                  if (::mkdir(p.c_str(), 0755) != 0) return errno;
+                  for (const auto& [attr, text] :
+                       std::map<std::string, std::string>{{"targets", ""},
+                                                          {"layout", "single\n"},
+                                                          {"chunk_size", "65536\n"},
+                                                          {"power", "0\n"},
+                                                          {"disk", disk + "\n"}}) {
+                    if (attr == refuse)
+                      fs::create_symlink("/dev/full", p / attr);
+                    else
+                      FakeSysfs::Write(p / attr, text);
+                  }
+                  return 0;
+                },
+            .remove =
+                [this](const fs::path& p) {
+                  calls.push_back("rmdir " + p.filename().string());
+                  if (remove_err) return remove_err;
+                  removed.clear();
+                  for (const fs::directory_entry& e : fs::directory_iterator(p))
+                    if (!e.is_symlink())
+                      removed[e.path().filename().string()] = FakeSysfs::Read(e.path());
+                  fs::remove_all(p);
+                  return 0;
+                }};
+  }
+};
+
+class CliVolume : public Cli {
+ protected:
+  void SetUp() override { fs::create_directories(fake_.root() / "kernel/config/xferblk"); }
+  // Runs xferctl with configfs_ standing in for configfs.
+  Result X(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--sysfs-root", fake_.root().string()});
+    std::ostringstream out, err;
+    int rc = xferctl::Run(args, out, err, OpenDevNode, configfs_.Dirs());
+    return {rc, out.str(), err.str()};
+  }
+  fs::path Dir(const std::string& name = "data") { return fake_.VolumeDir(name); }
+  std::string Read(const std::string& attr, const std::string& name = "data") {
+    return FakeSysfs::Read(Dir(name) / attr);
+  }
+
+  FakeConfigfs configfs_;
+  const std::vector<std::string> create_ = {"volume-create",    "data",    "--layout",
+                                            "stripe",           "--chunk", "131072",
+                                            "pci:0000:00:04.0", "/dev/vdb"};
+};
+
+TEST_F(CliVolume, CreateWritesTheConfigurationAndPrintsTheDisk) {
+  Result r = X(create_);
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "xferblk5\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(configfs_.calls, std::vector<std::string>{"mkdir data"});
+  EXPECT_EQ(Read("layout"), "stripe");
+  EXPECT_EQ(Read("chunk_size"), "131072");
+  EXPECT_EQ(Read("targets"), "pci:0000:00:04.0 /dev/vdb");
+  EXPECT_EQ(Read("power"), "1");
+}
+
+TEST_F(CliVolume, CreateWithoutChunkLeavesTheDefault) {
+  Result r = X({"volume-create", "solo", "--layout", "single", "/dev/vdb"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(Read("chunk_size", "solo"), "65536\n");
+  EXPECT_EQ(Read("layout", "solo"), "single");
+  EXPECT_EQ(Read("power", "solo"), "1");
+}
+
+// A step the kernel refuses: the error names it, its file and the errno, and
+// the directory is removed again with what had been written before it (and
+// nothing after it).
+TEST_F(CliVolume, AFailedStepRemovesTheDirectory) {
+  struct Case {
+    std::string attr;
+    std::string step;
+    std::map<std::string, std::string> written;  // when it was removed
+    std::string hint;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"layout", "setting the layout", {{"chunk_size", "65536\n"}, {"targets", ""}}, ""},
+           {"chunk_size", "setting the chunk size", {{"layout", "stripe"}, {"targets", ""}}, ""},
+           {"targets",
+            "setting the targets",
+            {{"layout", "stripe"}, {"chunk_size", "131072"}, {"power", "0\n"}},
+            ""},
+           {"power",
+            "power on",
+            {{"layout", "stripe"},
+             {"chunk_size", "131072"},
+             {"targets", "pci:0000:00:04.0 /dev/vdb"}},
+            ": the kernel log (dmesg) says why"},
+       }) {
+    SCOPED_TRACE(c.attr);
+    configfs_ = FakeConfigfs();
+    configfs_.refuse = c.attr;
+    Result r = X(create_);
+    EXPECT_EQ(r.rc, kExitFailure);
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "xferctl: volume data: " + c.step + " failed: " + (Dir() / c.attr).string() +
+                         ": No space left on device (ENOSPC)" + c.hint +
+                         "\nxferctl: volume data was not created\n");
+    EXPECT_EQ(configfs_.calls, (std::vector<std::string>{"mkdir data", "rmdir data"}));
+    EXPECT_FALSE(fs::exists(Dir()));
+    for (const auto& [attr, text] : c.written) EXPECT_EQ(configfs_.removed[attr], text) << attr;
+    if (c.attr != "power") {
+      EXPECT_EQ(configfs_.removed["power"], "0\n");
+    }
+  }
+}
+
+// Without a stand-in, mkdir makes a plain directory: the first write finds
+// no attribute there, and the directory goes again.
+TEST_F(Cli, CreateInAPlainTreeRemovesTheDirectoryItMade) {
+  fs::create_directories(fake_.root() / "kernel/config/xferblk");
+  Result r = X({"volume-create", "data", "--layout", "single", "/dev/vdb"});
+  const fs::path dir = fake_.VolumeDir("data");
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: volume data: setting the layout failed: " + (dir / "layout").string() +
+                       ": No such file or directory (ENOENT)\n"
+                       "xferctl: volume data was not created\n");
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_TRUE(fs::is_empty(fake_.root() / "kernel/config/xferblk"));
+}
+
+TEST_F(CliVolume, CreateOverAnExistingVolumeChangesNothing) {
+  testing::FakeVolume v;
+  v.disk = "xferblk3";
+  fake_.AddVolume(v);
+  Result r = X(create_);
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: volume data: mkdir failed: " + Dir().string() +
+                       ": File exists (EEXIST): the volume already exists\n");
+  EXPECT_EQ(configfs_.calls, std::vector<std::string>{"mkdir data"});
+  EXPECT_EQ(Read("layout"), "stripe\n");
+  EXPECT_EQ(Read("power"), "1\n");
+}
+
+TEST_F(CliVolume, CreateWithoutConfigfs) {
+  fs::remove(fake_.root() / "kernel/config/xferblk");
+  Result r = X(create_);
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: volume data: mkdir failed: " + Dir().string() +
+                       ": No such file or directory (ENOENT): is the xferblk module loaded, and "
+                       "configfs mounted?\n");
+  EXPECT_FALSE(fs::exists(Dir()));
+}
+
+TEST_F(CliVolume, CreateWhenTheDirectoryCannotGoAgain) {
+  configfs_.refuse = "targets";
+  configfs_.remove_err = EIO;
+  Result r = X(create_);
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_TRUE(Contains(r.err, "xferctl: volume data: setting the targets failed: ")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "\nxferctl: volume data: rmdir failed: " + Dir().string() +
+                                  ": Input/output error (EIO)\n"
+                                  "xferctl: volume data is left, powered off\n"))
+      << r.err;
+}
+
+TEST_F(CliVolume, CreatePoweredWithoutADiskIsUndone) {
+  configfs_.disk = "";
+  Result r = X(create_);
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: volume data: powered on, but " + (Dir() / "disk").string() +
+                       " is empty\nxferctl: volume data was not created\n");
+  EXPECT_EQ(configfs_.removed["power"], "0");  // powered off before the rmdir
+  EXPECT_FALSE(fs::exists(Dir()));
+}
+
+TEST_F(CliVolume, Remove) {
+  testing::FakeVolume v;
+  v.disk = "xferblk3";
+  fake_.AddVolume(v);
+  Result r = X({"volume-remove", "data"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "volume data removed, and its disk xferblk3\n");
+  EXPECT_EQ(configfs_.calls, std::vector<std::string>{"rmdir data"});
+  EXPECT_EQ(configfs_.removed["power"], "0");
+  EXPECT_FALSE(fs::exists(Dir()));
+
+  fake_.AddVolume(testing::FakeVolume{});  // powered off
+  r = X({"volume-remove", "data"});
+  EXPECT_EQ(r.rc, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "volume data removed\n");
+}
+
+TEST_F(CliVolume, RemoveRefusedKeepsTheVolume) {
+  testing::FakeVolume v;
+  v.disk = "xferblk3";
+  fake_.AddVolume(v);
+  fs::remove(Dir() / "power");
+  fs::create_symlink("/dev/full", Dir() / "power");
+  Result r = X({"volume-remove", "data"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "xferctl: volume data: power off failed: " + (Dir() / "power").string() +
+                       ": No space left on device (ENOSPC)\n");
+  EXPECT_TRUE(configfs_.calls.empty());  // no rmdir after a failed power off
+  EXPECT_TRUE(fs::exists(Dir()));
+
+  fs::remove(Dir() / "power");
+  FakeSysfs::Write(Dir() / "power", "1\n");
+  configfs_.remove_err = EBUSY;
+  r = X({"volume-remove", "data"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: volume data: rmdir failed: " + Dir().string() +
+                       ": Device or resource busy (EBUSY): the volume is powered on\n");
+}
+
+TEST_F(CliVolume, RemoveMissing) {
+  Result r = X({"volume-remove", "data"});
+  EXPECT_EQ(r.rc, kExitFailure);
+  EXPECT_EQ(r.err, "xferctl: no volume data (there are no volumes)\n");
+  testing::FakeVolume other;
+  other.name = "other";
+  fake_.AddVolume(other);
+  EXPECT_EQ(X({"volume-remove", "data"}).err, "xferctl: no volume data; volumes: other\n");
+  fs::remove_all(fake_.root() / "kernel/config/xferblk");
+  EXPECT_EQ(X({"volume-remove", "data"}).err,
+            "xferctl: no volume data (" + (fake_.root() / "kernel/config/xferblk").string() +
+                " does not exist: the xferblk module is not loaded, or configfs is not mounted)\n");
+  EXPECT_TRUE(configfs_.calls.empty());
+}
+
+TEST(DescribeVolumeError, Messages) {
+  using enum VolumeStep;
+  EXPECT_EQ(DescribeVolumeError("data", kPowerOff, "/c/data/power", EBUSY, true, "xferblk5"),
+            "volume data: power off failed: /c/data/power: Device or resource busy (EBUSY): its "
+            "disk xferblk5 is open");
+  EXPECT_EQ(DescribeVolumeError("data", kPowerOff, "/c/data/power", EBUSY, true),
+            "volume data: power off failed: /c/data/power: Device or resource busy (EBUSY): its "
+            "disk is open");
+  EXPECT_EQ(DescribeVolumeError("data", kPowerOn, "/c/data/power", EBUSY, true),
+            "volume data: power on failed: /c/data/power: Device or resource busy (EBUSY): a "
+            "target is in use (mounted, open exclusively, or in another volume); the kernel log "
+            "(dmesg) says why");
+  EXPECT_EQ(DescribeVolumeError("data", kPowerOn, "/p", ENOENT, true),
+            "volume data: power on failed: /p: No such file or directory (ENOENT): a target's "
+            "path does not exist; the kernel log (dmesg) says why");
+  EXPECT_EQ(DescribeVolumeError("data", kPowerOn, "/p", ENODEV, true),
+            "volume data: power on failed: /p: No such device (ENODEV): no xferblk PCI disk at a "
+            "pci: target's address; the kernel log (dmesg) says why");
+  EXPECT_EQ(DescribeVolumeError("data", kPowerOn, "/p", EINVAL, true),
+            "volume data: power on failed: /p: Invalid argument (EINVAL): the targets do not "
+            "make the layout (their number, block sizes or sizes, or one given twice); the "
+            "kernel log (dmesg) says why");
+  EXPECT_EQ(DescribeVolumeError("data", kTargets, "/t", EINVAL, true),
+            "volume data: setting the targets failed: /t: Invalid argument (EINVAL)");
+  EXPECT_EQ(DescribeVolumeError("data", kLayout, "/l", EBUSY, true),
+            "volume data: setting the layout failed: /l: Device or resource busy (EBUSY): the "
+            "volume is powered on");
+  EXPECT_EQ(DescribeVolumeError("data", kMkdir, "/c/data", EACCES, false),
+            "volume data: mkdir failed: /c/data: Permission denied (EACCES): changing xferblk "
+            "volumes needs root");
+  EXPECT_EQ(DescribeVolumeError("data", kMkdir, "/c/data", EACCES, true),
+            "volume data: mkdir failed: /c/data: Permission denied (EACCES)");
 }
 
 }  // namespace

@@ -7,8 +7,12 @@
 //   ROOT/block/xferblkN -> ../devices/pci0000:00/PCI/block/xferblkN
 //   ROOT/kernel/debug/xferblk/xferblkN/{children_hist,queue_commands,dev_status}
 //   ROOT/module/xferblk/parameters/{split,send_mode,timeout_ms,queue_depth}
+//   ROOT/kernel/config/xferblk/VOLUME/{targets,layout,chunk_size,power,disk}
+//   ROOT/devices/virtual/block/xferblkN/{size,queue/,volume/*} (a powered volume's disk)
+//   ROOT/block/xferblkN -> ../devices/virtual/block/xferblkN
 //
-// with the contents the driver would show (kmod/sysfs.c formats).
+// with the contents the driver would show (kmod/sysfs.c, kmod/volume_cfg.c
+// formats).
 
 #ifndef XFERCTL_TESTS_FAKE_SYSFS_HH_
 #define XFERCTL_TESTS_FAKE_SYSFS_HH_
@@ -20,6 +24,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace xferctl::testing {
 
@@ -76,6 +81,26 @@ struct FakeDisk {
   };
 };
 
+// What one fake volume shows: its configfs directory and, when powered
+// (`disk` set), its disk's volume/ group.
+struct FakeVolume {
+  std::string name = "data";
+  std::string layout = "stripe";
+  std::string chunk_size = "65536";
+  std::vector<std::string> targets = {"pci:0000:00:04.0", "/dev/vdb"};
+  std::string disk;  // "": powered off
+  std::map<std::string, std::string> files = {
+      {"layout", "stripe\n"},
+      {"chunk_size", "65536\n"},
+      {"targets", "0 pci:0000:00:04.0 xferblk0 live 1200 0\n1 /dev/vdb vdb failed 1199 3\n"},
+      {"degraded", "0\n"},
+      {"parents", "512\n"},
+      {"parent_errors", "1\n"},
+      {"read_retries", "2\n"},
+      {"legs_failed", "3\n"},
+  };
+};
+
 class FakeSysfs {
  public:
   FakeSysfs() {
@@ -119,6 +144,29 @@ class FakeSysfs {
     Write(dir / "size", "100\n");
     fs::create_directory_symlink(fs::path("../devices/virtual/block") / name,
                                  root_ / "block" / name);
+  }
+
+  fs::path VolumeDir(const std::string& name) const {
+    return root_ / "kernel" / "config" / "xferblk" / name;
+  }
+
+  void AddVolume(const FakeVolume& v) {
+    const fs::path dir = VolumeDir(v.name);
+    fs::create_directories(dir);
+    std::string targets;
+    for (const std::string& t : v.targets) targets += t + "\n";
+    Write(dir / "targets", targets);
+    Write(dir / "layout", v.layout + "\n");
+    Write(dir / "chunk_size", v.chunk_size + "\n");
+    Write(dir / "power", v.disk.empty() ? "0\n" : "1\n");
+    Write(dir / "disk", v.disk + "\n");
+    if (v.disk.empty()) return;
+    const fs::path disk = root_ / "devices" / "virtual" / "block" / v.disk;
+    fs::create_directories(disk / "queue");
+    Write(disk / "size", "1048576\n");
+    for (const auto& [rel, text] : v.files) Write(disk / "volume" / rel, text);
+    fs::create_directory_symlink(fs::path("../devices/virtual/block") / v.disk,
+                                 root_ / "block" / v.disk);
   }
 
   void AddModule(const std::string& timeout_ms = "30000") {

@@ -429,5 +429,135 @@ TEST(Format, ModuleQueueMode) {
             "mq");
 }
 
+// Two volumes built by hand: one powered (a mirror with a failed leg), one
+// off.
+std::vector<VolumeInfo> MakeVolumes() {
+  VolumeInfo on;
+  on.name = "mirror0";
+  on.powered = true;
+  on.disk = "xferblk5";
+  on.layout = "mirror";
+  on.chunk_size = 65536;
+  on.targets = {{"pci:0000:00:04.0", TargetState{"xferblk0", true, 1200, 0}},
+                {"/dev/vdb", TargetState{"vdb", false, 17, 123456}}};
+  on.degraded = 1;
+  uint64_t v = 10;
+  for (std::string_view name : kVolumeCounters) on.counters.push_back({std::string(name), v++});
+  VolumeInfo off;
+  off.name = "scratch";
+  off.layout = "stripe";
+  off.chunk_size = 131072;
+  off.targets = {{"pci:0000:00:05.0", std::nullopt}, {"pci:0000:00:06.0", std::nullopt}};
+  return {on, off};
+}
+
+constexpr std::string_view kVolumesHuman =
+    R"(mirror0  powered on, disk xferblk5
+  layout           mirror, chunk size 64 KiB
+  targets          #  target            device    state   children  errors
+                   0  pci:0000:00:04.0  xferblk0  live    1200      0
+                   1  /dev/vdb          vdb       failed  17        123456
+  counters         degraded 1, parents 10, parent_errors 11, read_retries 12, legs_failed 13
+
+scratch  powered off
+  layout           stripe, chunk size 128 KiB
+  targets          #  target
+                   0  pci:0000:00:05.0
+                   1  pci:0000:00:06.0
+)";
+
+TEST(FormatVolumes, HumanExact) { EXPECT_EQ(FormatVolumesHuman(MakeVolumes()), kVolumesHuman); }
+
+TEST(FormatVolumes, HumanNoneAndNoTargets) {
+  EXPECT_EQ(FormatVolumesHuman({}), "no xferblk volumes\n");
+  VolumeInfo v;
+  v.name = "empty";
+  v.layout = "single";
+  v.chunk_size = 65536;
+  EXPECT_EQ(FormatVolumesHuman({v}),
+            "empty  powered off\n"
+            "  layout           single, chunk size 64 KiB\n"
+            "  targets          none\n");
+}
+
+constexpr std::string_view kVolumesJson = R"({
+  "volumes": [
+    {
+      "name": "mirror0",
+      "powered": true,
+      "disk": "xferblk5",
+      "layout": "mirror",
+      "chunk_size": 65536,
+      "targets": [
+        {
+          "spec": "pci:0000:00:04.0",
+          "device": "xferblk0",
+          "state": "live",
+          "children": 1200,
+          "errors": 0
+        },
+        {
+          "spec": "/dev/vdb",
+          "device": "vdb",
+          "state": "failed",
+          "children": 17,
+          "errors": 123456
+        }
+      ],
+      "degraded": 1,
+      "counters": {
+        "parents": 10,
+        "parent_errors": 11,
+        "read_retries": 12,
+        "legs_failed": 13
+      }
+    },
+    {
+      "name": "scratch",
+      "powered": false,
+      "disk": null,
+      "layout": "stripe",
+      "chunk_size": 131072,
+      "targets": [
+        {
+          "spec": "pci:0000:00:05.0",
+          "device": null,
+          "state": null,
+          "children": null,
+          "errors": null
+        },
+        {
+          "spec": "pci:0000:00:06.0",
+          "device": null,
+          "state": null,
+          "children": null,
+          "errors": null
+        }
+      ],
+      "degraded": null,
+      "counters": null
+    }
+  ]
+}
+)";
+
+TEST(FormatVolumes, JsonExact) { EXPECT_EQ(FormatVolumesJson(MakeVolumes()), kVolumesJson); }
+
+TEST(FormatVolumes, JsonNone) { EXPECT_EQ(FormatVolumesJson({}), "{\n  \"volumes\": []\n}\n"); }
+
+TEST(FormatVolumes, EveryJsonKeyIsDocumented) {
+  std::set<std::string> keys;
+  CollectKeys(ParseJson(FormatVolumesJson(MakeVolumes())), keys);
+  EXPECT_EQ(keys.size(), 18u);
+  const std::string help = HelpText("volumes");
+  for (const std::string& k : keys)
+    EXPECT_NE(help.find("\"" + k + "\""), std::string::npos) << "undocumented JSON key " << k;
+}
+
+TEST(FormatVolumes, HumanLinesFitInOneHundredColumns) {
+  std::istringstream in(FormatVolumesHuman(MakeVolumes()));
+  for (std::string line; std::getline(in, line);) EXPECT_LE(line.size(), 100u) << line;
+}
+
 }  // namespace
 }  // namespace xferctl

@@ -19,6 +19,7 @@ namespace {
 
 using testing::FakeDisk;
 using testing::FakeSysfs;
+using testing::FakeVolume;
 
 std::vector<uint64_t> V(std::initializer_list<uint64_t> v) { return v; }
 
@@ -255,10 +256,169 @@ TEST(ListDisks, OnlyXferblkDisksInNumberOrder) {
   EXPECT_EQ(sys.ReadDisk("xferblk10").pci_address, "0000:00:10.0");
 }
 
+// A powered volume's disk is named like a PCI disk but has volume/ in place
+// of xferblk/: not listed, not readable as one, and known for what it is.
+TEST(ListDisks, SkipsVolumeDisks) {
+  FakeSysfs fake;
+  fake.AddDisk(FakeDisk{});
+  FakeVolume v;
+  v.disk = "xferblk1";
+  fake.AddVolume(v);
+  Sysfs sys(fake.root());
+  EXPECT_EQ(sys.ListDisks(), std::vector<std::string>{"xferblk0"});
+  EXPECT_FALSE(sys.HasDisk("xferblk1"));
+  EXPECT_TRUE(sys.IsVolumeDisk("xferblk1"));
+  EXPECT_FALSE(sys.IsVolumeDisk("xferblk0"));
+  ExpectReadError(sys, "xferblk1", "no xferblk disk xferblk1");
+}
+
 TEST(ListDisks, NoBlockDirectory) {
   FakeSysfs fake;
   std::filesystem::remove(fake.root() / "block");
   EXPECT_TRUE(Sysfs(fake.root()).ListDisks().empty());
+}
+
+TEST(ListVolumes, ByNameDirectoriesOnly) {
+  FakeSysfs fake;
+  Sysfs sys(fake.root());
+  EXPECT_TRUE(sys.ListVolumes().empty());  // no configfs directory
+  for (const char* name : {"zeta", "alpha", "mid"}) {
+    FakeVolume v;
+    v.name = name;
+    fake.AddVolume(v);
+  }
+  FakeSysfs::Write(sys.VolumesDir() / "stray-file", "");
+  EXPECT_EQ(sys.ListVolumes(), (std::vector<std::string>{"alpha", "mid", "zeta"}));
+  EXPECT_TRUE(sys.HasVolume("mid"));
+  EXPECT_FALSE(sys.HasVolume("stray-file"));
+  EXPECT_EQ(sys.VolumeDir("mid"), fake.root() / "kernel/config/xferblk/mid");
+}
+
+TEST(ReadVolume, PoweredOff) {
+  FakeSysfs fake;
+  FakeVolume fv;
+  fv.layout = "mirror";
+  fv.chunk_size = "4096";
+  fake.AddVolume(fv);
+  VolumeInfo v = Sysfs(fake.root()).ReadVolume("data");
+  EXPECT_EQ(v.name, "data");
+  EXPECT_FALSE(v.powered);
+  EXPECT_EQ(v.disk, std::nullopt);
+  EXPECT_EQ(v.layout, "mirror");
+  EXPECT_EQ(v.chunk_size, 4096u);
+  ASSERT_EQ(v.targets.size(), 2u);
+  EXPECT_EQ(v.targets[0].spec, "pci:0000:00:04.0");
+  EXPECT_EQ(v.targets[1].spec, "/dev/vdb");
+  EXPECT_FALSE(v.targets[0].state);
+  EXPECT_EQ(v.degraded, std::nullopt);
+  EXPECT_TRUE(v.counters.empty());
+}
+
+TEST(ReadVolume, PoweredWithItsDisksState) {
+  FakeSysfs fake;
+  FakeVolume fv;
+  fv.disk = "xferblk3";
+  fv.files["degraded"] = "1\n";
+  fake.AddVolume(fv);
+  VolumeInfo v = Sysfs(fake.root()).ReadVolume("data");
+  EXPECT_TRUE(v.powered);
+  EXPECT_EQ(v.disk, "xferblk3");
+  EXPECT_EQ(v.layout, "stripe");
+  EXPECT_EQ(v.chunk_size, 65536u);
+  ASSERT_EQ(v.targets.size(), 2u);
+  ASSERT_TRUE(v.targets[0].state);
+  ASSERT_TRUE(v.targets[1].state);
+  EXPECT_EQ(v.targets[0].spec, "pci:0000:00:04.0");
+  EXPECT_EQ(v.targets[0].state->device, "xferblk0");
+  EXPECT_TRUE(v.targets[0].state->live);
+  EXPECT_EQ(v.targets[0].state->children, 1200u);
+  EXPECT_EQ(v.targets[0].state->errors, 0u);
+  EXPECT_EQ(v.targets[1].state->device, "vdb");
+  EXPECT_FALSE(v.targets[1].state->live);
+  EXPECT_EQ(v.targets[1].state->children, 1199u);
+  EXPECT_EQ(v.targets[1].state->errors, 3u);
+  EXPECT_EQ(v.degraded, 1u);
+  ASSERT_EQ(v.counters.size(), kVolumeCounters.size());
+  for (size_t i = 0; i < kVolumeCounters.size(); i++)
+    EXPECT_EQ(v.counters[i].name, kVolumeCounters[i]);
+  ExpectCounters(v.counters,
+                 {{"parents", 512}, {"parent_errors", 1}, {"read_retries", 2}, {"legs_failed", 3}});
+}
+
+TEST(ReadVolume, NoTargetsYet) {
+  FakeSysfs fake;
+  FakeVolume fv;
+  fv.targets.clear();
+  fake.AddVolume(fv);
+  EXPECT_TRUE(Sysfs(fake.root()).ReadVolume("data").targets.empty());
+}
+
+// Expects ReadVolume to throw a SysfsError whose message contains needle.
+void ExpectVolumeError(const FakeSysfs& fake, const std::string& needle) {
+  try {
+    Sysfs(fake.root()).ReadVolume("data");
+    ADD_FAILURE() << "ReadVolume succeeded, expected an error containing " << needle;
+  } catch (const SysfsError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+TEST(ReadVolume, ErrorsNameTheFile) {
+  const std::string disk_targets = "/block/xferblk3/volume/targets: ";
+  struct Case {
+    std::string file;  // in the volume's configfs directory, or "volume/NAME" of its disk
+    std::string text;  // "": removed
+    std::string needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"power", "2\n", "/kernel/config/xferblk/data/power: not 0 or 1: '2'"},
+           {"power", "", "data/power: No such file or directory"},
+           {"chunk_size", "big\n", "data/chunk_size: not a number: 'big'"},
+           {"disk", "\n", "data/disk: not the name of an xferblk disk: '' (power is 1)"},
+           {"disk", "../../etc\n", "not the name of an xferblk disk: '../../etc'"},
+           {"disk", "xferblk9\n", "the disk of volume data, xferblk9, has no "},
+           {"volume/degraded", "", "volume/degraded: No such file or directory"},
+           {"volume/parents", "x\n", "volume/parents: not a number: 'x'"},
+           {"volume/targets", "0 pci:0000:00:04.0 xferblk0 live 1200 0\n",
+            disk_targets + "1 targets, configfs has 2"},
+           {"volume/targets", "0 pci:0000:00:04.0 xferblk0 live 1200 0\n1 /dev/vdc vdc live 1 0\n",
+            disk_targets + "line 2 is not '1 /dev/vdb DEVICE live|failed CHILDREN ERRORS'"},
+           {"volume/targets", "1 pci:0000:00:04.0 xferblk0 live 1200 0\n0 /dev/vdb vdb live 1 0\n",
+            disk_targets + "line 1 is not '0 pci:0000:00:04.0 "},
+           {"volume/targets", "0 pci:0000:00:04.0 xferblk0 dead 1200 0\n1 /dev/vdb vdb live 1 0\n",
+            "line 1 is not"},
+           {"volume/targets", "0 pci:0000:00:04.0 xferblk0 live -1 0\n1 /dev/vdb vdb live 1 0\n",
+            "line 1 is not"},
+           {"volume/targets", "0 pci:0000:00:04.0 xferblk0 live 1 0 7\n1 /dev/vdb vdb live 1 0\n",
+            "line 1 is not"},
+       }) {
+    SCOPED_TRACE(c.file + " = '" + c.text + "'");
+    FakeSysfs fake;
+    FakeVolume fv;
+    fv.disk = "xferblk3";
+    fake.AddVolume(fv);
+    const std::filesystem::path p = c.file.starts_with("volume/")
+                                        ? fake.root() / "block/xferblk3" / c.file
+                                        : fake.VolumeDir("data") / c.file;
+    if (c.text.empty())
+      std::filesystem::remove(p);
+    else
+      FakeSysfs::Write(p, c.text);
+    ExpectVolumeError(fake, c.needle);
+  }
+}
+
+TEST(ReadVolume, DiskShownWhilePoweredOffIsAnError) {
+  FakeSysfs fake;
+  fake.AddVolume(FakeVolume{});
+  FakeSysfs::Write(fake.VolumeDir("data") / "disk", "xferblk3\n");
+  ExpectVolumeError(fake, "data/disk: 'xferblk3', but power is 0");
+}
+
+TEST(ReadVolume, UnknownVolume) {
+  FakeSysfs fake;
+  ExpectVolumeError(fake,
+                    "no volume data (" + fake.VolumeDir("data").string() + " does not exist)");
 }
 
 TEST(ReadModule, NotLoaded) {
