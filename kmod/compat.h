@@ -216,6 +216,10 @@ static inline struct gendisk *xferblk_alloc_stacked_disk(struct queue_limits *li
 #else
 	/* Not stacked (docs/design.md, "Volumes"), whatever the targets have. */
 	lim->features &= ~(BLK_FEAT_NOWAIT | BLK_FEAT_POLL);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+	/* 6.17 stacks this too, and it must agree with max_write_zeroes_sectors. */
+	lim->max_hw_wzeroes_unmap_sectors = 0;
+#endif
 	lim->features |= BLK_FEAT_IO_STAT;
 	return blk_alloc_disk(lim, NUMA_NO_NODE);
 #endif

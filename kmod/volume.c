@@ -69,11 +69,12 @@ static blk_status_t xferblk_vparent_first_status(struct xferblk_vparent *parent)
 static blk_status_t xferblk_vparent_mirror_status(struct xferblk_vparent *parent)
 {
 	struct xferblk_volume *vol = parent->vol;
-	unsigned long marked = 0;
+	unsigned long marked = 0, flags;
 	unsigned int t;
 	bool ok;
 
-	spin_lock(&vol->state_lock);
+	/* Children end in hard interrupt context (the PCI disk's, blk-mq's). */
+	spin_lock_irqsave(&vol->state_lock, flags);
 	for_each_set_bit(t, &parent->failed_legs, vol->nr_targets) {
 		if (!test_bit(t, &vol->live_legs) || hweight_long(vol->live_legs) < 2)
 			continue;
@@ -83,7 +84,7 @@ static blk_status_t xferblk_vparent_mirror_status(struct xferblk_vparent *parent
 		marked |= BIT(t);
 	}
 	ok = parent->sent_legs & ~parent->failed_legs & vol->live_legs;
-	spin_unlock(&vol->state_lock);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
 
 	for_each_set_bit(t, &marked, vol->nr_targets) {
 		atomic64_inc(&vol->legs_failed);
@@ -353,18 +354,27 @@ static void xferblk_vchild_retry_work(struct work_struct *work)
 	struct xferblk_vchild *child = container_of(work, struct xferblk_vchild, retry_work);
 	struct xferblk_vparent *parent = child->parent;
 	struct xferblk_volume *vol = parent->vol;
-	int leg = xferblk_vol_pick_leg(vol, child->tried);
+	unsigned long tried = child->tried;
+	u32 offset = child->offset, sectors = child->sectors;
+	unsigned int target = child->target;
+	blk_status_t status = child->bio.bi_status;
+	int leg;
 
+	/*
+	 * The failed child goes back to the pool before its replacements are
+	 * taken from it: other retries may be waiting for exactly that element.
+	 * The parent's reference it held is dropped only at the end.
+	 */
+	bio_put(&child->bio);
+	leg = xferblk_vol_pick_leg(vol, tried);
 	if (leg < 0) {
 		/* The leg chosen meanwhile failed a write: nothing left. */
-		xferblk_vparent_fail(parent, child->target, child->bio.bi_status);
+		xferblk_vparent_fail(parent, target, status);
 	} else {
 		atomic64_inc(&vol->read_retries);
-		xferblk_vol_send_range(parent, leg, child->offset, child->sectors,
-				       parent->bio->bi_iter.bi_sector + child->offset,
-				       child->tried);
+		xferblk_vol_send_range(parent, leg, offset, sectors,
+				       parent->bio->bi_iter.bi_sector + offset, tried);
 	}
-	bio_put(&child->bio);
 	xferblk_vparent_put(parent);
 }
 

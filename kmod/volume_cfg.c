@@ -70,6 +70,13 @@ static int xferblk_target_open(struct xferblk_volume *vol, struct xferblk_target
 		return ret;
 	}
 	bdev = t->h.bdev;
+	/* The device may have gone, and its disk's number gone to another, meanwhile. */
+	if (devt && (!xferblk_is_pci_disk(bdev->bd_disk) ||
+		     strcmp(dev_name(disk_to_dev(bdev->bd_disk)->parent), t->spec + 4))) {
+		pr_err("volume %s: no xferblk PCI disk at %s any more\n", name, t->spec + 4);
+		ret = -ENODEV;
+		goto close;
+	}
 	q = bdev_get_queue(bdev);
 	lbs = bdev_logical_block_size(bdev);
 	/* What the split planner handles (plan.h); zones are not stacked. */
@@ -198,12 +205,12 @@ static XFERBLK_OPEN_PROTO(xferblk_vol_open)
 	struct xferblk_volume *vol = XFERBLK_OPEN_DISK->private_data;
 	int ret = 0;
 
-	spin_lock(&vol->state_lock);
+	spin_lock_irq(&vol->state_lock);
 	if (vol->dying)
 		ret = -ENXIO;
 	else
 		vol->openers++;
-	spin_unlock(&vol->state_lock);
+	spin_unlock_irq(&vol->state_lock);
 	return ret;
 }
 
@@ -211,9 +218,9 @@ static XFERBLK_RELEASE_PROTO(xferblk_vol_release)
 {
 	struct xferblk_volume *vol = disk->private_data;
 
-	spin_lock(&vol->state_lock);
+	spin_lock_irq(&vol->state_lock);
 	vol->openers--;
-	spin_unlock(&vol->state_lock);
+	spin_unlock_irq(&vol->state_lock);
 }
 
 static const struct block_device_operations xferblk_vol_fops = {
@@ -344,7 +351,9 @@ static int xferblk_vol_add_disk(struct xferblk_volume *vol, sector_t capacity)
 	lim.max_secure_erase_sectors = 0;
 	if (vol->layout == XFERBLK_LAYOUT_STRIPE) {
 		lim.io_min = vol->chunk_sectors << SECTOR_SHIFT;
-		lim.io_opt = lim.io_min * vol->nr_targets;
+		/* A full stripe, if it fits the field (a 1 GiB chunk times 8 does not). */
+		if ((u64)lim.io_min * vol->nr_targets <= UINT_MAX)
+			lim.io_opt = lim.io_min * vol->nr_targets;
 	}
 	disk = xferblk_alloc_stacked_disk(&lim, wc, fua);
 	if (IS_ERR(disk))
@@ -422,15 +431,15 @@ close:
 
 static int xferblk_vol_power_off(struct xferblk_volume *vol)
 {
-	spin_lock(&vol->state_lock);
+	spin_lock_irq(&vol->state_lock);
 	if (vol->openers) {
-		spin_unlock(&vol->state_lock);
+		spin_unlock_irq(&vol->state_lock);
 		pr_err("volume %s: %s is open\n", config_item_name(&vol->group.cg_item),
 		       vol->disk->disk_name);
 		return -EBUSY;
 	}
 	vol->dying = true;
-	spin_unlock(&vol->state_lock);
+	spin_unlock_irq(&vol->state_lock);
 
 	del_gendisk(vol->disk);
 	/* Nobody has it open, but bios sent before the last close may be out. */
