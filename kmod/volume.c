@@ -451,7 +451,7 @@ int xferblk_vol_io_init(void)
 	xferblk_vparent_cache = KMEM_CACHE(xferblk_vparent, 0);
 	if (!xferblk_vparent_cache)
 		return -ENOMEM;
-	xferblk_vol_wq = alloc_workqueue("xferblk_vol", WQ_MEM_RECLAIM, 0);
+	xferblk_vol_wq = alloc_workqueue("xferblk_vol", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!xferblk_vol_wq) {
 		kmem_cache_destroy(xferblk_vparent_cache);
 		return -ENOMEM;

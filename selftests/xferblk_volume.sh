@@ -45,6 +45,9 @@ target_children() { awk '{ printf "%s%s", sep, $5; sep = " " }' "/sys/block/$1/v
 # The blocks of [offset, offset + bytes) of <dev>, by direct I/O, in <file>.
 read_range() { dd if="/dev/$1" of="$4" bs=64k skip="$2" count="$3" iflag=direct,skip_bytes,count_bytes status=none; }
 write_range() { dd if="$4" of="/dev/$1" bs=1M seek="$2" count="$3" oflag=direct,seek_bytes iflag=count_bytes status=none; }
+# The kernel log since mark_log (not cleared: run.sh checks all of it at the end).
+mark_log() { log_mark=$(dmesg | wc -l); }
+new_log() { dmesg | tail -n +$((log_mark + 1)); }
 sum_parents() { local s=0 x; for x in "$@"; do s=$((s + $(xferblk_stat "$x" parents))); done; echo $s; }
 head -c 4M /dev/urandom >"$tmp/a"
 head -c 4M /dev/urandom >"$tmp/b"
@@ -103,11 +106,11 @@ mirror_case() {
 	done
 	[ $ok -eq 0 ] && [ "$(vstat "$v" read_retries)" -gt 0 ] && [ "$(vstat "$v" degraded)" -eq 0 ]
 	ktap_result $? "[$name] reads recover from the faulty leg (data $([ $ok -eq 0 ] && echo right || echo WRONG), $(vstat "$v" read_retries) retried on the other, $(vstat "$v" degraded) legs marked)"
-	dmesg -C
+	mark_log
 	write_range "$v" 0 1048576 "$tmp/b"
 	ok=$?
 	[ $ok -eq 0 ] && [ "$(vstat "$v" degraded)" -eq 1 ] && [ "$(vstat "$v" legs_failed)" -eq 1 ] &&
-		grep -q "^0 .* failed " "/sys/block/$v/volume/targets" && dmesg | grep -q "leg 0 .* marked failed"
+		grep -q "^0 .* failed " "/sys/block/$v/volume/targets" && new_log | grep -q "leg 0 .* marked failed"
 	ktap_result $? "[$name] the write succeeds, leg 0 failed it: marked failed, counted, logged"
 	"$bin/xferblk_fault" "${addrs[0]}" 0 0
 	read_range "$v" 0 1048576 "$tmp/back" && cmp -s "$tmp/back" <(head -c 1M "$tmp/b") &&
@@ -209,10 +212,10 @@ bad_power() { # bad_power <description> <layout> <chunk> <target>...
 	echo "$1" >"$cfg/bad/layout"
 	echo "$2" >"$cfg/bad/chunk_size"
 	echo "${*:3}" >"$cfg/bad/targets"
-	dmesg -C
+	mark_log
 	! echo 1 2>/dev/null >"$cfg/bad/power" && [ "$(cat "$cfg/bad/power")" = 0 ] &&
-		[ -z "$(vol_disk bad)" ] && dmesg | grep -q "volume bad:"
-	ktap_result $? "[config] refused: $desc ($(dmesg | grep -o 'volume bad:.*' | head -n1))"
+		[ -z "$(vol_disk bad)" ] && new_log | grep -q "volume bad:"
+	ktap_result $? "[config] refused: $desc ($(new_log | grep -o 'volume bad:.*' | head -n1))"
 }
 bad_power "a missing path" single 65536 /dev/xferblk-none
 bad_power "mixed block sizes" stripe 65536 "pci:${addrs[0]}" "pci:${addrs[4]}"
