@@ -570,10 +570,20 @@ static void xferblk_send_whole(struct xferblk_dev *xd, struct bio *bio)
 	}
 }
 
+/* A bio's range: inside the disk's @capacity, in whole blocks of @block_size. */
+blk_status_t xferblk_check_range(struct bio *bio, sector_t capacity, u32 block_size)
+{
+	unsigned int lbs_sectors = block_size >> SECTOR_SHIFT;
+
+	if (bio_end_sector(bio) > capacity || bio_end_sector(bio) < bio->bi_iter.bi_sector)
+		return BLK_STS_IOERR;
+	if ((bio->bi_iter.bi_sector | bio_sectors(bio)) & (lbs_sectors - 1))
+		return XFERBLK_STS_MISALIGNED;
+	return BLK_STS_OK;
+}
+
 static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 {
-	unsigned int lbs_sectors = xd->lim.block_size >> SECTOR_SHIFT;
-
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
@@ -589,12 +599,7 @@ static blk_status_t xferblk_check_bio(struct xferblk_dev *xd, struct bio *bio)
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-	if (bio_end_sector(bio) > get_capacity(xd->disk) ||
-	    bio_end_sector(bio) < bio->bi_iter.bi_sector)
-		return BLK_STS_IOERR;
-	if ((bio->bi_iter.bi_sector | bio_sectors(bio)) & (lbs_sectors - 1))
-		return XFERBLK_STS_MISALIGNED;
-	return BLK_STS_OK;
+	return xferblk_check_range(bio, get_capacity(xd->disk), xd->lim.block_size);
 }
 
 /*

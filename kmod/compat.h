@@ -131,45 +131,24 @@ static inline void xferblk_map_hw_queues(struct blk_mq_queue_map *map, struct pc
 #define xferblk_assign_str(field, src)	__assign_str(field)
 #endif
 
-/* A block device opened by path for reading and writing (the test module). */
+/*
+ * A block device opened for reading and writing, by @path or, when @path is
+ * NULL, by number; claimed (exclusive) by @holder unless it is NULL: the
+ * test module opens, a volume claims its targets.
+ */
 struct xferblk_bdev_handle {
 	struct block_device *bdev;
 	struct file *file;		/* from 6.9 */
+	bool claimed;			/* before 6.9: blkdev_put() wants the mode */
 };
 
-static inline int xferblk_bdev_open(const char *path, struct xferblk_bdev_handle *h)
+static inline int xferblk_bdev_open(const char *path, dev_t devt, void *holder,
+				    struct xferblk_bdev_handle *h)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
-	h->bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE, NULL);
-	return PTR_ERR_OR_ZERO(h->bdev);
-#else
-	h->file = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE, NULL, NULL);
-	if (IS_ERR(h->file))
-		return PTR_ERR(h->file);
-	h->bdev = file_bdev(h->file);
-	return 0;
-#endif
-}
+	fmode_t mode = FMODE_READ | FMODE_WRITE | (holder ? FMODE_EXCL : 0);
 
-static inline void xferblk_bdev_close(struct xferblk_bdev_handle *h)
-{
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
-	blkdev_put(h->bdev, FMODE_READ | FMODE_WRITE);
-#else
-	fput(h->file);
-#endif
-}
-
-/*
- * A block device claimed by @holder for reading and writing (a volume's
- * target), by @path or, when @path is NULL, by number.
- */
-static inline int xferblk_bdev_claim(const char *path, dev_t devt, void *holder,
-				     struct xferblk_bdev_handle *h)
-{
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
-	fmode_t mode = FMODE_READ | FMODE_WRITE | FMODE_EXCL;
-
+	h->claimed = !!holder;
 	h->bdev = path ? blkdev_get_by_path(path, mode, holder) :
 			 blkdev_get_by_dev(devt, mode, holder);
 	return PTR_ERR_OR_ZERO(h->bdev);
@@ -185,11 +164,11 @@ static inline int xferblk_bdev_claim(const char *path, dev_t devt, void *holder,
 #endif
 }
 
-/* Releases a claimed device now, not at the caller's return to userspace. */
-static inline void xferblk_bdev_unclaim(struct xferblk_bdev_handle *h)
+/* Closes it now (a claim too), not at the caller's return to userspace. */
+static inline void xferblk_bdev_close(struct xferblk_bdev_handle *h)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
-	blkdev_put(h->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	blkdev_put(h->bdev, FMODE_READ | FMODE_WRITE | (h->claimed ? FMODE_EXCL : 0));
 #else
 	bdev_fput(h->file);
 #endif

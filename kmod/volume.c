@@ -380,17 +380,10 @@ static void xferblk_vchild_retry_work(struct work_struct *work)
 
 static blk_status_t xferblk_vol_check_bio(struct xferblk_volume *vol, struct bio *bio)
 {
-	unsigned int lbs_sectors = vol->targets[0].lim.block_size >> SECTOR_SHIFT;
-
 	/* Data-less commands are not stacked (the volume advertises none). */
 	if (bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE)
 		return BLK_STS_NOTSUPP;
-	if (bio_end_sector(bio) > get_capacity(vol->disk) ||
-	    bio_end_sector(bio) < bio->bi_iter.bi_sector)
-		return BLK_STS_IOERR;
-	if ((bio->bi_iter.bi_sector | bio_sectors(bio)) & (lbs_sectors - 1))
-		return XFERBLK_STS_MISALIGNED;
-	return BLK_STS_OK;
+	return xferblk_check_range(bio, get_capacity(vol->disk), vol->targets[0].lim.block_size);
 }
 
 void xferblk_vol_submit_bio(struct bio *bio)

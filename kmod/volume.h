@@ -36,7 +36,6 @@ struct xferblk_target {
 	char spec[XFERBLK_TARGET_SPEC_LEN];	/* pci:<address> or a path */
 	struct xferblk_bdev_handle h;		/* open and claimed while powered */
 	struct xferblk_limits lim;		/* what one child to it may carry */
-	bool pci;				/* an xferblk PCI disk: lim is a command's */
 	sector_t sectors;			/* of it the volume uses */
 	sector_t start;				/* linear: its first sector in the volume */
 	atomic64_t children;			/* sent to it */
@@ -60,7 +59,6 @@ struct xferblk_volume {
 	unsigned long live_legs;		/* mirror: legs still read and written */
 	unsigned int openers;
 	bool dying;				/* powering off: no new opener */
-	bool depends;				/* holds its configfs item (no rmdir) */
 	struct bio_set bioset;			/* children, xferblk_vchild in front */
 	mempool_t parent_pool;
 	atomic_t read_rr;			/* mirror: the next leg to read */

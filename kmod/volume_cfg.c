@@ -52,6 +52,7 @@ static int xferblk_target_open(struct xferblk_volume *vol, struct xferblk_target
 	struct block_device *bdev;
 	struct request_queue *q;
 	dev_t devt = 0;
+	bool pci;
 	u64 max_bytes;
 	u32 lbs;
 	int ret;
@@ -63,15 +64,16 @@ static int xferblk_target_open(struct xferblk_volume *vol, struct xferblk_target
 			return ret;
 		}
 	}
-	ret = xferblk_bdev_claim(devt ? NULL : t->spec, devt, vol, &t->h);
+	ret = xferblk_bdev_open(devt ? NULL : t->spec, devt, vol, &t->h);
 	if (ret) {
 		pr_err("volume %s: target %s cannot be claimed (%d%s)\n", name, t->spec, ret,
 		       ret == -EBUSY ? ": in use" : ret == -ENOENT ? ": no such device" : "");
 		return ret;
 	}
 	bdev = t->h.bdev;
+	pci = xferblk_is_pci_disk(bdev->bd_disk);
 	/* The device may have gone, and its disk's number gone to another, meanwhile. */
-	if (devt && (!xferblk_is_pci_disk(bdev->bd_disk) ||
+	if (devt && (!pci ||
 		     strcmp(dev_name(disk_to_dev(bdev->bd_disk)->parent), t->spec + 4))) {
 		pr_err("volume %s: no xferblk PCI disk at %s any more\n", name, t->spec + 4);
 		ret = -ENODEV;
@@ -91,8 +93,7 @@ static int xferblk_target_open(struct xferblk_volume *vol, struct xferblk_target
 		goto close;
 	}
 	/* A PCI disk's child is one device command: the hardware limit. */
-	t->pci = xferblk_is_pci_disk(bdev->bd_disk);
-	max_bytes = (u64)(t->pci ? queue_max_hw_sectors(q) : queue_max_sectors(q)) << SECTOR_SHIFT;
+	max_bytes = (u64)(pci ? queue_max_hw_sectors(q) : queue_max_sectors(q)) << SECTOR_SHIFT;
 	t->lim.block_size = lbs;
 	t->lim.max_xfer = round_down(min_t(u64, max_bytes, SZ_1G), lbs);
 	t->lim.max_segs = queue_max_segments(q);
@@ -108,7 +109,7 @@ static int xferblk_target_open(struct xferblk_volume *vol, struct xferblk_target
 	return 0;
 
 close:
-	xferblk_bdev_unclaim(&t->h);
+	xferblk_bdev_close(&t->h);
 	return ret;
 }
 
@@ -186,7 +187,7 @@ close_all:
 	i = n;
 close:
 	while (i--)
-		xferblk_bdev_unclaim(&vol->targets[i].h);
+		xferblk_bdev_close(&vol->targets[i].h);
 	return ret;
 }
 
@@ -195,7 +196,7 @@ static void xferblk_vol_close_targets(struct xferblk_volume *vol)
 	unsigned int i;
 
 	for (i = 0; i < vol->nr_targets; i++)
-		xferblk_bdev_unclaim(&vol->targets[i].h);
+		xferblk_bdev_close(&vol->targets[i].h);
 }
 
 /* --- the disk ------------------------------------------------------------ */
@@ -495,35 +496,33 @@ static ssize_t xferblk_vol_layout_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%s\n", xferblk_layout_name(to_vol(item)->layout));
 }
 
-/* Configuration changes while powered off only. */
-static ssize_t xferblk_vol_set(struct xferblk_volume *vol, size_t count,
-			       void (*apply)(struct xferblk_volume *vol, const void *arg),
-			       const void *arg)
+/*
+ * Configuration changes while powered off only: 0 with cfg_lock held, or
+ * -EBUSY without it.
+ */
+static int xferblk_vol_lock_unpowered(struct xferblk_volume *vol)
 {
-	ssize_t ret = count;
-
 	mutex_lock(&vol->cfg_lock);
-	if (vol->disk)
-		ret = -EBUSY;
-	else
-		apply(vol, arg);
+	if (!vol->disk)
+		return 0;
 	mutex_unlock(&vol->cfg_lock);
-	return ret;
-}
-
-static void xferblk_vol_apply_layout(struct xferblk_volume *vol, const void *arg)
-{
-	vol->layout = *(const enum xferblk_layout *)arg;
+	return -EBUSY;
 }
 
 static ssize_t xferblk_vol_layout_store(struct config_item *item, const char *page, size_t count)
 {
+	struct xferblk_volume *vol = to_vol(item);
 	int layout = sysfs_match_string(xferblk_layout_names, page);
+	int ret;
 
 	if (layout < 0)
 		return layout;
-	return xferblk_vol_set(to_vol(item), count, xferblk_vol_apply_layout,
-			       &(enum xferblk_layout){ layout });
+	ret = xferblk_vol_lock_unpowered(vol);
+	if (ret)
+		return ret;
+	vol->layout = layout;
+	mutex_unlock(&vol->cfg_lock);
+	return count;
 }
 
 static ssize_t xferblk_vol_chunk_size_show(struct config_item *item, char *page)
@@ -531,14 +530,10 @@ static ssize_t xferblk_vol_chunk_size_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%u\n", to_vol(item)->chunk_sectors << SECTOR_SHIFT);
 }
 
-static void xferblk_vol_apply_chunk(struct xferblk_volume *vol, const void *arg)
-{
-	vol->chunk_sectors = *(const u32 *)arg >> SECTOR_SHIFT;
-}
-
 static ssize_t xferblk_vol_chunk_size_store(struct config_item *item, const char *page,
 					    size_t count)
 {
+	struct xferblk_volume *vol = to_vol(item);
 	u32 bytes;
 	int ret;
 
@@ -551,7 +546,12 @@ static ssize_t xferblk_vol_chunk_size_store(struct config_item *item, const char
 		       config_item_name(item), bytes, XFERBLK_VOL_MAX_CHUNK);
 		return -EINVAL;
 	}
-	return xferblk_vol_set(to_vol(item), count, xferblk_vol_apply_chunk, &bytes);
+	ret = xferblk_vol_lock_unpowered(vol);
+	if (ret)
+		return ret;
+	vol->chunk_sectors = bytes >> SECTOR_SHIFT;
+	mutex_unlock(&vol->cfg_lock);
+	return count;
 }
 
 static ssize_t xferblk_vol_targets_show(struct config_item *item, char *page)
@@ -572,16 +572,6 @@ struct xferblk_target_list {
 	char spec[XFERBLK_VOL_MAX_TARGETS][XFERBLK_TARGET_SPEC_LEN];
 };
 
-static void xferblk_vol_apply_targets(struct xferblk_volume *vol, const void *arg)
-{
-	const struct xferblk_target_list *list = arg;
-	unsigned int i;
-
-	for (i = 0; i < list->n; i++)
-		strscpy(vol->targets[i].spec, list->spec[i], XFERBLK_TARGET_SPEC_LEN);
-	vol->nr_targets = list->n;
-}
-
 /*
  * The whole list, separated by blanks or newlines, each "pci:<address>" or
  * an absolute path; it replaces the previous one.
@@ -589,8 +579,10 @@ static void xferblk_vol_apply_targets(struct xferblk_volume *vol, const void *ar
 static ssize_t xferblk_vol_targets_store(struct config_item *item, const char *page,
 					 size_t count)
 {
+	struct xferblk_volume *vol = to_vol(item);
 	struct xferblk_target_list *list;
 	const char *p = page, *end = page + count;
+	unsigned int i;
 	size_t len;
 	ssize_t ret;
 
@@ -613,7 +605,14 @@ static ssize_t xferblk_vol_targets_store(struct config_item *item, const char *p
 		memcpy(list->spec[list->n++], p, len);
 		p += len;
 	}
-	ret = xferblk_vol_set(to_vol(item), count, xferblk_vol_apply_targets, list);
+	ret = xferblk_vol_lock_unpowered(vol);
+	if (ret)
+		goto out;
+	for (i = 0; i < list->n; i++)
+		strscpy(vol->targets[i].spec, list->spec[i], XFERBLK_TARGET_SPEC_LEN);
+	vol->nr_targets = list->n;
+	mutex_unlock(&vol->cfg_lock);
+	ret = count;
 out:
 	kfree(list);
 	return ret;

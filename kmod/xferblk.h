@@ -257,6 +257,7 @@ static inline u32 xferblk_coalesce_value(unsigned int entries, unsigned int us)
 
 /* class.c */
 void xferblk_submit_bio(struct bio *bio);
+blk_status_t xferblk_check_range(struct bio *bio, sector_t capacity, u32 block_size);
 /*
  * Sectors from @iter of @bio that one command within @lim carries, in whole
  * blocks; 0 if not even one block fits.

@@ -36,7 +36,7 @@ static int biotest_run(const char *path, blk_opf_t opf, sector_t sector,
 	unsigned int i, j;
 	int ret;
 
-	ret = xferblk_bdev_open(path, &bdev);
+	ret = xferblk_bdev_open(path, 0, NULL, &bdev);
 	if (ret)
 		return ret;
 	pages = kcalloc(max(npages, 1U), sizeof(*pages), GFP_KERNEL);
